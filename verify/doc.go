@@ -1,0 +1,16 @@
+// Package verify decides whether a kernel will mount its root filesystem at the
+// next boot: it owns the verdict (bootable, unbootable, cannot-tell), the report
+// with its requirements and problems, and the check that combines the leaf
+// packages below it.
+//
+// The leaf packages each own one job and never import each other:
+//   - initrd: reads initrd images the way the kernel's init/initramfs.c
+//     unpacks them (segments, compressions, cpio, integrity).
+//   - kmod: reads one kernel's module index under /lib/modules/VERSION.
+//   - rootdev: walks /proc/self/mountinfo and /sys to find what the root
+//     device is made of (buses, drivers, modaliases, dm/md layers).
+//   - bootentry: reads what the boot loader will offer (grub.cfg, BLS, UKI).
+//
+// verify never prints, never exits, never writes under /boot or /lib/modules,
+// and reads the machine only through the roots and fs.FS values it is handed.
+package verify
