@@ -1,0 +1,62 @@
+package rootdev
+
+// NeedKind says how a Need names what the kernel must provide.
+type NeedKind string
+
+const (
+	// NeedModalias: a device's modalias; any one module whose alias pattern
+	// matches it satisfies the need (requiring all of them would cry wolf).
+	NeedModalias NeedKind = "modalias"
+	// NeedModule: a module by name (dm_crypt, raid1, a driver bound now that
+	// exposes no modalias).
+	NeedModule NeedKind = "module"
+	// NeedFilesystem: a filesystem type, asked for as the kernel does, through
+	// the alias "fs-TYPE".
+	NeedFilesystem NeedKind = "fs"
+)
+
+// Need is one thing the root (or /usr) mount needs from the target kernel.
+type Need struct {
+	Kind NeedKind `json:"kind"`
+	// Value is the modalias, module name or filesystem type.
+	Value string `json:"value"`
+	// Bound is the driver (module name as sysfs shows it, normalised) bound to
+	// the device now, if any: preferred when several modules match.
+	Bound string `json:"bound,omitempty"`
+	// Reason is a chain a person can read:
+	// "driver for PCI 0000:02:00.0, disk nvme0n1, partition nvme0n1p2, mounted at /".
+	Reason string `json:"reason"`
+}
+
+// Mount is one mount whose device boot-guard walked ("/" and a separate "/usr").
+type Mount struct {
+	Target string `json:"target"`
+	Source string `json:"source"`
+	FSType string `json:"fstype"`
+	MajMin string `json:"majmin"`
+}
+
+// Result is everything the root filesystem needs from a kernel and its initrd,
+// as far as this machine's /proc and /sys show it.
+type Result struct {
+	Mounts []Mount `json:"mounts"`
+	Needs  []Need  `json:"needs"`
+	// Userspace names programs the initrd must carry for a stack layer:
+	// "cryptsetup" (with the crypttab entry), "lvm", "mdadm".
+	Userspace []Userspace `json:"userspace,omitempty"`
+	// Unknown lists what could not be determined, each a sentence a person can
+	// read ("/ is on overlay: a container's root has no block device to
+	// check"). Any entry makes the device part of the verdict cannot-tell.
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// Userspace is a program a stack layer needs inside the initrd.
+type Userspace struct {
+	Program string `json:"program"` // "cryptsetup", "lvm", "mdadm"
+	// Detail names what needs it: "LUKS device dm-0 (luks-1234...)", and for
+	// LUKS the crypttab name the initrd must carry.
+	Detail string `json:"detail"`
+	// CryptName is the dm name of a LUKS mapping, to look for in the initrd's
+	// crypttab. Empty for other programs.
+	CryptName string `json:"crypt_name,omitempty"`
+}
