@@ -1,0 +1,244 @@
+package decomp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+)
+
+// encoders lists every way the tests make members: the Go libraries (or a
+// container built by hand) and, when installed, the real tools.
+func encoders() []encoder {
+	return []encoder{
+		{name: "gzip/go", codec: Gzip, enc: gzipEnc, sums: true},
+		{name: "gzip/cli", codec: Gzip, enc: cliEnc("gzip", "-c", "-9"), sums: true},
+		{name: "zstd/go", codec: Zstd, enc: zstdEnc, sums: true},
+		{name: "zstd/cli", codec: Zstd, enc: cliEnc("zstd", "-q", "-c", "-19"), sums: true},
+	}
+}
+
+const marker = "070701MARKER-next-segment"
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		head []byte
+		want Codec
+	}{
+		{[]byte{0x1f, 0x8b, 8}, Gzip},
+		{[]byte{0x1f, 0x9e}, Gzip},
+		{[]byte("BZh9"), Bzip2},
+		{[]byte{0x5d, 0, 0, 0x80}, LZMA},
+		{[]byte{0xfd, '7', 'z', 'X', 'Z', 0}, XZ},
+		{[]byte{0x89, 'L', 'Z', 'O'}, LZO},
+		{[]byte{0x02, 0x21, 0x4c, 0x18}, LZ4},
+		{[]byte{0x28, 0xb5, 0x2f, 0xfd}, Zstd},
+		{[]byte("070701"), None},
+		{[]byte{0x1f}, None},
+		{nil, None},
+		{[]byte{0, 0, 0, 0}, None},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("% x", tt.head), func(t *testing.T) {
+			if got := Detect(tt.head); got != tt.want {
+				t.Errorf("Detect(% x) = %q, want %q", tt.head, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMemberFollowedBySegment is the property the package exists for: after
+// a member, the Source stands on the first byte after it, whatever follows
+// (another segment, zero padding, the end of the image).
+func TestMemberFollowedBySegment(t *testing.T) {
+	data := payload(300<<10, 1)
+	for _, e := range encoders() {
+		t.Run(e.name, func(t *testing.T) {
+			m := e.enc(t, data)
+			if got := Detect(m); got != e.codec {
+				t.Fatalf("Detect = %q, want %q", got, e.codec)
+			}
+			tails := map[string][]byte{
+				"marker":         []byte(marker),
+				"padding+marker": append(make([]byte, 7), marker...),
+				"end":            nil,
+				"same-member":    m,
+			}
+			for name, tail := range tails {
+				t.Run(name, func(t *testing.T) {
+					img := append(append([]byte{}, m...), tail...)
+					out, s, err := decode(e.codec, img, 1<<30)
+					if err != nil {
+						t.Fatalf("decode: %v", err)
+					}
+					if !bytes.Equal(out, data) {
+						t.Fatalf("output differs: %d bytes, want %d", len(out), len(data))
+					}
+					if s.Offset() != int64(len(m)) {
+						t.Fatalf("Offset after member = %d, want %d (member length)", s.Offset(), len(m))
+					}
+					rest, err := io.ReadAll(s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(rest, tail) {
+						t.Fatalf("bytes after member = %q, want %q", trim(rest), trim(tail))
+					}
+				})
+			}
+		})
+	}
+}
+
+func trim(b []byte) []byte {
+	if len(b) > 40 {
+		return b[:40]
+	}
+	return b
+}
+
+// TestMemberThroughPipe feeds two members and a marker through an io.Pipe,
+// a reader that cannot seek and returns short reads.
+func TestMemberThroughPipe(t *testing.T) {
+	for _, e := range encoders() {
+		t.Run(e.name, func(t *testing.T) {
+			a, b := payload(100<<10, 2), payload(50<<10, 3)
+			ma, mb := e.enc(t, a), e.enc(t, b)
+			img := append(append(append([]byte{}, ma...), mb...), marker...)
+			pr, pw := io.Pipe()
+			go func() {
+				for i := 0; i < len(img); i += 777 {
+					if _, err := pw.Write(img[i:min(i+777, len(img))]); err != nil {
+						return
+					}
+				}
+				pw.Close()
+			}()
+			defer pr.Close()
+			s := NewSource(pr)
+			for i, want := range [][]byte{a, b} {
+				r, err := Member(e.codec, s)
+				if err != nil {
+					t.Fatalf("member %d: %v", i, err)
+				}
+				got, err := io.ReadAll(r)
+				r.Close()
+				if err != nil {
+					t.Fatalf("member %d: %v", i, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("member %d: output differs", i)
+				}
+			}
+			if s.Offset() != int64(len(ma)+len(mb)) {
+				t.Fatalf("Offset = %d, want %d", s.Offset(), len(ma)+len(mb))
+			}
+			rest, _ := io.ReadAll(s)
+			if string(rest) != marker {
+				t.Fatalf("rest = %q, want the marker", trim(rest))
+			}
+		})
+	}
+}
+
+// TestMemberTruncated cuts each member at every byte offset (every offset for
+// small members, a dense sample for big ones): never a clean io.EOF, always
+// a *MemberError wrapping io.ErrUnexpectedEOF when the cut is inside it.
+func TestMemberTruncated(t *testing.T) {
+	data := payload(20<<10, 4)
+	for _, e := range encoders() {
+		t.Run(e.name, func(t *testing.T) {
+			m := e.enc(t, data)
+			var cuts map[int]bool
+			if e.blockCuts != nil {
+				cuts = e.blockCuts(m)
+			}
+			step := 1
+			if len(m) > 8<<10 {
+				step = len(m) / 4096
+			}
+			for n := 0; n < len(m); n += step {
+				out, _, err := decode(e.codec, m[:n], 1<<30)
+				if cuts[n] {
+					if err != nil {
+						t.Fatalf("cut at block boundary %d: %v", n, err)
+					}
+					if !bytes.HasPrefix(data, out) {
+						t.Fatalf("cut at %d: output is not a prefix of the payload", n)
+					}
+					continue
+				}
+				if err == nil {
+					t.Fatalf("member cut to %d of %d bytes decoded without error (%d bytes out)", n, len(m), len(out))
+				}
+				me := checkMemberError(t, err, e.codec, n)
+				if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("cut at %d: error %v wraps neither io.ErrUnexpectedEOF nor ErrCorrupt", n, err)
+				}
+				_ = me
+			}
+		})
+	}
+}
+
+// TestMemberFlipped flips every byte of checksummed members: an error, or
+// (for bytes no check covers, like gzip's mtime) exactly the same output.
+func TestMemberFlipped(t *testing.T) {
+	data := payload(8<<10, 5)
+	for _, e := range encoders() {
+		if !e.sums {
+			continue
+		}
+		t.Run(e.name, func(t *testing.T) {
+			m := e.enc(t, data)
+			bad := make([]byte, len(m)+len(marker))
+			for i := range m {
+				for _, x := range []byte{0x01, 0x80, 0xff} {
+					copy(bad, m)
+					copy(bad[len(m):], marker)
+					bad[i] ^= x
+					out, _, err := decode(e.codec, bad, 1<<30)
+					if err != nil {
+						checkMemberError(t, err, e.codec, len(bad))
+						continue
+					}
+					if !bytes.Equal(out, data) {
+						t.Fatalf("byte %d ^ %#x: decoded without error to different output (%d bytes)", i, x, len(out))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMemberErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		codec Codec
+		img   []byte
+		want  error
+	}{
+		{"gzip old magic", Gzip, []byte{0x1f, 0x9e, 8, 0, 0, 0, 0, 0, 0, 3, 0, 0}, ErrCorrupt},
+		{"gzip not deflate", Gzip, []byte{0x1f, 0x8b, 7, 0, 0, 0, 0, 0, 0, 3, 0, 0}, ErrCorrupt},
+		{"gzip FEXTRA", Gzip, []byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 0, 0}, ErrCorrupt},
+		{"gzip short header", Gzip, []byte{0x1f, 0x8b, 8}, io.ErrUnexpectedEOF},
+		{"zstd reserved bit", Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0x08, 0, 0, 0, 0}, ErrCorrupt},
+		{"zstd dictionary", Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0x01, 0x50, 7, 1, 0, 0}, ErrCorrupt},
+		{"zstd huge window", Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 1, 0, 0}, ErrUnsupported},
+		{"zstd reserved block type", Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x07, 0, 0}, ErrCorrupt},
+		{"zstd oversized block", Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00, 0x01, 0x00, 0x10}, ErrCorrupt},
+		{"zstd truncated block", Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x51, 0, 0, 'a'}, io.ErrUnexpectedEOF},
+		{"none", None, []byte("070701"), ErrUnsupported},
+		{"unknown codec", Codec("brotli"), []byte("x"), ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := decode(tt.codec, tt.img, 1<<20)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want one wrapping %v", err, tt.want)
+			}
+			checkMemberError(t, err, tt.codec, len(tt.img))
+		})
+	}
+}
