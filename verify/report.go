@@ -102,12 +102,17 @@ type Problem struct {
 	Message string  `json:"message"`
 	Hint    string  `json:"hint,omitempty"`
 	Verdict Verdict `json:"severity"`
+	// Causes are what the machine shows as the likely cause, most likely
+	// first ("the DKMS build of nvidia/535 failed for kernel ...").
+	Causes []string `json:"causes,omitempty"`
 }
 
 // KernelReport is the verdict for one kernel version.
 type KernelReport struct {
-	Version      string        `json:"version"`
-	Verdict      Verdict       `json:"verdict"`
+	Version string  `json:"version"`
+	Verdict Verdict `json:"verdict"`
+	// Initrds are the images checked, in boot order (none: no initrd).
+	Initrds      []string      `json:"initrds,omitempty"`
 	Requirements []Requirement `json:"requirements"`
 	Problems     []Problem     `json:"problems"`
 }

@@ -1,6 +1,18 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/hook"
+	"github.com/boot-guard/boot-guard/verify"
+	"github.com/urfave/cli/v2"
+)
 
 func verifyCommand(env *Env) *cli.Command {
 	return &cli.Command{
@@ -11,6 +23,108 @@ func verifyCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "all", Usage: "check every installed kernel (those with a /boot/vmlinuz-VERSION)"},
 			&cli.StringSliceFlag{Name: "initrd", Usage: "check `PATH` instead of /boot/initrd.img-VERSION (repeatable, in boot order)"},
 		),
-		Action: func(c *cli.Context) error { return errNotYet },
+		Action: func(c *cli.Context) error { return runVerify(c, env) },
 	}
+}
+
+// verifyTarget is where verify looks: the host, or a --root.
+type verifyTarget struct {
+	root      string
+	sys, proc fs.FS
+	modules   []string
+}
+
+// target resolves --root and the configuration's MODULES with --module.
+func target(c *cli.Context, env *Env) (verifyTarget, error) {
+	t := verifyTarget{root: env.Root, sys: env.Sys, proc: env.Proc}
+	if r := c.String("root"); r != "" {
+		st, err := os.Stat(r)
+		if err != nil {
+			return t, usagef("--root %s: %v", r, err)
+		}
+		if !st.IsDir() {
+			return t, usagef("--root %s: not a directory", r)
+		}
+		// /sys and /proc describe the running machine, never DIR's.
+		t.root, t.sys, t.proc = r, nil, nil
+	}
+	cfg, err := hook.LoadConfig(t.root)
+	if err != nil {
+		return t, err
+	}
+	t.modules = append(append(t.modules, cfg.Modules...), c.StringSlice("module")...)
+	return t, nil
+}
+
+func runVerify(c *cli.Context, env *Env) error {
+	all := c.Bool("all")
+	args := c.Args().Slice()
+	switch {
+	case all && len(args) > 0:
+		return usagef("verify: give either VERSION or --all, not both (got %q)", args)
+	case !all && len(args) == 0:
+		return usagef("verify: which kernel? give VERSION (see ls /boot/vmlinuz-*) or --all")
+	case len(args) > 1:
+		return usagef("verify: one VERSION at a time, got %q (use --all for every installed kernel)", args)
+	case all && len(c.StringSlice("initrd")) > 0:
+		return usagef("verify: --initrd names the images of one kernel: give VERSION, not --all")
+	}
+	t, err := target(c, env)
+	if err != nil {
+		return err
+	}
+	versions := args
+	if all {
+		versions, err = installedKernels(t.root)
+		if err != nil {
+			return err
+		}
+	}
+	out := hook.Printer{W: env.Stderr}
+	report := verify.Report{SchemaVersion: verify.SchemaVersion, Kernels: []verify.KernelReport{}}
+	for _, v := range versions {
+		k := verify.Check(c.Context, verify.Request{
+			Root:    t.root,
+			Sys:     t.sys,
+			Proc:    t.proc,
+			Version: v,
+			Initrds: c.StringSlice("initrd"),
+			Modules: t.modules,
+		})
+		report.Kernels = append(report.Kernels, k)
+		if !c.Bool("json") {
+			out.Report(k, hook.Explanation{})
+		}
+	}
+	if all && len(versions) == 0 && !c.Bool("json") {
+		out.Warning("no installed kernel under %s: no /boot/vmlinuz-* (cannot-tell)", filepath.Join(t.root, "boot"))
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	}
+	return exit(report.Verdict().ExitCode())
+}
+
+// installedKernels lists the versions with a /boot/vmlinuz-VERSION under root,
+// oldest first.
+func installedKernels(root string) ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(root, "boot"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if v, ok := strings.CutPrefix(e.Name(), "vmlinuz-"); ok && v != "" && !strings.HasSuffix(v, ".dpkg-bak") && !strings.HasSuffix(v, ".old") {
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// hookPaths are the contract's hook entry points, by protocol.
+var hookPaths = map[string]string{
+	"kernel-postinst":       "/etc/kernel/postinst.d/zz-boot-guard",
+	"kernel-install":        "/usr/lib/kernel/install.d/89-boot-guard.install",
+	"initramfs-post-update": "/etc/initramfs/post-update.d/zz-boot-guard",
+}
+
+// runAs runs the real binary's entry point in-process as if invoked through
+// argv0 (a hook path), with env vars kv and the host root root.
+func runAs(t *testing.T, root, argv0 string, args []string, kv ...string) (int, string, string) {
+	t.Helper()
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	var out, errb bytes.Buffer
+	env := &Env{
+		Stdin:  strings.NewReader("stdin must not be read"),
+		Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return m[k] },
+		Root:   root,
+	}
+	code := run(context.Background(), append([]string{argv0}, args...), env)
+	if out.Len() != 0 {
+		t.Errorf("hook wrote to stdout: %q", out.String())
+	}
+	for _, l := range strings.Split(strings.TrimRight(errb.String(), "\n"), "\n") {
+		if l != "" && !strings.HasPrefix(l, "boot-guard: ") {
+			t.Errorf("stderr line without the boot-guard: prefix: %q", l)
+		}
+	}
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, root, name, content string) {
+	t.Helper()
+	p := filepath.Join(root, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertFailureMessage checks what every failure message must carry: the fix
+// command and the override.
+func assertFailureMessage(t *testing.T, stderr string, fix string) {
+	t.Helper()
+	for _, want := range []string{fix, "BOOT_GUARD=warn", "BOOT_GUARD=off"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("failure message lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+const kv1 = "6.1.0-18-amd64"
+
+// bareRoot is a root with an installed kernel image and initramfs-tools, but
+// no initrd.
+func bareRoot(t *testing.T) string {
+	root := t.TempDir()
+	writeFile(t, root, "boot/vmlinuz-"+kv1, "kernel")
+	writeFile(t, root, "etc/kernel/postinst.d/initramfs-tools", "#!/bin/sh\n")
+	return root
+}
+
+func TestHookMissingInitrdFails(t *testing.T) {
+	for name, argv0 := range hookPaths {
+		t.Run(name, func(t *testing.T) {
+			root := bareRoot(t)
+			args := map[string][]string{
+				"kernel-postinst":       {kv1, "/boot/vmlinuz-" + kv1},
+				"kernel-install":        {"add", kv1, "/boot/efi/abc/" + kv1, filepath.Join(root, "boot/vmlinuz-"+kv1)},
+				"initramfs-post-update": {kv1, filepath.Join(root, "boot/initrd.img-"+kv1)},
+			}[name]
+			code, _, stderr := runAs(t, root, argv0, args, "DEB_MAINT_PARAMS", "configure 6.1.76-1")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, "initrd") || !strings.Contains(stderr, "does not exist") || !strings.Contains(stderr, kv1) {
+				t.Errorf("message does not say what is missing for which kernel:\n%s", stderr)
+			}
+			assertFailureMessage(t, stderr, "update-initramfs -c -k "+kv1)
+		})
+	}
+}
+
+func TestHookModeWarnSameMessageExitZero(t *testing.T) {
+	root := bareRoot(t)
+	_, _, enforced := runAs(t, root, hookPaths["kernel-postinst"], []string{kv1})
+	writeFile(t, root, "etc/default/boot-guard", "MODE=warn\n")
+	code, _, stderr := runAs(t, root, hookPaths["kernel-postinst"], []string{kv1})
+	if code != 0 {
+		t.Fatalf("MODE=warn: exit %d\n%s", code, stderr)
+	}
+	// The same verdict and message, then why it does not fail.
+	first := strings.SplitN(enforced, "\n", 2)[0]
+	if !strings.Contains(stderr, first) || !strings.Contains(stderr, "MODE=warn in "+filepath.Join(root, "etc/default/boot-guard")) {
+		t.Errorf("warn output lacks %q or the reason:\n%s", first, stderr)
+	}
+	assertFailureMessage(t, stderr, "update-initramfs -c -k "+kv1)
+}
+
+func TestHookOverrides(t *testing.T) {
+	root := bareRoot(t)
+	code, _, stderr := runAs(t, root, hookPaths["kernel-postinst"], []string{kv1}, "BOOT_GUARD", "off")
+	if code != 0 || !strings.Contains(stderr, "BOOT_GUARD=off") || strings.Contains(stderr, "does not exist") {
+		t.Errorf("BOOT_GUARD=off: exit %d, checked anyway?\n%s", code, stderr)
+	}
+	code, _, stderr = runAs(t, root, hookPaths["kernel-postinst"], []string{kv1}, "BOOT_GUARD", "warn")
+	if code != 0 || !strings.Contains(stderr, "does not exist") || !strings.Contains(stderr, "BOOT_GUARD=warn: reporting, not failing") {
+		t.Errorf("BOOT_GUARD=warn: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = runAs(t, root, hookPaths["kernel-postinst"], []string{kv1}, "BOOT_GUARD", "of")
+	if code != 1 || !strings.Contains(stderr, `BOOT_GUARD="of": want warn or off`) {
+		t.Errorf("BOOT_GUARD=of: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestHookDebMaintParams(t *testing.T) {
+	root := bareRoot(t)
+	for _, p := range []string{"abort-upgrade 6.1.76-1", "abort-remove", "abort-deconfigure x"} {
+		code, _, stderr := runAs(t, root, hookPaths["kernel-postinst"], []string{kv1, "/boot/vmlinuz-" + kv1}, "DEB_MAINT_PARAMS", p)
+		if code != 0 || stderr != "" {
+			t.Errorf("DEB_MAINT_PARAMS=%q: exit %d, stderr %q: want a silent 0", p, code, stderr)
+		}
+	}
+}
+
+func TestHookKernelInstallOtherVerbs(t *testing.T) {
+	root := bareRoot(t)
+	for _, args := range [][]string{{"remove", kv1, "/boot/efi/abc/" + kv1}, {"inspect", kv1}} {
+		code, _, stderr := runAs(t, root, hookPaths["kernel-install"], args)
+		if code != 0 || stderr != "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+func TestHookMalformedConfigNamesLine(t *testing.T) {
+	root := bareRoot(t)
+	writeFile(t, root, "etc/default/boot-guard", "# ok\nMODE=warn\nCANNOT_TELL=sometimes\n")
+	code, _, stderr := runAs(t, root, hookPaths["kernel-postinst"], []string{kv1})
+	if code != 1 || !strings.Contains(stderr, filepath.Join(root, "etc/default/boot-guard")+", line 3") || !strings.Contains(stderr, "BOOT_GUARD=off") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = runAs(t, root, hookPaths["kernel-postinst"], []string{kv1}, "BOOT_GUARD", "warn")
+	if code != 0 || !strings.Contains(stderr, "line 3") {
+		t.Errorf("BOOT_GUARD=warn with a bad config: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestHookUsageErrors(t *testing.T) {
+	root := bareRoot(t)
+	for name, argv0 := range hookPaths {
+		code, _, stderr := runAs(t, root, argv0, nil)
+		if code != 2 || !strings.Contains(stderr, name) {
+			t.Errorf("%s without arguments: exit %d\n%s", name, code, stderr)
+		}
+	}
+}
+
+func TestHookCommandDispatches(t *testing.T) {
+	root := bareRoot(t)
+	code, _, stderr := runAs(t, root, "boot-guard", []string{"hook", "kernel-postinst", kv1})
+	if code != 1 || !strings.Contains(stderr, "does not exist") {
+		t.Errorf("boot-guard hook kernel-postinst: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = runAs(t, root, "boot-guard", []string{"hook", "frobnicate"})
+	if code != 2 || !strings.Contains(stderr, "unknown hook") {
+		t.Errorf("unknown hook: exit %d\n%s", code, stderr)
+	}
+}

@@ -1,0 +1,132 @@
+package hook
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/verify"
+)
+
+// Prefix starts every line boot-guard writes to stderr.
+const Prefix = "boot-guard: "
+
+// OverrideText names the one-run override and the permanent one. Every
+// failure message ends with it, so a person is never locked out of apt.
+const OverrideText = "to go on anyway for one run: BOOT_GUARD=warn (report, do not fail) or BOOT_GUARD=off (do not check), " +
+	"e.g. BOOT_GUARD=warn apt-get -f install; for good: MODE=warn in " + ConfigPath
+
+// Printer writes lines for a person, each prefixed "boot-guard: ", in the
+// shape of age's output: "error:", "warning:", "hint:" labels.
+type Printer struct{ W io.Writer }
+
+// Line writes one message; a message with newlines becomes several lines,
+// each prefixed.
+func (p Printer) Line(format string, a ...any) {
+	if p.W == nil {
+		return
+	}
+	msg := fmt.Sprintf(format, a...)
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		b.WriteString(Prefix)
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	io.WriteString(p.W, b.String())
+}
+
+// Error writes an "error:" line.
+func (p Printer) Error(format string, a ...any) { p.Line("error: "+format, a...) }
+
+// Warning writes a "warning:" line.
+func (p Printer) Warning(format string, a ...any) { p.Line("warning: "+format, a...) }
+
+// Hint writes a "hint:" line: the command to run next.
+func (p Printer) Hint(format string, a ...any) { p.Line("hint: "+format, a...) }
+
+// Note writes a "note:" line.
+func (p Printer) Note(format string, a ...any) { p.Line("note: "+format, a...) }
+
+// Override writes the override line.
+func (p Printer) Override() { p.Line("override: %s", OverrideText) }
+
+// Explanation is the context a report is printed in.
+type Explanation struct {
+	// Notes are printed after the problems ("dpkg is running
+	// initramfs-tools' trigger: ...").
+	Notes []string
+	// Decision is the hook's decision; its Why is printed when the hook
+	// exits 0 despite a failing verdict. Zero in the CLI.
+	Decision Decision
+	// CannotTellFails prints cannot-tell problems as errors (CANNOT_TELL=fail).
+	CannotTellFails bool
+	// Quiet leaves out the line for a bootable kernel.
+	Quiet bool
+}
+
+// Report writes k for a person: a headline with the kernel and verdict, then
+// each problem (what, for which device and kernel), its likely causes, the
+// fix, and, for any failure, the override.
+func (p Printer) Report(k verify.KernelReport, x Explanation) {
+	images := "no initrd"
+	if len(k.Initrds) > 0 {
+		images = strings.Join(k.Initrds, " + ")
+	}
+	switch k.Verdict {
+	case verify.Bootable:
+		if !x.Quiet {
+			p.Line("kernel %s: bootable (%s; %s)", k.Version, images, summarize(k.Requirements))
+		}
+	case verify.Unbootable:
+		p.Error("kernel %s will not mount its root filesystem at the next boot (unbootable; checked %s)", k.Version, images)
+	default:
+		label := p.Warning
+		if x.CannotTellFails {
+			label = p.Error
+		}
+		label("kernel %s: cannot tell whether it will mount its root filesystem (cannot-tell; checked %s)", k.Version, images)
+	}
+	for _, pr := range k.Problems {
+		switch {
+		case pr.Verdict == verify.Unbootable, pr.Verdict == verify.CannotTell && x.CannotTellFails:
+			p.Error("%s", pr.Message)
+		case pr.Verdict == verify.CannotTell:
+			p.Warning("%s", pr.Message)
+		default:
+			p.Note("%s", pr.Message)
+		}
+		for _, c := range pr.Causes {
+			p.Line("  likely cause: %s", c)
+		}
+		if pr.Hint != "" {
+			p.Hint("%s", pr.Hint)
+		}
+	}
+	for _, n := range x.Notes {
+		p.Note("%s", n)
+	}
+	if k.Verdict != verify.Bootable {
+		p.Override()
+	}
+	if x.Decision.Why != "" {
+		p.Line("%s", x.Decision.Why)
+	}
+}
+
+// summarize says what was found, e.g. "3 required modules: 2 builtin, 1 in the initrd".
+func summarize(reqs []verify.Requirement) string {
+	if len(reqs) == 0 {
+		return "no modules required"
+	}
+	var builtin, in int
+	for _, r := range reqs {
+		switch r.Status {
+		case verify.StatusBuiltin:
+			builtin++
+		case verify.StatusInInitrd:
+			in++
+		}
+	}
+	return fmt.Sprintf("%d required modules: %d built in, %d in the initrd", len(reqs), builtin, in)
+}

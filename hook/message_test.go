@@ -1,0 +1,72 @@
+package hook
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/boot-guard/boot-guard/verify"
+)
+
+func TestPrinterPrefixesEveryLine(t *testing.T) {
+	var b strings.Builder
+	Printer{W: &b}.Error("one\ntwo\n")
+	if b.String() != "boot-guard: error: one\nboot-guard: two\n" {
+		t.Errorf("%q", b.String())
+	}
+}
+
+func TestReportFailure(t *testing.T) {
+	k := verify.KernelReport{Version: "6.1.0-18-amd64", Initrds: []string{"/boot/initrd.img-6.1.0-18-amd64"}}
+	k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable,
+		Message: "kernel 6.1.0-18-amd64: the initrd lacks nvme (driver for disk nvme0n1, mounted at /)",
+		Hint:    "rebuild it: update-initramfs -c -k 6.1.0-18-amd64",
+		Causes:  []string{"initramfs-tools has MODULES=list"}})
+	k.Add(verify.Problem{Code: verify.CodeDevicesUnknown, Verdict: verify.CannotTell, Message: "could not walk /usr"})
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{Notes: []string{"dpkg is running a trigger"}, Decision: Decision{Fails: true, Why: "MODE=warn: reporting, not failing"}})
+	out := b.String()
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if !strings.HasPrefix(line, "boot-guard: ") {
+			t.Errorf("line without prefix: %q", line)
+		}
+	}
+	for _, want := range []string{
+		"error: kernel 6.1.0-18-amd64 will not mount its root filesystem at the next boot (unbootable; checked /boot/initrd.img-6.1.0-18-amd64)",
+		"error: kernel 6.1.0-18-amd64: the initrd lacks nvme",
+		"likely cause: initramfs-tools has MODULES=list",
+		"hint: rebuild it: update-initramfs -c -k 6.1.0-18-amd64",
+		"warning: could not walk /usr",
+		"note: dpkg is running a trigger",
+		"BOOT_GUARD=warn", "BOOT_GUARD=off",
+		"MODE=warn: reporting, not failing",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestReportBootable(t *testing.T) {
+	k := verify.KernelReport{Version: "6.1.0-18-amd64", Initrds: []string{"/boot/initrd.img-6.1.0-18-amd64"},
+		Requirements: []verify.Requirement{{Module: "nvme", Status: verify.StatusInInitrd}, {Module: "ext4", Status: verify.StatusBuiltin}}}
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{})
+	if b.String() != "boot-guard: kernel 6.1.0-18-amd64: bootable (/boot/initrd.img-6.1.0-18-amd64; 2 required modules: 1 built in, 1 in the initrd)\n" {
+		t.Errorf("%q", b.String())
+	}
+	b.Reset()
+	Printer{W: &b}.Report(k, Explanation{Quiet: true})
+	if b.Len() != 0 {
+		t.Errorf("quiet printed %q", b.String())
+	}
+}
+
+func TestReportCannotTellFails(t *testing.T) {
+	k := verify.KernelReport{Version: "v"}
+	k.Add(verify.Problem{Code: verify.CodeNotChecked, Verdict: verify.CannotTell, Message: "not checked"})
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{CannotTellFails: true})
+	if !strings.Contains(b.String(), "error: not checked") || !strings.Contains(b.String(), "BOOT_GUARD=off") || !strings.Contains(b.String(), "no initrd") {
+		t.Errorf("%q", b.String())
+	}
+}

@@ -1,0 +1,483 @@
+// Package diagnose finds, on the machine being checked, the likely cause of a
+// bad initrd and the command that fixes it: a DKMS build that failed for the
+// kernel (its make.log under /var/lib/dkms), the kernel package left
+// half-configured in dpkg's status file, too little free space on /boot, /boot
+// listed in fstab but not mounted, initramfs-tools' MODULES= policy, a backup
+// image left by update-initramfs, and which initrd generator is in use
+// (initramfs-tools or dracut).
+//
+// It owns only these observations. It never decides a verdict (package verify
+// does), never prints, never runs a program, never writes anything, and reads
+// only under the root it is handed (plus an optional /proc fs.FS for the mount
+// table and an injectable statfs). Every finding is best effort: a file that
+// cannot be read is simply no finding, because a diagnosis must never hide the
+// verdict it explains.
+//
+// File formats followed: dpkg's status file (deb-control(5) paragraphs, the
+// Status field of dpkg-query(1)), fstab(5), /proc/self/mountinfo
+// (proc(5)), initramfs.conf(5), and DKMS's tree under /var/lib/dkms
+// (MODULE/MODULE_VERSION/build/make.log for the last build, whose first line
+// reads "DKMS make.log for MODULE-VERSION for kernel KVER (ARCH)", and
+// MODULE/MODULE_VERSION/KVER/ARCH/module/ for a successful one).
+package diagnose
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Generator is the initrd generator in use on the machine.
+type Generator string
+
+// The generators boot-guard knows how to name a fix for.
+const (
+	GeneratorUnknown        Generator = ""
+	GeneratorInitramfsTools Generator = "initramfs-tools"
+	GeneratorDracut         Generator = "dracut"
+)
+
+// SpaceFunc reports the free and total bytes of the filesystem holding dir.
+type SpaceFunc func(dir string) (free, total uint64, err error)
+
+// Options says where to look.
+type Options struct {
+	// Root is the filesystem root: /boot, /etc, /var are read under it.
+	Root string
+	// Proc is the host's /proc, for the mount table; nil under --root (a
+	// chroot's mounts are not the host's), and then the /boot mount check is
+	// skipped.
+	Proc fs.FS
+	// Space reports free space; nil means the real statfs(2).
+	Space SpaceFunc
+	// BootLow is the free space on /boot below which it is reported as a
+	// likely cause; 0 means the larger of 64 MiB and the largest initrd.img-*
+	// already in /boot.
+	BootLow uint64
+}
+
+// Findings is everything found for one kernel version. The zero value means
+// nothing was found.
+type Findings struct {
+	Version   string
+	Generator Generator
+	// DKMS lists module builds that failed for Version.
+	DKMS []DKMSFailure
+	// Packages lists the kernel's packages dpkg has not finished configuring.
+	Packages []PackageState
+	// BootFree and BootTotal are the bytes free and in total on /boot's
+	// filesystem; BootLow is set when BootFree is below the threshold.
+	BootFree, BootTotal uint64
+	BootSpaceKnown      bool
+	BootLow             bool
+	// BootUnmounted is set when fstab lists /boot but it is not mounted, so
+	// the initrd was written to (or is missing from) the root filesystem's
+	// /boot directory, which the boot loader never reads.
+	BootUnmounted bool
+	// Modules is initramfs-tools' MODULES= policy ("most", "dep", "list",
+	// "netboot") and ModulesSource the file and line that set it ("" when
+	// the default most applies).
+	Modules       string
+	ModulesSource string
+	// Backup is the path (under Root) of initrd.img-VERSION.dpkg-bak, if any.
+	Backup string
+}
+
+// DKMSFailure is a DKMS module build that did not produce modules for the kernel.
+type DKMSFailure struct {
+	Module, ModuleVersion string
+	// Log is make.log's path as the machine sees it (/var/lib/dkms/...).
+	Log string
+	// FirstError is the first line of the log that reads like a compiler or
+	// make error, "" when none was found.
+	FirstError string
+}
+
+// PackageState is a dpkg package and its state ("half-configured", ...).
+type PackageState struct {
+	Package, State string
+}
+
+// Inspect gathers the findings for kernel version.
+func Inspect(opts Options, version string) Findings {
+	root := opts.Root
+	if root == "" {
+		root = "/"
+	}
+	f := Findings{Version: version}
+	f.Generator = generator(root)
+	f.DKMS = dkmsFailures(root, version)
+	f.Packages = kernelPackages(root, version)
+	f.Modules, f.ModulesSource = modulesPolicy(root)
+	bak := filepath.Join(root, "boot", "initrd.img-"+version+".dpkg-bak")
+	if st, err := os.Stat(bak); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+		f.Backup = path.Join("/boot", "initrd.img-"+version+".dpkg-bak")
+	}
+	space := opts.Space
+	if space == nil {
+		space = statfsSpace
+	}
+	if free, total, err := space(filepath.Join(root, "boot")); err == nil {
+		f.BootFree, f.BootTotal, f.BootSpaceKnown = free, total, true
+		low := opts.BootLow
+		if low == 0 {
+			low = max(64<<20, largestInitrd(root))
+		}
+		f.BootLow = free < low
+	}
+	if opts.Proc != nil && inFstab(root, "/boot") {
+		if mounted, err := isMounted(opts.Proc, "/boot"); err == nil && !mounted {
+			f.BootUnmounted = true
+		}
+	}
+	return f
+}
+
+// FixCommand is the command that rebuilds the initrd of version with the
+// generator in use.
+func (f Findings) FixCommand() string {
+	switch f.Generator {
+	case GeneratorDracut:
+		return fmt.Sprintf("dracut --force /boot/initrd.img-%s %s", f.Version, f.Version)
+	case GeneratorInitramfsTools:
+		return "update-initramfs -c -k " + f.Version
+	}
+	return fmt.Sprintf("update-initramfs -c -k %s (initramfs-tools) or dracut --force /boot/initrd.img-%s %s (dracut)", f.Version, f.Version, f.Version)
+}
+
+// AddModuleHint says how to make the generator in use include module in
+// every image it builds.
+func (f Findings) AddModuleHint(module string) string {
+	switch f.Generator {
+	case GeneratorDracut:
+		return fmt.Sprintf(`add add_drivers+=" %s " to /etc/dracut.conf.d/boot-guard.conf`, module)
+	case GeneratorInitramfsTools:
+		return fmt.Sprintf("add the line %s to /etc/initramfs-tools/modules", module)
+	}
+	return fmt.Sprintf("add %s to the initrd generator's module list", module)
+}
+
+// ImageCauses are the likely causes of an initrd that is missing, empty or
+// cut short, most likely first.
+func (f Findings) ImageCauses() []string {
+	var c []string
+	for _, d := range f.DKMS {
+		c = append(c, d.String(f.Version))
+	}
+	for _, p := range f.Packages {
+		c = append(c, fmt.Sprintf("package %s is %s in dpkg's status: its postinst did not finish (a hook before the initrd generator failed?); run: dpkg --configure -a", p.Package, p.State))
+	}
+	if f.BootUnmounted {
+		c = append(c, "/boot is listed in /etc/fstab but not mounted: images written now land on the root filesystem, where the boot loader does not look; run: mount /boot")
+	}
+	if f.BootSpaceKnown && f.BootLow {
+		c = append(c, fmt.Sprintf("/boot has only %s free of %s: the image may have been cut short; remove old kernels (apt autoremove --purge) and rebuild it", mib(f.BootFree), mib(f.BootTotal)))
+	}
+	if f.Backup != "" {
+		c = append(c, fmt.Sprintf("a backup image %s exists: check it with 'boot-guard verify --initrd %s %s' and copy it back (cp -a) only as a stopgap", f.Backup, f.Backup, f.Version))
+	}
+	return c
+}
+
+// ModuleCauses are the likely causes of an initrd that lacks a module.
+func (f Findings) ModuleCauses(module string) []string {
+	var c []string
+	switch f.Modules {
+	case "list":
+		c = append(c, fmt.Sprintf("initramfs-tools has MODULES=list (%s): only the modules named in /etc/initramfs-tools/modules go into the image; %s", f.ModulesSource, f.AddModuleHint(module)))
+	case "dep":
+		c = append(c, fmt.Sprintf("initramfs-tools has MODULES=dep (%s): the image carries only what the machine that built it was using; set MODULES=most or %s", f.ModulesSource, f.AddModuleHint(module)))
+	case "netboot":
+		c = append(c, fmt.Sprintf("initramfs-tools has MODULES=netboot (%s): the image carries network drivers, not storage ones; set MODULES=most or %s", f.ModulesSource, f.AddModuleHint(module)))
+	}
+	for _, d := range f.DKMS {
+		c = append(c, d.String(f.Version))
+	}
+	return c
+}
+
+// String says what failed, for which kernel, and where to read why.
+func (d DKMSFailure) String(version string) string {
+	s := fmt.Sprintf("the DKMS build of %s/%s failed for kernel %s (log: %s", d.Module, d.ModuleVersion, version, d.Log)
+	if d.FirstError != "" {
+		s += fmt.Sprintf(`, first error: "%s"`, d.FirstError)
+	}
+	return s + "); see: dkms status"
+}
+
+func mib(n uint64) string {
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// generator decides from the kernel hooks the generator's package installs:
+// the hook is what runs on a kernel install, the binary alone is not.
+func generator(root string) Generator {
+	has := func(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
+	switch {
+	case has("etc/kernel/postinst.d/dracut"), has("usr/lib/kernel/install.d/50-dracut.install"):
+		return GeneratorDracut
+	case has("etc/kernel/postinst.d/initramfs-tools"), has("usr/sbin/update-initramfs"):
+		return GeneratorInitramfsTools
+	case has("usr/bin/dracut"), has("usr/sbin/dracut"):
+		return GeneratorDracut
+	}
+	return GeneratorUnknown
+}
+
+// dkmsFailures finds, under /var/lib/dkms, each MODULE/MODULE_VERSION whose
+// last build log names version but which has no built modules for it.
+func dkmsFailures(root, version string) []DKMSFailure {
+	base := filepath.Join(root, "var", "lib", "dkms")
+	mods, err := os.ReadDir(base)
+	if err != nil {
+		return nil
+	}
+	var out []DKMSFailure
+	for _, m := range mods {
+		if !m.IsDir() {
+			continue
+		}
+		vers, err := os.ReadDir(filepath.Join(base, m.Name()))
+		if err != nil {
+			continue
+		}
+		for _, v := range vers {
+			if !v.IsDir() || strings.HasPrefix(v.Name(), "kernel-") || v.Name() == "original_module" {
+				continue
+			}
+			dir := filepath.Join(base, m.Name(), v.Name())
+			logPath := filepath.Join(dir, "build", "make.log")
+			kernel, firstErr, ok := readMakeLog(logPath)
+			if !ok || kernel != version {
+				continue
+			}
+			if built(filepath.Join(dir, version)) {
+				continue
+			}
+			out = append(out, DKMSFailure{
+				Module:        m.Name(),
+				ModuleVersion: v.Name(),
+				Log:           path.Join("/var/lib/dkms", m.Name(), v.Name(), "build", "make.log"),
+				FirstError:    firstErr,
+			})
+		}
+	}
+	return out
+}
+
+// built reports whether dir (MODULE/VERSION/KVER) holds built modules for some arch.
+func built(dir string) bool {
+	arches, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, a := range arches {
+		kos, err := os.ReadDir(filepath.Join(dir, a.Name(), "module"))
+		if err != nil {
+			continue
+		}
+		for _, k := range kos {
+			if strings.Contains(k.Name(), ".ko") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readMakeLog returns the kernel a DKMS make.log was for and its first error
+// line. It reads at most 4 MiB.
+func readMakeLog(name string) (kernel, firstErr string, ok bool) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, 4<<20))
+	sc.Buffer(make([]byte, 0, 4096), 256*1024)
+	if !sc.Scan() {
+		return "", "", false
+	}
+	head := sc.Text()
+	i := strings.Index(head, " for kernel ")
+	if !strings.HasPrefix(head, "DKMS make.log for ") || i < 0 {
+		return "", "", false
+	}
+	fields := strings.Fields(head[i+len(" for kernel "):])
+	if len(fields) == 0 {
+		return "", "", false
+	}
+	kernel = fields[0]
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.Contains(line, "error:") || strings.Contains(line, "Error ") && strings.HasPrefix(line, "make") {
+			if len(line) > 160 {
+				line = line[:160] + "..."
+			}
+			firstErr = line
+			break
+		}
+	}
+	return kernel, firstErr, true
+}
+
+// kernelPackages lists packages named linux-*-VERSION (linux-image-,
+// linux-image-unsigned-, linux-modules- on Ubuntu) that dpkg's status shows
+// neither installed nor removed.
+func kernelPackages(root, version string) []PackageState {
+	f, err := os.Open(filepath.Join(root, "var", "lib", "dpkg", "status"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []PackageState
+	var pkg, status string
+	flush := func() {
+		defer func() { pkg, status = "", "" }()
+		if !strings.HasPrefix(pkg, "linux-") || !strings.HasSuffix(pkg, "-"+version) {
+			return
+		}
+		fields := strings.Fields(status)
+		if len(fields) != 3 {
+			return
+		}
+		switch state := fields[2]; state {
+		case "installed", "not-installed", "config-files":
+		default:
+			out = append(out, PackageState{pkg, state})
+		}
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			flush()
+		case strings.HasPrefix(line, "Package:"):
+			pkg = strings.TrimSpace(strings.TrimPrefix(line, "Package:"))
+		case strings.HasPrefix(line, "Status:"):
+			status = strings.TrimSpace(strings.TrimPrefix(line, "Status:"))
+		}
+	}
+	flush()
+	sort.Slice(out, func(i, j int) bool { return out[i].Package < out[j].Package })
+	return out
+}
+
+// modulesPolicy returns initramfs-tools' MODULES= value and the file:line that
+// set it. initramfs.conf is read first, then conf.d/* in name order, the last
+// assignment winning, as mkinitramfs sources them.
+func modulesPolicy(root string) (value, source string) {
+	files := []string{"/etc/initramfs-tools/initramfs.conf"}
+	if ents, err := os.ReadDir(filepath.Join(root, "etc", "initramfs-tools", "conf.d")); err == nil {
+		for _, e := range ents {
+			if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
+				files = append(files, path.Join("/etc/initramfs-tools/conf.d", e.Name()))
+			}
+		}
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			continue
+		}
+		for n, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			rest, ok := strings.CutPrefix(line, "MODULES=")
+			if !ok {
+				continue
+			}
+			if i := strings.IndexByte(rest, '#'); i >= 0 {
+				rest = rest[:i]
+			}
+			value = strings.Trim(strings.TrimSpace(rest), `"'`)
+			source = fmt.Sprintf("%s line %d", name, n+1)
+		}
+	}
+	if value == "" {
+		return "", ""
+	}
+	return value, source
+}
+
+// largestInitrd is the size of the largest initrd.img-* in /boot: a new one
+// needs about as much room.
+func largestInitrd(root string) uint64 {
+	ents, err := os.ReadDir(filepath.Join(root, "boot"))
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "initrd.img-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && uint64(info.Size()) > n {
+			n = uint64(info.Size())
+		}
+	}
+	return n
+}
+
+// inFstab reports whether root's /etc/fstab has an entry mounting at target.
+func inFstab(root, target string) bool {
+	b, err := os.ReadFile(filepath.Join(root, "etc", "fstab"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && !strings.HasPrefix(f[0], "#") && path.Clean(f[1]) == target {
+			return true
+		}
+	}
+	return false
+}
+
+// isMounted reports whether target is a mount point in proc's self/mountinfo.
+func isMounted(proc fs.FS, target string) (bool, error) {
+	b, err := fs.ReadFile(proc, "self/mountinfo")
+	if err != nil {
+		return false, err
+	}
+	if len(b) == 0 {
+		return false, errors.New("empty mountinfo")
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		f := strings.Fields(string(line))
+		// id parent maj:min root mountpoint ...
+		if len(f) >= 5 && unescapeOctal(f[4]) == target {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// unescapeOctal undoes mountinfo's \040-style escapes.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			var v int
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
