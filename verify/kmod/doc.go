@@ -1,0 +1,22 @@
+// Package kmod reads one kernel's module index: the files depmod(8) writes
+// under lib/modules/VERSION (modules.dep, modules.alias, modules.softdep) and
+// the ones the kernel build installs next to them (modules.builtin,
+// modules.builtin.modinfo). It answers what kmod's modprobe would: which
+// module a modalias or a name means, whether it is built in, where its file is,
+// and what must be loaded before it.
+//
+// It follows kmod's rules: module names compare with '-' and '_' equal and
+// without the .ko, .ko.gz, .ko.xz or .ko.zst suffix (modname_normalize); alias
+// patterns are fnmatch(3) globs (*, ?, [...], backslash escapes, no special
+// meaning for '/' or a leading '.'), matched after the same '-'/'_' folding
+// kmod applies outside brackets (alias_normalize); the format of each file is
+// the one depmod(8) and the kernel's scripts/Makefile.modinst write, described
+// in depmod(8) and modules.dep(5). The binary *.bin indexes are not read: the
+// text files hold the same data.
+//
+// kmod reads only what it is handed: a filesystem root as an fs.FS (the host's
+// "/" through os.DirFS, a chroot, or a fstest.MapFS in tests). It never loads
+// modules, never runs depmod or modprobe, never writes, and never imports
+// boot-guard's other packages. Configuration under /etc/modprobe.d (blacklists,
+// extra softdeps) is not read.
+package kmod

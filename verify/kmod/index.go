@@ -1,0 +1,277 @@
+package kmod
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	// ErrNoModules: the root has no lib/modules/VERSION (nor
+	// usr/lib/modules/VERSION): that kernel's modules are not installed.
+	ErrNoModules = errors.New("no modules directory")
+	// ErrNoIndex: the modules directory exists but a file depmod writes
+	// (modules.dep, modules.alias) or the kernel package ships
+	// (modules.builtin) is missing. The message names the command that
+	// rebuilds it.
+	ErrNoIndex = errors.New("module index missing")
+	// ErrMalformed: a line of an index file is not in depmod's format. The
+	// error is a *SyntaxError naming the file and line.
+	ErrMalformed = errors.New("malformed module index")
+	// ErrUnknownModule: a name is neither in modules.dep nor built in.
+	ErrUnknownModule = errors.New("unknown module")
+)
+
+// SyntaxError is a malformed line (or, in the NUL-separated
+// modules.builtin.modinfo, record) of an index file.
+type SyntaxError struct {
+	File string // path under the root, e.g. lib/modules/6.1.0-13-amd64/modules.dep
+	Line int    // 1-based line, or record when Record is set
+	// Record: the file is NUL-separated (modules.builtin.modinfo); Line
+	// counts records and Offset is the record's first byte.
+	Record bool
+	Offset int64
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Record {
+		return fmt.Sprintf("%s: record %d at byte %d: %s", e.File, e.Line, e.Offset, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Unwrap makes every SyntaxError match ErrMalformed.
+func (e *SyntaxError) Unwrap() error { return ErrMalformed }
+
+// Module is one module of a kernel, loadable or built in.
+type Module struct {
+	// Name is normalised: '-' folded to '_', no directory, no .ko suffix.
+	Name string
+	// Path is the module's file relative to the modules directory as
+	// modules.dep (or, for a built-in module, modules.builtin) names it:
+	// "kernel/drivers/nvme/host/nvme.ko.xz". initramfs-tools and dracut copy
+	// it to the same path under lib/modules/VERSION in the initrd.
+	Path string
+	// Builtin: compiled into the kernel image; nothing to load.
+	Builtin bool
+	// Depends are the modules modules.dep says must be loaded first, as
+	// depmod lists them (already transitive), normalised.
+	Depends []string
+	// SoftPre are modules.softdep's "pre:" names, as written there; they
+	// may be aliases ("crypto-crc32c", "platform:idma64") rather than
+	// module names.
+	SoftPre []string
+}
+
+// Index is one kernel's module index. It is immutable after Load and safe for
+// concurrent use.
+type Index struct {
+	version string
+	dir     string
+	modules map[string]*Module
+	aliases *aliasIndex
+	missing []string
+}
+
+// The index files Load reads, in the modules directory.
+const (
+	fileDep     = "modules.dep"
+	fileAlias   = "modules.alias"
+	fileSoftdep = "modules.softdep"
+	fileBuiltin = "modules.builtin"
+	fileModinfo = "modules.builtin.modinfo"
+)
+
+// Load reads the module index of kernel version under root, a filesystem root
+// (the directory that holds lib/ and usr/). It looks in lib/modules/VERSION,
+// then usr/lib/modules/VERSION. modules.dep, modules.alias and modules.builtin
+// are required; modules.softdep and modules.builtin.modinfo (absent before
+// Linux 5.2) are optional and reported by Missing when absent.
+func Load(root fs.FS, version string) (*Index, error) {
+	if version == "" || strings.ContainsAny(version, "/\x00") || version == "." || version == ".." {
+		return nil, fmt.Errorf("kernel version %q: not a version (it names a directory under lib/modules)", version)
+	}
+	dir, err := modulesDir(root, version)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{version: version, dir: dir, modules: make(map[string]*Module), aliases: newAliasIndex()}
+
+	open := func(name string, required bool, hint string, parse func(*lineReader) error) error {
+		p := path.Join(dir, name)
+		f, err := root.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if required {
+				return fmt.Errorf("%s: %w: %s", p, ErrNoIndex, hint)
+			}
+			ix.missing = append(ix.missing, name)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("open %s: %w", p, err)
+		}
+		defer f.Close()
+		return parse(newLineReader(f, p))
+	}
+	depmod := "run depmod " + version
+	if err := open(fileDep, true, depmod, ix.parseDep); err != nil {
+		return nil, err
+	}
+	if err := open(fileBuiltin, true, "it comes with the kernel package: reinstall the package of "+version+", then "+depmod, ix.parseBuiltin); err != nil {
+		return nil, err
+	}
+	if err := open(fileModinfo, false, "", ix.parseModinfo); err != nil {
+		return nil, err
+	}
+	if err := open(fileAlias, true, depmod, ix.parseAlias); err != nil {
+		return nil, err
+	}
+	if err := open(fileSoftdep, false, "", ix.parseSoftdep); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+func modulesDir(root fs.FS, version string) (string, error) {
+	tried := []string{"lib/modules/" + version, "usr/lib/modules/" + version}
+	for _, d := range tried {
+		fi, err := fs.Stat(root, d)
+		if err == nil && fi.IsDir() {
+			return d, nil
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("stat %s: %w", d, err)
+		}
+	}
+	return "", fmt.Errorf("%s (nor %s): %w: is kernel %s installed?", tried[0], tried[1], ErrNoModules, version)
+}
+
+// Version is the kernel version the index belongs to.
+func (ix *Index) Version() string { return ix.version }
+
+// Dir is the modules directory under the root, e.g. "lib/modules/6.1.0-13-amd64".
+func (ix *Index) Dir() string { return ix.dir }
+
+// Missing lists the optional index files that were absent
+// (modules.softdep, modules.builtin.modinfo): without modules.builtin.modinfo
+// built-in drivers' aliases are unknown, so a modalias only a built-in driver
+// claims matches nothing.
+func (ix *Index) Missing() []string { return append([]string(nil), ix.missing...) }
+
+// Normalize turns a module name or path into kmod's form: the base name up to
+// its first '.', with '-' folded to '_' ("kernel/drivers/nvme/host/nvme-core.ko.xz"
+// and "nvme-core" both become "nvme_core").
+func Normalize(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		name = name[:i]
+	}
+	return strings.ReplaceAll(name, "-", "_")
+}
+
+// Module returns the module called name (normalised first).
+func (ix *Index) Module(name string) (Module, bool) {
+	m, ok := ix.modules[Normalize(name)]
+	if !ok {
+		return Module{}, false
+	}
+	c := *m
+	c.Depends = append([]string(nil), m.Depends...)
+	c.SoftPre = append([]string(nil), m.SoftPre...)
+	return c, true
+}
+
+// Alias returns every module, loadable or built in, with an alias pattern that
+// matches modalias, sorted by name. Any string the kernel asks modprobe for
+// works: Alias("fs-ext4") finds the module that registered that filesystem.
+// An alias naming a module the kernel does not have (a stale modules.alias)
+// is left out: modprobe could not load it either.
+func (ix *Index) Alias(modalias string) []string {
+	var out []string
+	for _, n := range ix.aliases.lookup(modalias) {
+		if _, ok := ix.modules[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Resolve returns what modprobe NAME would load: the module called name if
+// the kernel has one, otherwise every module an alias of that name points to.
+func (ix *Index) Resolve(name string) []string {
+	if _, ok := ix.modules[Normalize(name)]; ok {
+		return []string{Normalize(name)}
+	}
+	return ix.Alias(name)
+}
+
+// Closure returns names and everything they need loaded first: modules.dep's
+// dependencies and modules.softdep's "pre:" modules, transitively, each after
+// what it needs (load order), each once. A softdep that names nothing the
+// kernel has is skipped, as modprobe skips it. Built-in modules appear in the
+// result (check Module(n).Builtin): they need no file. Unknown names make an
+// error wrapping ErrUnknownModule that lists them all; the rest is still
+// returned.
+func (ix *Index) Closure(names ...string) ([]string, error) {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var out, unknown []string
+	var visit func(n string)
+	visit = func(n string) {
+		if state[n] != unseen {
+			return // done, or a cycle back to a module being visited
+		}
+		state[n] = active
+		m, ok := ix.modules[n]
+		if !ok {
+			return
+		}
+		for _, d := range m.Depends {
+			if _, ok := ix.modules[d]; ok {
+				visit(d)
+			}
+		}
+		for _, s := range m.SoftPre {
+			for _, r := range ix.Resolve(s) {
+				if r != n {
+					visit(r)
+				}
+			}
+		}
+		state[n] = done
+		out = append(out, n)
+	}
+	for _, name := range names {
+		n := Normalize(name)
+		if _, ok := ix.modules[n]; !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		visit(n)
+	}
+	if len(unknown) > 0 {
+		return out, fmt.Errorf("%s: %w: not in %s/modules.dep nor built in", strings.Join(unknown, ", "), ErrUnknownModule, ix.dir)
+	}
+	return out, nil
+}
+
+// Names returns every module name, sorted: loadable and built in.
+func (ix *Index) Names() []string {
+	out := make([]string, 0, len(ix.modules))
+	for n := range ix.modules {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,216 @@
+// Package kmodtest builds kernel module indexes for tests: the text files
+// depmod writes (modules.dep, modules.alias, modules.softdep) and the ones a
+// kernel package ships (modules.builtin, modules.builtin.modinfo), in an
+// fstest.MapFS or a directory. Only tests import it.
+package kmodtest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// Kernel is one kernel's module index, file by file. Nil fields write no
+// file, so a test can leave one out on purpose.
+type Kernel struct {
+	Version string
+	// Dep lines: "kernel/drivers/nvme/host/nvme.ko: kernel/drivers/nvme/host/nvme-core.ko".
+	Dep []string
+	// Alias lines without the "alias " keyword: "pci:v*d*sv*sd*bc01sc08i02* nvme".
+	Alias []string
+	// Softdep lines without the "softdep " keyword: "ext4 pre: crc32c".
+	Softdep []string
+	// Builtin paths: "kernel/fs/ext4/ext4.ko".
+	Builtin []string
+	// Modinfo records "MODULE.KEY=VALUE", joined with NULs.
+	Modinfo []string
+	// UsrLib puts the tree under usr/lib/modules instead of lib/modules.
+	UsrLib bool
+}
+
+// Files returns the index's files keyed by their path under the root.
+func (k Kernel) Files() map[string]string {
+	dir := "lib/modules/" + k.Version
+	if k.UsrLib {
+		dir = "usr/lib/modules/" + k.Version
+	}
+	files := map[string]string{}
+	lines := func(name, prefix string, ls []string) {
+		if ls == nil {
+			return
+		}
+		var b strings.Builder
+		if name == "modules.alias" {
+			b.WriteString("# Aliases extracted from modules themselves.\n")
+		}
+		if name == "modules.softdep" {
+			b.WriteString("# Soft dependencies extracted from modules themselves.\n")
+		}
+		for _, l := range ls {
+			b.WriteString(prefix + l + "\n")
+		}
+		files[dir+"/"+name] = b.String()
+	}
+	lines("modules.dep", "", k.Dep)
+	lines("modules.alias", "alias ", k.Alias)
+	lines("modules.softdep", "softdep ", k.Softdep)
+	lines("modules.builtin", "", k.Builtin)
+	if k.Modinfo != nil {
+		files[dir+"/modules.builtin.modinfo"] = strings.Join(k.Modinfo, "\x00") + "\x00"
+	}
+	return files
+}
+
+// AddTo adds the index's files to fsys.
+func (k Kernel) AddTo(fsys fstest.MapFS) fstest.MapFS {
+	for p, data := range k.Files() {
+		fsys[p] = &fstest.MapFile{Data: []byte(data), Mode: 0o644}
+	}
+	return fsys
+}
+
+// FS returns a filesystem root holding the indexes of kernels.
+func FS(kernels ...Kernel) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for _, k := range kernels {
+		k.AddTo(fsys)
+	}
+	return fsys
+}
+
+// WriteDir writes the index's files under root, a real directory (for code
+// that takes a path), and a /boot/vmlinuz-VERSION so the kernel counts as
+// installed.
+func (k Kernel) WriteDir(t testing.TB, root string) {
+	t.Helper()
+	files := k.Files()
+	files["boot/vmlinuz-"+k.Version] = "not a kernel image, only its name matters\n"
+	for p, data := range files {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Debian returns a small but faithful slice of a Debian 12 amd64 kernel's
+// index: the storage drivers of the machines boot-guard meets (NVMe, AHCI,
+// virtio-blk, virtio-scsi, MMC, Xen), the filesystems ext4, xfs and btrfs,
+// device-mapper and md, with dependencies, aliases and softdeps as depmod
+// writes them for 6.1. Modules are .ko files, as Debian 12 ships them.
+func Debian(version string) Kernel {
+	return Kernel{
+		Version: version,
+		Dep: []string{
+			"kernel/drivers/nvme/host/nvme.ko: kernel/drivers/nvme/host/nvme-core.ko kernel/block/t10-pi.ko kernel/lib/crc64-rocksoft.ko kernel/lib/crc-t10dif.ko kernel/lib/crc64.ko kernel/crypto/crct10dif_common.ko",
+			"kernel/drivers/nvme/host/nvme-core.ko: kernel/block/t10-pi.ko kernel/lib/crc64-rocksoft.ko kernel/lib/crc-t10dif.ko kernel/lib/crc64.ko kernel/crypto/crct10dif_common.ko",
+			"kernel/lib/crc-t10dif.ko: kernel/crypto/crct10dif_common.ko",
+			"kernel/crypto/crct10dif_common.ko:",
+			"kernel/drivers/ata/ahci.ko: kernel/drivers/ata/libahci.ko kernel/drivers/ata/libata.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko",
+			"kernel/drivers/ata/libahci.ko: kernel/drivers/ata/libata.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko",
+			"kernel/drivers/ata/libata.ko: kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko",
+			"kernel/drivers/ata/ata_generic.ko: kernel/drivers/ata/libata.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko",
+			"kernel/drivers/scsi/scsi_mod.ko: kernel/drivers/scsi/scsi_common.ko",
+			"kernel/drivers/scsi/scsi_common.ko:",
+			"kernel/drivers/scsi/sd_mod.ko: kernel/block/t10-pi.ko kernel/lib/crc64-rocksoft.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko kernel/lib/crc-t10dif.ko kernel/lib/crc64.ko kernel/crypto/crct10dif_common.ko",
+			"kernel/lib/crc64-rocksoft.ko: kernel/lib/crc64.ko",
+			"kernel/lib/crc64.ko:",
+			"kernel/block/t10-pi.ko: kernel/lib/crc64-rocksoft.ko kernel/lib/crc-t10dif.ko kernel/lib/crc64.ko kernel/crypto/crct10dif_common.ko",
+			"kernel/drivers/scsi/virtio_scsi.ko: kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko",
+			"kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko",
+			"kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko",
+			"kernel/drivers/virtio/virtio_pci_legacy_dev.ko:",
+			"kernel/drivers/virtio/virtio_pci_modern_dev.ko:",
+			"kernel/drivers/virtio/virtio.ko:",
+			"kernel/drivers/virtio/virtio_ring.ko:",
+			"kernel/drivers/mmc/host/sdhci-pci.ko: kernel/drivers/mmc/host/cqhci.ko kernel/drivers/mmc/host/sdhci.ko kernel/drivers/mmc/core/mmc_core.ko",
+			"kernel/drivers/mmc/host/sdhci.ko: kernel/drivers/mmc/core/mmc_core.ko",
+			"kernel/drivers/mmc/host/cqhci.ko: kernel/drivers/mmc/core/mmc_core.ko",
+			"kernel/drivers/mmc/core/mmc_block.ko: kernel/drivers/mmc/core/mmc_core.ko",
+			"kernel/drivers/mmc/core/mmc_core.ko:",
+			"kernel/drivers/block/xen-blkfront.ko:",
+			"kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko",
+			"kernel/lib/crc16.ko:",
+			"kernel/fs/mbcache.ko:",
+			"kernel/fs/jbd2/jbd2.ko:",
+			"kernel/arch/x86/crypto/crc32c-intel.ko:",
+			"kernel/crypto/crc32c_generic.ko:",
+			"kernel/crypto/crct10dif_generic.ko: kernel/crypto/crct10dif_common.ko",
+			"kernel/fs/xfs/xfs.ko: kernel/lib/libcrc32c.ko",
+			"kernel/lib/libcrc32c.ko:",
+			"kernel/fs/btrfs/btrfs.ko: kernel/crypto/xor.ko kernel/lib/raid6/raid6_pq.ko kernel/lib/libcrc32c.ko",
+			"kernel/lib/raid6/raid6_pq.ko:",
+			"kernel/crypto/xor.ko:",
+			"kernel/drivers/md/dm-mod.ko:",
+			"kernel/drivers/md/dm-crypt.ko: kernel/drivers/md/dm-mod.ko",
+			"kernel/drivers/md/raid1.ko: kernel/drivers/md/md-mod.ko",
+			"kernel/drivers/md/md-mod.ko:",
+		},
+		Alias: []string{
+			"pci:v0000106Bd00002001sv*sd*bc*sc*i* nvme",
+			"pci:v*d*sv*sd*bc01sc08i02* nvme",
+			"pci:v*d*sv*sd*bc01sc06i01* ahci",
+			"pci:v00008086d00002922sv*sd*bc*sc*i* ahci",
+			"pci:v*d*sv*sd*bc01sc01i*    ata_generic",
+			"scsi:t-0x00* sd_mod",
+			"scsi:t-0x04* sd_mod",
+			"scsi:t-0x0e* sd_mod",
+			"virtio:d00000008v* virtio_scsi",
+			"virtio:d00000002v* virtio_blk",
+			"pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci",
+			"pci:v*d*sv*sd*bc08sc05i* sdhci_pci",
+			"pci:v00008086d00000F14sv*sd*bc*sc*i* sdhci_pci",
+			"mmc:block mmc_block",
+			"xen:vbd xen_blkfront",
+			"fs-ext4 ext4",
+			"fs-ext3 ext4",
+			"fs-ext2 ext4",
+			"ext3 ext4",
+			"ext2 ext4",
+			"fs-xfs xfs",
+			"fs-btrfs btrfs",
+			"devname:btrfs-control btrfs",
+			"crypto-crc32c crc32c_generic",
+			"crypto-crc32c-generic crc32c_generic",
+			"crc32c crc32c_generic",
+			"crypto-crc32c crc32c_intel",
+			"crypto-crc32c-intel crc32c_intel",
+			"crct10dif crct10dif_generic",
+			"crc32c crc32c_intel",
+			"cpu:type:x86,ven*fam*mod*:feature:*0094* crc32c_intel",
+			"dm-crypt dm_crypt",
+			"md-raid1 raid1",
+			"md-personality-3 raid1",
+			"devname:mapper/control dm_mod",
+		},
+		Softdep: []string{
+			"ext4 pre: crypto-crc32c",
+			"jbd2 pre: crypto-crc32c",
+			"btrfs pre: blake2b-256",
+			"btrfs pre: sha256",
+			"btrfs pre: xxhash64",
+			"btrfs pre: crypto-crc32c",
+			"libcrc32c pre: crc32c",
+			"crc64_rocksoft pre: crc64",
+			"crc_t10dif pre: crct10dif",
+			"cifs gcm",
+		},
+		Builtin: []string{
+			"kernel/drivers/block/loop.ko",
+			"kernel/drivers/pci/pcie/pcieportdrv.ko",
+		},
+		Modinfo: []string{
+			"loop.alias=devname:loop-control",
+			"loop.alias=char-major-10-237",
+			"loop.alias=block-major-7-*",
+			"loop.file=drivers/block/loop",
+			"printk.time=Y",
+			"pcieportdrv.file=drivers/pci/pcie/pcieportdrv",
+		},
+	}
+}
