@@ -1,0 +1,71 @@
+package rootdev
+
+import (
+	"os"
+	"path"
+	"strings"
+	"testing"
+)
+
+// TestLiveMachine runs Discover on this machine's real /sys and /proc and
+// checks that the driver bound to the root disk, as /sys/block/DISK/device/
+// driver shows it, is among the Needs.
+func TestLiveMachine(t *testing.T) {
+	sys, proc := os.DirFS("/sys"), os.DirFS("/proc")
+	res, err := Discover(sys, proc)
+	if err != nil {
+		t.Fatalf("Discover on the live /sys and /proc: %v", err)
+	}
+	t.Logf("mounts %+v", res.Mounts)
+	for _, n := range res.Needs {
+		t.Logf("need %s %s (bound %q): %s", n.Kind, n.Value, n.Bound, n.Reason)
+	}
+	for _, u := range res.Unknown {
+		t.Logf("unknown: %s", u)
+	}
+	for _, u := range res.Userspace {
+		t.Logf("userspace %s: %s", u.Program, u.Detail)
+	}
+	if len(res.Mounts) == 0 {
+		t.Fatal("no mount of / found on a live machine")
+	}
+	root := res.Mounts[0]
+	if root.Target != "/" {
+		t.Fatalf("first mount is %q, want /", root.Target)
+	}
+	if len(res.Needs) == 0 && len(res.Unknown) == 0 {
+		t.Fatal("no needs and no unknown for a live root")
+	}
+	// Find the disk under / the simple way (no dm/md) to cross-check.
+	dev, err := os.Readlink("/sys/dev/block/" + root.MajMin)
+	if err != nil {
+		t.Skipf("/ (%s on %s, %s) has no block device in /sys/dev/block: %v", root.Source, root.FSType, root.MajMin, err)
+	}
+	if len(res.Unknown) > 0 {
+		t.Errorf("root on a block device, yet Unknown: %q", res.Unknown)
+	}
+	dir := path.Join("/sys/dev/block", dev)
+	if _, err := os.Stat(path.Join(dir, "partition")); err == nil {
+		dir = path.Dir(dir)
+	}
+	if _, err := os.Stat(path.Join(dir, "dm")); err == nil {
+		t.Skipf("/ is on device-mapper %s: the plain cross-check does not apply", dir)
+	}
+	if _, err := os.Stat(path.Join(dir, "md")); err == nil {
+		t.Skipf("/ is on md %s: the plain cross-check does not apply", dir)
+	}
+	drv, err := os.Readlink(path.Join(dir, "device", "driver"))
+	if err != nil {
+		t.Skipf("%s/device has no driver link: %v", dir, err)
+	}
+	want := strings.ReplaceAll(path.Base(drv), "-", "_")
+	if mod, err := os.Readlink(path.Join(dir, "device", "driver", "module")); err == nil {
+		want = path.Base(mod)
+	}
+	for _, n := range res.Needs {
+		if n.Bound == want && strings.Contains(n.Reason, "disk "+path.Base(dir)) {
+			return
+		}
+	}
+	t.Errorf("no need bound to %s (the driver of %s/device) for disk %s", want, dir, path.Base(dir))
+}

@@ -1,0 +1,215 @@
+package rootdev
+
+import (
+	"fmt"
+	"strings"
+)
+
+// dmLayer is what a device-mapper device's dm/uuid prefix says about it: the
+// uuid is set by the tool that made the mapping (cryptsetup, lvm, multipath,
+// kpartx, dmraid), which prefixes it with its own name.
+type dmLayer struct {
+	label   string   // "LUKS", "LVM", ...
+	modules []string // beyond dm_mod
+	program string   // userspace the initrd needs, "" if none
+}
+
+func classifyDM(uuid, dmName string) dmLayer {
+	switch {
+	case strings.HasPrefix(uuid, "CRYPT-LUKS"):
+		return dmLayer{label: "LUKS", modules: []string{"dm_crypt"}, program: "cryptsetup"}
+	case strings.HasPrefix(uuid, "CRYPT-VERITY-"):
+		return dmLayer{label: "dm-verity", modules: []string{"dm_verity"}}
+	case strings.HasPrefix(uuid, "CRYPT-INTEGRITY-"), strings.HasPrefix(uuid, "CRYPT-SUBDEV-"):
+		return dmLayer{label: "dm-integrity", modules: []string{"dm_integrity"}}
+	case strings.HasPrefix(uuid, "CRYPT-"):
+		// CRYPT-PLAIN-, CRYPT-TCRYPT-, CRYPT-BITLK-, CRYPT-FVAULT2-: all dm-crypt.
+		return dmLayer{label: "dm-crypt", modules: []string{"dm_crypt"}, program: "cryptsetup"}
+	case strings.HasPrefix(uuid, "LVM-"):
+		l := dmLayer{label: "LVM", program: "lvm"}
+		l.modules = lvmTargets(uuid, dmName)
+		return l
+	case strings.HasPrefix(uuid, "mpath-"):
+		return dmLayer{label: "multipath", modules: []string{"dm_multipath"}, program: "multipath"}
+	case strings.HasPrefix(uuid, "part") && strings.Contains(uuid, "-"):
+		// kpartx's partitions of another dm device: "part1-mpath-...".
+		return dmLayer{label: "dm partition"}
+	case strings.HasPrefix(uuid, "DMRAID-"):
+		return dmLayer{label: "dmraid", program: "dmraid"}
+	}
+	return dmLayer{label: "device-mapper"}
+}
+
+// lvmTargets names the dm target modules an LVM sub-device shows by its uuid
+// suffix or dm name (lvm2's layer names); a plain linear LV needs only dm_mod.
+func lvmTargets(uuid, dmName string) []string {
+	suffix := ""
+	if i := strings.LastIndexByte(uuid, '-'); i > len("LVM-") {
+		suffix = uuid[i+1:]
+	}
+	switch suffix {
+	case "tpool", "tdata", "tmeta", "pool":
+		return []string{"dm_thin_pool"}
+	case "real", "cow":
+		return []string{"dm_snapshot"}
+	case "cdata", "cmeta", "corig", "cvol":
+		return []string{"dm_cache"}
+	case "vpool", "vdata":
+		return []string{"dm_vdo"}
+	}
+	switch {
+	case strings.Contains(dmName, "_rimage_"), strings.Contains(dmName, "_rmeta_"):
+		return []string{"dm_raid"}
+	case strings.Contains(dmName, "_mimage_"), strings.HasSuffix(dmName, "_mlog"):
+		return []string{"dm_mirror"}
+	case strings.HasSuffix(dmName, "_vdata") || strings.HasSuffix(dmName, "-vpool"):
+		return []string{"dm_vdo"}
+	}
+	return nil
+}
+
+// dm walks a device-mapper device and what is in its slaves/.
+func (w *walker) dm(p, name string, above []label, target string, depth int) {
+	dmName, _ := w.sys.readAttr(p + "/dm/name")
+	uuid, _ := w.sys.readAttr(p + "/dm/uuid")
+	layer := classifyDM(uuid, dmName)
+	text := layer.label + " " + name
+	if dmName != "" {
+		text += " (" + dmName + ")"
+	}
+	chain := prepend(label{text: text, layer: true}, above)
+	why := "needed by " + render("", chain, target)
+	w.need(NeedModule, "dm_mod", "", why)
+	for _, m := range layer.modules {
+		w.need(NeedModule, m, "", why)
+	}
+	if layer.program != "" {
+		crypt := ""
+		if layer.program == "cryptsetup" {
+			crypt = dmName
+		}
+		w.userspace(layer.program, render("", chain, target), crypt)
+	}
+	w.slaves(p, text, chain, target, depth)
+}
+
+// mdPersonality maps md/level to the kernel module of that RAID personality.
+var mdPersonality = map[string]string{
+	"linear": "linear", "raid0": "raid0", "raid1": "raid1", "raid10": "raid10",
+	"raid4": "raid456", "raid5": "raid456", "raid6": "raid456", "multipath": "multipath",
+}
+
+// md walks an md RAID device and its member devices in slaves/.
+func (w *walker) md(p, name string, above []label, target string, depth int) {
+	level, err := w.sys.readAttr(p + "/md/level")
+	text := "md " + name
+	if err == nil && level != "" {
+		text = strings.ToUpper(level) + " " + name
+		if level == "linear" || level == "container" {
+			text = "md " + level + " " + name
+		}
+	}
+	chain := prepend(label{text: text, layer: true}, above)
+	why := "needed by " + render("", chain, target)
+	w.need(NeedModule, "md_mod", "", why)
+	switch mod, ok := mdPersonality[level]; {
+	case ok:
+		w.need(NeedModule, mod, "", why)
+	case level == "container":
+		// External metadata (IMSM, DDF): the container needs no personality.
+	case err != nil:
+		w.unknown("cannot read %s (%v): the RAID personality module of %s was not required", w.sys.show(p+"/md/level"), err, render("", chain, target))
+	default:
+		w.unknown("%s has md/level %q, which boot-guard does not know: its RAID personality module was not required (%s)", name, clip(level), render("", chain, target))
+	}
+	w.userspace("mdadm", render("", chain, target), "")
+	w.slaves(p, text, chain, target, depth)
+}
+
+// slaves walks every device in p/slaves/.
+func (w *walker) slaves(p, text string, chain []label, target string, depth int) {
+	names, truncated, err := w.sys.readDirNames(p + "/slaves")
+	if err != nil || len(names) == 0 {
+		why := "it is empty"
+		if err != nil {
+			why = err.Error()
+		}
+		w.unknown("%s has no devices in %s (%s): what is under it was not walked (%s)", text, w.sys.show(p+"/slaves"), why, render("", chain, target))
+		return
+	}
+	if truncated {
+		w.unknown("%s has more than %d devices in %s: only the first were walked", text, maxDirEntries, w.sys.show(p+"/slaves"))
+	}
+	for _, s := range names {
+		child, err := w.sys.resolve(p + "/slaves/" + s)
+		if err != nil {
+			w.unknown("%s does not lead to a device (%v): that part of %s was not walked", w.sys.show(p+"/slaves/"+s), err, render("", chain, target))
+			continue
+		}
+		w.block(child, chain, target, depth+1)
+	}
+}
+
+// btrfs walks every member device of the btrfs filesystem mounted by e. Its
+// major:minor in mountinfo is an anonymous device (0:NN), so the members come
+// from /sys/fs/btrfs/UUID/devices/, the filesystem being the one whose
+// members include the mount source (or the only one there is).
+func (w *walker) btrfs(e mountinfoEntry) {
+	t := e.MountPoint
+	uuids, _, err := w.sys.readDirNames("fs/btrfs")
+	if err != nil {
+		w.unknown("%s is btrfs on %s (anonymous device %s) and /sys/fs/btrfs cannot be read (%v): its member devices were not walked", t, e.Source, e.majMin(), err)
+		return
+	}
+	src := strings.TrimPrefix(e.Source, "/dev/")
+	mapper, isMapper := strings.CutPrefix(src, "mapper/")
+	var candidates []string
+	match := ""
+	for _, u := range uuids {
+		if u == "features" || !w.sys.isDir("fs/btrfs/"+u+"/devices") {
+			continue
+		}
+		candidates = append(candidates, u)
+		members, _, err := w.sys.readDirNames("fs/btrfs/" + u + "/devices")
+		if err != nil {
+			continue
+		}
+		for _, m := range members {
+			if m == src {
+				match = u
+			} else if isMapper {
+				if n, err := w.sys.readAttr("fs/btrfs/" + u + "/devices/" + m + "/dm/name"); err == nil && n == mapper {
+					match = u
+				}
+			}
+		}
+	}
+	if match == "" && len(candidates) == 1 {
+		match = candidates[0]
+	}
+	if match == "" {
+		w.unknown("%s is btrfs on %s (anonymous device %s), and no filesystem in /sys/fs/btrfs (%d there) lists it among its devices: its member devices were not walked", t, e.Source, e.majMin(), len(candidates))
+		return
+	}
+	dir := "fs/btrfs/" + match + "/devices"
+	members, truncated, err := w.sys.readDirNames(dir)
+	if err != nil || len(members) == 0 {
+		w.unknown("%s is btrfs %s with no devices listed in %s: its member devices were not walked", t, match, w.sys.show(dir))
+		return
+	}
+	if truncated {
+		w.unknown("btrfs %s has more than %d devices in %s: only the first were walked", match, maxDirEntries, w.sys.show(dir))
+	}
+	var above []label
+	if len(members) > 1 {
+		above = []label{{text: fmt.Sprintf("btrfs %s (%d devices)", match, len(members)), layer: true}}
+	}
+	for _, m := range members {
+		p, err := w.sys.resolve(dir + "/" + m)
+		if err != nil {
+			w.unknown("%s does not lead to a device (%v): that member of the btrfs at %s was not walked", w.sys.show(dir+"/"+m), err, t)
+			continue
+		}
+		w.block(p, above, t, 0)
+	}
+}
