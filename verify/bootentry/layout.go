@@ -1,0 +1,162 @@
+package bootentry
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FstabEntry is one line of /etc/fstab.
+type FstabEntry struct {
+	Spec, Target, FSType, Options string
+	Line                          int
+}
+
+// Layout is what /etc/fstab under a root says about where the boot loader's
+// files live.
+type Layout struct {
+	// Root is the host directory of the system's root.
+	Root string
+	// Boot is fstab's /boot line when /boot is its own filesystem.
+	Boot *FstabEntry
+	// RootFS is fstab's / line, if any.
+	RootFS *FstabEntry
+}
+
+// ReadLayout reads ROOT/etc/fstab. A missing fstab is not an error: /boot is
+// then taken to be part of the root filesystem unless the files say
+// otherwise (see grubPath).
+func ReadLayout(root string) (Layout, error) {
+	l := Layout{Root: root}
+	name := filepath.Join(root, "etc/fstab")
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return l, fmt.Errorf("read fstab: %w", err)
+	}
+	defer f.Close()
+	entries, err := ParseFstab(f, name)
+	if err != nil {
+		return l, err
+	}
+	for i := range entries {
+		e := entries[i]
+		switch filepath.Clean(e.Target) {
+		case "/boot":
+			l.Boot = &e
+		case "/":
+			l.RootFS = &e
+		}
+	}
+	return l, nil
+}
+
+// ParseFstab reads fstab(5) lines: fields separated by blanks, "\040" for a
+// space inside a field, '#' comments.
+func ParseFstab(r io.Reader, name string) ([]FstabEntry, error) {
+	var out []FstabEntry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			return nil, fmt.Errorf("%s: line %d: %q has no mount point", name, n, line)
+		}
+		e := FstabEntry{Spec: unoctal(f[0]), Target: unoctal(f[1]), Line: n}
+		if len(f) > 2 {
+			e.FSType = f[2]
+		}
+		if len(f) > 3 {
+			e.Options = f[3]
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: line %d: %w", name, n+1, err)
+	}
+	return out, nil
+}
+
+func unoctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOct(s[i+1]) && isOct(s[i+2]) && isOct(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOct(c byte) bool { return c >= '0' && c <= '7' }
+
+// grubPath maps a path as grub.cfg writes it to a host path. GRUB reads
+// paths from the filesystem its "root" variable names: with a separate /boot
+// (fstab has a /boot line) that is the /boot partition, so grub.cfg says
+// /vmlinuz-V and the file is ROOT/boot/vmlinuz-V; a search for the root
+// filesystem's UUID says the opposite. Without fstab evidence, the file is
+// looked for both ways. It returns "" and a reason when the path cannot be
+// mapped.
+func (l Layout) grubPath(raw, searchUUID string) (string, string) {
+	if strings.Contains(raw, "$") {
+		return "", fmt.Sprintf("path %q uses a GRUB variable boot-guard does not expand", raw)
+	}
+	p := raw
+	if strings.HasPrefix(p, "(") {
+		// (hd0,gpt2)/vmlinuz-V: an explicit device.
+		i := strings.IndexByte(p, ')')
+		if i < 0 {
+			return "", fmt.Sprintf("path %q has an unclosed device name", raw)
+		}
+		p = p[i+1:]
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "", fmt.Sprintf("path %q is not absolute", raw)
+	}
+	onRoot := filepath.Join(l.Root, p)
+	onBoot := filepath.Join(l.Root, "boot", p)
+	if l.Boot != nil {
+		if searchUUID != "" && l.RootFS != nil && specHasUUID(l.RootFS.Spec, searchUUID) {
+			return onRoot, ""
+		}
+		return onBoot, ""
+	}
+	if searchUUID != "" && l.RootFS != nil && specHasUUID(l.RootFS.Spec, searchUUID) {
+		return onRoot, ""
+	}
+	if strings.HasPrefix(p, "/boot/") {
+		return onRoot, ""
+	}
+	// grub.cfg says /vmlinuz-V but fstab shows no separate /boot (or there
+	// is no fstab, as in many images): prefer whichever exists.
+	if _, err := os.Lstat(onRoot); err == nil {
+		return onRoot, ""
+	}
+	return onBoot, ""
+}
+
+func specHasUUID(spec, uuid string) bool {
+	v, ok := strings.CutPrefix(spec, "UUID=")
+	if !ok {
+		v, ok = strings.CutPrefix(spec, "/dev/disk/by-uuid/")
+	}
+	return ok && strings.EqualFold(strings.Trim(v, `"`), uuid)
+}
