@@ -10,7 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/diagnose"
+	"github.com/boot-guard/boot-guard/verify/initrd"
+	"github.com/boot-guard/boot-guard/verify/kmod"
+	"github.com/boot-guard/boot-guard/verify/rootdev"
 )
 
 // Request is what Check checks: one kernel version on one filesystem root.
@@ -93,16 +97,21 @@ func Check(ctx context.Context, req Request) KernelReport {
 		c.noInitrd(need)
 		return c.finish()
 	}
-	img := c.readImages()
-	if img != nil {
+	if len(c.initrds) == 0 {
+		return c.finish() // every image named is missing or empty: reported
+	}
+	if img := c.readImages(); img != nil {
 		c.inImage(img, need)
 	}
 	return c.finish()
 }
 
-// finish makes sure a report with no problems and no verdict-bearing check is
-// never bootable by accident, and returns it.
+// finish returns the report, cancelled checks made cannot-tell.
 func (c *checker) finish() KernelReport {
+	if err := c.ctx.Err(); err != nil {
+		c.rep.Add(Problem{Code: CodeNotChecked, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: the check was interrupted: %v", c.req.Version, err)})
+	}
 	return c.rep
 }
 
@@ -149,56 +158,49 @@ func (c *checker) kernelImage() {
 
 // initrdFiles resolves the images to check, records them in the report and
 // checks each exists and is not empty. It returns false when there is no
-// initrd at all (the no-initrd rules apply); a present but broken image is a
-// problem and true.
+// initrd at all: the default /boot/initrd.img-VERSION does not exist (then
+// the no-initrd rules apply). An image the caller named that is missing, or
+// a present but empty one, is a problem and returns true.
 func (c *checker) initrdFiles() bool {
 	paths := c.req.Initrds
 	defaulted := len(paths) == 0
 	if defaulted {
 		paths = []string{c.hostPath("/boot/initrd.img-" + c.req.Version)}
 	}
-	any := false
-	for i, p := range paths {
+	for _, p := range paths {
 		shown := p
 		if defaulted {
 			shown = "/boot/initrd.img-" + c.req.Version
 		}
-		c.rep.Initrds = append(c.rep.Initrds, shown)
 		st, err := os.Stat(p) // follows symlinks, as boot loaders and kernel-install do
+		if errors.Is(err, fs.ErrNotExist) && defaulted {
+			return false
+		}
+		c.rep.Initrds = append(c.rep.Initrds, shown)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			if !defaulted {
-				// An image the caller named is gone: that is a broken set, not "no initrd".
-				any = true
-			}
-			c.initrdProblem(CodeInitrdMissing, Unbootable, shown, "does not exist", defaulted)
+			c.initrdProblem(CodeInitrdMissing, shown, "does not exist")
 		case err != nil:
-			any = true
 			c.rep.Add(Problem{Code: CodeInitrdUnreadable, Verdict: CannotTell,
 				Message: fmt.Sprintf("kernel %s: cannot read initrd %s: %v", c.req.Version, shown, err),
 				Hint:    "run boot-guard as root"})
 		case !st.Mode().IsRegular():
-			any = true
-			c.initrdProblem(CodeInitrdEmpty, Unbootable, shown, "is not a regular file", defaulted)
+			c.initrdProblem(CodeInitrdEmpty, shown, "is not a regular file")
 		case st.Size() == 0:
-			any = true
-			c.initrdProblem(CodeInitrdEmpty, Unbootable, shown, "is empty (0 bytes)", defaulted)
+			c.initrdProblem(CodeInitrdEmpty, shown, "is empty (0 bytes)")
 		default:
-			any = true
 			c.initrds = append(c.initrds, p)
 		}
-		_ = i
 	}
-	return any
+	return true
 }
 
-// initrdProblem records a missing or empty image with its causes and fix.
-func (c *checker) initrdProblem(code string, v Verdict, shown, what string, defaulted bool) {
-	d := c.diagnosis()
-	c.rep.Add(Problem{Code: code, Verdict: v,
+// initrdProblem records a missing, empty or broken image with its causes and fix.
+func (c *checker) initrdProblem(code, shown, what string) {
+	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s", c.req.Version, shown, what),
 		Hint:    c.fixHint(),
-		Causes:  d.ImageCauses(),
+		Causes:  c.diagnosis().ImageCauses(),
 	})
 }
 
@@ -213,32 +215,531 @@ func (c *checker) fixHint() string {
 	return h
 }
 
+// need is one thing the root filesystem needs from the kernel, resolved to
+// modules of this kernel.
+type need struct {
+	// alts are the modules that would each satisfy it (a modalias several
+	// drivers claim), the preferred first: the driver bound now.
+	alts   []string
+	reason string
+}
+
 // needs is what the root filesystem requires of this kernel.
 type needs struct {
 	// known is false when the requirements could not be established: the
 	// device part of the verdict is cannot-tell.
 	known bool
-	reqs  []Requirement
+	list  []need
+	ix    *kmod.Index
+	// userspace are the stack layers' programs the initrd must carry.
+	userspace []rootdev.Userspace
 }
 
-// requirements establishes what the root filesystem needs from the kernel.
+// requirements establishes what the root filesystem needs from the kernel:
+// from /sys and /proc when given (never under --root), and from
+// req.Modules. Whatever cannot be established is a cannot-tell problem.
 func (c *checker) requirements() needs {
-	c.rep.Add(Problem{Code: CodeNotChecked, Verdict: CannotTell,
-		Message: fmt.Sprintf("kernel %s: the modules the root device needs were not checked (requirement resolution is not integrated yet)", c.req.Version)})
-	return needs{}
+	var n needs
+	ix, err := kmod.Load(os.DirFS(c.root), c.req.Version)
+	if err != nil {
+		hint := "reinstall the kernel package: apt-get install --reinstall linux-image-" + c.req.Version
+		if errors.Is(err, kmod.ErrNoIndex) || errors.Is(err, kmod.ErrMalformed) {
+			hint = "rebuild the module index: depmod " + c.req.Version
+		}
+		c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: cannot read its module index, so the modules root needs are unknown: %v", c.req.Version, err),
+			Hint:    hint})
+		return n
+	}
+	n.ix = ix
+	n.known = true
+	devicesKnown := false
+	if c.req.Sys != nil || c.req.Proc != nil {
+		res, err := rootdev.Discover(c.req.Sys, c.req.Proc)
+		switch {
+		case err != nil:
+			n.known = false
+			c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
+				Message: fmt.Sprintf("kernel %s: cannot tell what the root device needs: %v", c.req.Version, err)})
+		default:
+			devicesKnown = len(res.Unknown) == 0
+			for _, u := range res.Unknown {
+				n.known = false
+				c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
+					Message: fmt.Sprintf("kernel %s: %s", c.req.Version, u),
+					Hint:    "name what root needs with --module NAME or MODULES=\"...\" in /etc/default/boot-guard"})
+			}
+			n.userspace = res.Userspace
+			for _, d := range res.Needs {
+				if nd, ok := c.resolveNeed(ix, d); ok {
+					n.list = append(n.list, nd)
+				}
+			}
+		}
+	}
+	for _, m := range c.req.Modules {
+		if nd, ok := c.resolveNeed(ix, rootdev.Need{Kind: rootdev.NeedModule, Value: m, Reason: "asked for (--module or MODULES=)"}); ok {
+			n.list = append(n.list, nd)
+		}
+	}
+	if !devicesKnown && len(c.req.Modules) == 0 && n.known {
+		n.known = false
+		why := "no /sys and /proc describe this root (--root)"
+		if c.req.Sys != nil || c.req.Proc != nil {
+			why = "the root device could not be walked"
+		}
+		c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: %s, and no module was named: the drivers root needs are unknown", c.req.Version, why),
+			Hint:    "name them with --module NAME (repeatable) or MODULES=\"nvme ext4\" in /etc/default/boot-guard"})
+	}
+	return n
 }
 
-// noInitrd applies the rules for a kernel with no initrd at all.
-func (c *checker) noInitrd(n needs) {}
-
-// readImages reads the initrd images; nil when they could not be read.
-func (c *checker) readImages() any {
-	c.rep.Add(Problem{Code: CodeNotChecked, Verdict: CannotTell,
-		Message: fmt.Sprintf("kernel %s: the contents of %s were not checked (initrd reader not integrated yet)", c.req.Version, strings.Join(c.rep.Initrds, " + "))})
-	return nil
+// resolveNeed turns one of rootdev's needs into the modules of ix that
+// satisfy it. ok is false when there is nothing to require: a device no
+// module claims and no driver drives, or a need nothing in the kernel
+// satisfies, which is recorded as an unbootable problem.
+func (c *checker) resolveNeed(ix *kmod.Index, d rootdev.Need) (need, bool) {
+	var mods []string
+	var what string
+	switch d.Kind {
+	case rootdev.NeedModalias:
+		mods = ix.Alias(d.Value)
+		what = "no module of kernel " + c.req.Version + " claims device " + d.Value
+	case rootdev.NeedFilesystem:
+		mods = ix.Resolve("fs-" + d.Value)
+		if len(mods) == 0 {
+			mods = ix.Resolve(d.Value)
+		}
+		what = "kernel " + c.req.Version + " has no filesystem " + d.Value + " (no fs-" + d.Value + " alias, no module " + d.Value + ")"
+	default:
+		mods = ix.Resolve(d.Value)
+		what = "kernel " + c.req.Version + " has no module " + d.Value + " (not in modules.dep, not built in, no such alias)"
+	}
+	if len(mods) == 0 {
+		if d.Kind == rootdev.NeedModalias && d.Bound == "" {
+			// A device no module claims and no driver is bound to now is
+			// not what root stands on (a bridge, a hub): nothing to require.
+			return need{}, false
+		}
+		if d.Bound != "" {
+			if _, ok := ix.Module(d.Bound); ok {
+				mods = []string{kmod.Normalize(d.Bound)}
+			}
+		}
+		if len(mods) == 0 {
+			c.rep.Add(Problem{Code: CodeModuleMissing, Verdict: Unbootable,
+				Message: fmt.Sprintf("%s, needed as %s", what, d.Reason),
+				Hint:    fmt.Sprintf("check the name, or whether kernel %s's configuration lacks it: grep -i %s /boot/config-%s", c.req.Version, d.Value, c.req.Version)})
+			return need{}, false
+		}
+	}
+	if b := kmod.Normalize(d.Bound); b != "" {
+		for i, m := range mods {
+			if m == b && i > 0 {
+				mods = append([]string{b}, append(append([]string(nil), mods[:i]...), mods[i+1:]...)...)
+				break
+			}
+		}
+	}
+	return need{alts: mods, reason: d.Reason}, true
 }
 
-// inImage checks the image's /init and each requirement against its contents.
-func (c *checker) inImage(img any, n needs) {}
+// satisfiedBuiltin reports whether some alternative of nd is built in.
+func (n needs) builtin(nd need) (string, bool) {
+	for _, m := range nd.alts {
+		if mod, ok := n.ix.Module(m); ok && mod.Builtin {
+			return mod.Name, true
+		}
+	}
+	return "", false
+}
 
-var _ = path.Join
+// noInitrd applies the rules for a kernel with no initrd at all: it boots
+// only if every requirement is built in, no stack layer needs userspace, and
+// the root= the boot loader passes is one the kernel resolves itself.
+func (c *checker) noInitrd(n needs) {
+	shown := "/boot/initrd.img-" + c.req.Version
+	var why []string
+	if !n.known {
+		why = append(why, "the modules root needs could not all be established")
+	}
+	for _, nd := range n.list {
+		if m, ok := n.builtin(nd); ok {
+			c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
+			continue
+		}
+		c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: nd.alts[0], Status: StatusMissing, Reason: nd.reason})
+		why = append(why, fmt.Sprintf("%s is a module, not built in (%s)", nd.alts[0], nd.reason))
+	}
+	for _, u := range n.userspace {
+		why = append(why, fmt.Sprintf("%s needs %s in an initramfs", u.Detail, u.Program))
+	}
+	cmdline, source := c.cmdline()
+	root, hasRoot := cmdlineValue(cmdline, "root")
+	switch {
+	case source == "":
+		why = append(why, "the kernel command line it will get is unknown (no boot entry for it, no /etc/kernel/cmdline)")
+	case !hasRoot:
+		why = append(why, "the command line from "+source+" has no root=")
+	case !kernelResolvesRoot(root):
+		why = append(why, fmt.Sprintf("root=%s (from %s) needs an initramfs to find the device: the kernel itself resolves only /dev/NAME, PARTUUID=, PARTLABEL= and MAJ:MIN", root, source))
+	}
+	if len(why) > 0 {
+		d := c.diagnosis()
+		c.rep.Add(Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: initrd %s does not exist, and the kernel cannot mount root without one: %s", c.req.Version, shown, strings.Join(why, "; ")),
+			Hint:    c.fixHint(),
+			Causes:  d.ImageCauses()})
+		return
+	}
+	c.rep.Add(Problem{Code: "no-initrd", Verdict: Bootable,
+		Message: fmt.Sprintf("kernel %s has no initrd, and needs none: every driver root needs is built in and root=%s (from %s) is resolved by the kernel itself", c.req.Version, root, source)})
+}
+
+// cmdlineValue returns the last key= of a kernel command line, up to "--".
+func cmdlineValue(cmdline, key string) (string, bool) {
+	return bootentry.CmdlineValue(cmdline, key)
+}
+
+// kernelResolvesRoot reports whether the kernel's own name_to_dev_t (no
+// initramfs) understands root=v.
+func kernelResolvesRoot(v string) bool {
+	switch {
+	case strings.HasPrefix(v, "/dev/") && !strings.HasPrefix(v, "/dev/disk/") && !strings.HasPrefix(v, "/dev/mapper/"):
+		return true
+	case strings.HasPrefix(v, "PARTUUID="), strings.HasPrefix(v, "PARTLABEL="):
+		return true
+	}
+	if maj, min, ok := strings.Cut(v, ":"); ok {
+		return isDigits(maj) && isDigits(min)
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cmdline returns the command line the boot loader will pass to this kernel
+// and where it came from: its grub.cfg or BLS entry, /etc/kernel/cmdline,
+// else (on the running machine) /proc/cmdline.
+func (c *checker) cmdline() (cmdline, source string) {
+	if m, err := bootentry.Scan(bootentry.Options{Root: c.root}); err == nil {
+		for _, e := range m.Entries {
+			if e.Version == c.req.Version && e.Kind != bootentry.KindOther {
+				return e.Cmdline, e.Source
+			}
+		}
+	}
+	if b, err := os.ReadFile(c.hostPath("/etc/kernel/cmdline")); err == nil {
+		return strings.TrimSpace(string(b)), "/etc/kernel/cmdline"
+	}
+	if c.req.Proc != nil {
+		if b, err := fs.ReadFile(c.req.Proc, "cmdline"); err == nil {
+			return strings.TrimSpace(string(b)), "/proc/cmdline"
+		}
+	}
+	return "", ""
+}
+
+// Paths in the image whose contents the check reads.
+var crypttabPaths = []string{
+	"cryptroot/crypttab",    // initramfs-tools (cryptsetup-initramfs)
+	"conf/conf.d/cryptroot", // initramfs-tools, older cryptsetup
+	"etc/crypttab",          // dracut
+}
+
+// readImages reads the initrd images together; nil when they could not be
+// read at all. Integrity problems become problems of the report.
+func (c *checker) readImages() *initrd.Image {
+	depFile := "lib/modules/" + c.req.Version + "/modules.dep"
+	keep := func(p string) bool {
+		if p == depFile {
+			return true
+		}
+		for _, k := range crypttabPaths {
+			if p == k {
+				return true
+			}
+		}
+		return false
+	}
+	img, err := initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep})
+	if err != nil {
+		c.rep.Add(Problem{Code: CodeInitrdUnreadable, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: cannot read initrd %s: %v", c.req.Version, strings.Join(c.rep.Initrds, " + "), err),
+			Hint:    "run boot-guard as root"})
+		return nil
+	}
+	for _, p := range img.Problems {
+		code, v := CodeInitrdCorrupt, Unbootable
+		switch p.Kind {
+		case initrd.Truncated:
+			code = CodeInitrdTruncated
+		case initrd.Unsupported:
+			code, v = CodeInitrdUnsupported, CannotTell
+		case initrd.TooLarge:
+			code = CodeInitrdTooLarge
+		}
+		pr := Problem{Code: code, Verdict: v,
+			Message: fmt.Sprintf("kernel %s: initrd %s is not whole: %s", c.req.Version, strings.Join(c.rep.Initrds, " + "), p.Message)}
+		if v == Unbootable {
+			pr.Hint = c.fixHint()
+			pr.Causes = c.diagnosis().ImageCauses()
+		} else {
+			pr.Hint = "boot-guard cannot decode this compression; check the image by booting it, or rebuild it with COMPRESS=zstd (initramfs-tools) or --compress=zstd (dracut)"
+		}
+		c.rep.Add(pr)
+	}
+	return img
+}
+
+// inImage checks the image's /init, each requirement with its dependency
+// closure, and the stack layers' userspace.
+func (c *checker) inImage(img *initrd.Image, n needs) {
+	whole := img.Whole()
+	c.checkInit(img)
+	if n.ix == nil {
+		return
+	}
+	v := c.req.Version
+	shown := strings.Join(c.rep.Initrds, " + ")
+	// Modules in the image, by name: for this kernel, and for any other.
+	mine := map[string]initrd.Module{}
+	other := map[string]string{}
+	for _, m := range img.Modules {
+		if m.KernelVersion == v {
+			mine[m.Name] = m
+		} else if _, ok := other[m.Name]; !ok {
+			other[m.Name] = m.KernelVersion
+		}
+	}
+	depFile := "lib/modules/" + v + "/modules.dep"
+	listed, haveDep := parseDepNames(img, depFile)
+
+	seen := map[string]bool{}
+	reported := map[string]bool{}
+	for _, nd := range n.list {
+		if m, ok := n.builtin(nd); ok {
+			c.require(seen, Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
+			continue
+		}
+		// Any one alternative with its whole closure in the image will do.
+		chosen := nd.alts[0]
+		for _, alt := range nd.alts {
+			if c.closureStatus(n.ix, alt, mine, other, listed, haveDep) == StatusInInitrd {
+				chosen = alt
+				break
+			}
+		}
+		closure, err := n.ix.Closure(chosen)
+		if err != nil {
+			c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
+				Message: fmt.Sprintf("kernel %s: the dependencies of %s are unknown: %v", v, chosen, err)})
+			continue
+		}
+		for _, name := range closure {
+			reason := nd.reason
+			if name != chosen {
+				reason = "needed by " + chosen + " (" + nd.reason + ")"
+			}
+			mod, _ := n.ix.Module(name)
+			if mod.Builtin {
+				c.require(seen, Requirement{Module: name, Status: StatusBuiltin, Reason: reason})
+				continue
+			}
+			st, msg := moduleStatus(name, mod.Path, v, mine, other, listed, haveDep)
+			if !whole && st != StatusInInitrd {
+				// The image is already reported broken or unreadable;
+				// a module after the break is not known to be missing.
+				continue
+			}
+			c.require(seen, Requirement{Module: name, Status: st, Reason: reason})
+			if st == StatusInInitrd || reported[name] {
+				continue
+			}
+			reported[name] = true
+			c.moduleProblem(name, st, msg, reason, shown)
+		}
+	}
+	c.checkUserspace(img, n.userspace, shown)
+}
+
+// require adds r to the report's requirements once per module.
+func (c *checker) require(seen map[string]bool, r Requirement) {
+	if seen[r.Module] {
+		return
+	}
+	seen[r.Module] = true
+	c.rep.Requirements = append(c.rep.Requirements, r)
+}
+
+// closureStatus is the worst status over module's dependency closure.
+func (c *checker) closureStatus(ix *kmod.Index, module string, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) Status {
+	closure, err := ix.Closure(module)
+	if err != nil {
+		return StatusMissing
+	}
+	for _, name := range closure {
+		mod, _ := ix.Module(name)
+		if mod.Builtin {
+			continue
+		}
+		if st, _ := moduleStatus(name, mod.Path, c.req.Version, mine, other, listed, haveDep); st != StatusInInitrd {
+			return st
+		}
+	}
+	return StatusInInitrd
+}
+
+// moduleStatus says whether loadable module name is in the image for kernel
+// v: present under lib/modules/v, its vermagic's first word v, listed in the
+// image's own modules.dep. msg says what is wrong.
+func moduleStatus(name, kpath, v string, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) (Status, string) {
+	m, ok := mine[name]
+	if !ok {
+		if ov, ok := other[name]; ok {
+			return StatusWrongVersion, fmt.Sprintf("carries %s only for kernel %s (under lib/modules/%s), not for %s", name, ov, ov, v)
+		}
+		want := "lib/modules/" + v + "/" + kpath
+		return StatusMissing, fmt.Sprintf("lacks module %s (%s)", name, want)
+	}
+	if m.Err != nil {
+		return StatusMissing, fmt.Sprintf("carries %s, but it cannot be read: %v", m.Path, m.Err)
+	}
+	if word, _, _ := strings.Cut(strings.TrimSpace(m.Vermagic), " "); word != v {
+		return StatusWrongVersion, fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", m.Path, word, m.Vermagic, v)
+	}
+	if !haveDep {
+		return StatusMissing, fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", m.Path, v)
+	}
+	if !listed[name] {
+		return StatusMissing, fmt.Sprintf("carries %s but its lib/modules/%s/modules.dep does not list it, so modprobe in the initrd cannot load it", m.Path, v)
+	}
+	return StatusInInitrd, ""
+}
+
+// moduleProblem records a module the image lacks or carries for another kernel.
+func (c *checker) moduleProblem(name string, st Status, msg, reason, shown string) {
+	d := c.diagnosis()
+	code := CodeModuleMissing
+	if st == StatusWrongVersion {
+		code = CodeModuleWrong
+	} else if strings.Contains(msg, "modules.dep") {
+		code = CodeModuleNotInDep
+	}
+	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
+		Message: fmt.Sprintf("kernel %s: initrd %s %s; it is needed as %s", c.req.Version, shown, msg, reason),
+		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(name) + " and rebuild",
+		Causes:  d.ModuleCauses(name)})
+}
+
+// parseDepNames returns the module names the image's modules.dep lists.
+func parseDepNames(img *initrd.Image, depFile string) (map[string]bool, bool) {
+	b, ok := img.File(depFile)
+	if !ok {
+		return nil, false
+	}
+	names := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		mod, _, found := strings.Cut(line, ":")
+		if found && strings.TrimSpace(mod) != "" {
+			names[kmod.Normalize(strings.TrimSpace(mod))] = true
+		}
+	}
+	return names, true
+}
+
+// checkInit checks that the image has an executable /init, the program the
+// kernel runs (rdinit= defaults to /init); without it the kernel falls back
+// to mounting root itself, which an initramfs-built system never expects.
+func (c *checker) checkInit(img *initrd.Image) {
+	e, ok := img.Has("init")
+	for hops := 0; ok && e.IsSymlink() && hops < 40; hops++ {
+		target := e.Link
+		if !strings.HasPrefix(target, "/") {
+			target = path.Join(path.Dir(e.Path), target)
+		}
+		e, ok = img.Has(target)
+	}
+	shown := strings.Join(c.rep.Initrds, " + ")
+	switch {
+	case !ok:
+		if !img.Whole() {
+			return // already reported broken; /init may lie after the break
+		}
+		c.rep.Add(Problem{Code: CodeInitMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: initrd %s has no /init: the kernel would not run the initramfs", c.req.Version, shown),
+			Hint:    c.fixHint(),
+			Causes:  c.diagnosis().ImageCauses()})
+	case !e.IsRegular() || e.Mode&0o111 == 0:
+		c.rep.Add(Problem{Code: CodeInitMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: initrd %s has /init (%s, mode %o) but it is not an executable file", c.req.Version, shown, e.Path, e.Mode),
+			Hint:    c.fixHint()})
+	}
+}
+
+// userspacePaths are where initramfs-tools and dracut put the programs.
+var userspaceDirs = []string{"sbin", "usr/sbin", "bin", "usr/bin"}
+
+// checkUserspace checks the stack layers' programs and, for LUKS, the
+// crypttab entry the initramfs unlocks root from.
+func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, shown string) {
+	for _, u := range us {
+		found := false
+		for _, d := range userspaceDirs {
+			if e, ok := img.Has(d + "/" + u.Program); ok && !e.IsDir() {
+				found = true
+				break
+			}
+		}
+		if !found {
+			c.rep.Add(Problem{Code: CodeUserspaceMissing, Verdict: Unbootable,
+				Message: fmt.Sprintf("kernel %s: initrd %s has no %s, needed for %s", c.req.Version, shown, u.Program, u.Detail),
+				Hint:    fmt.Sprintf("install its initramfs integration (apt-get install %s), then %s", initramfsPackage(u.Program, c.diagnosis().Generator), c.fixHint())})
+			continue
+		}
+		if u.Program != "cryptsetup" || u.CryptName == "" {
+			continue
+		}
+		if !crypttabHas(img, u.CryptName) {
+			c.rep.Add(Problem{Code: CodeCrypttabMissing, Verdict: Unbootable,
+				Message: fmt.Sprintf("kernel %s: initrd %s carries no crypttab entry for %s (looked in %s), needed for %s", c.req.Version, shown, u.CryptName, strings.Join(crypttabPaths, ", "), u.Detail),
+				Hint:    fmt.Sprintf("add %s to /etc/crypttab, then %s", u.CryptName, c.fixHint())})
+		}
+	}
+}
+
+// initramfsPackage names the Debian package that puts program in the initrd.
+func initramfsPackage(program string, g diagnose.Generator) string {
+	if g == diagnose.GeneratorDracut {
+		return map[string]string{"cryptsetup": "cryptsetup", "lvm": "lvm2", "mdadm": "mdadm"}[program]
+	}
+	return map[string]string{"cryptsetup": "cryptsetup-initramfs", "lvm": "lvm2", "mdadm": "mdadm"}[program]
+}
+
+// crypttabHas reports whether a crypttab in the image names mapping name.
+func crypttabHas(img *initrd.Image, name string) bool {
+	for _, p := range crypttabPaths {
+		b, ok := img.File(p)
+		if !ok {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 0 && !strings.HasPrefix(f[0], "#") && (f[0] == name || strings.TrimPrefix(f[0], "target=") == name) {
+				return true
+			}
+		}
+	}
+	return false
+}
