@@ -1,0 +1,55 @@
+package initrd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// benchArchive is a cpio archive of about size bytes: many files of
+// compressible text, like an initrd's scripts, libraries and modules.
+func benchArchive(size int) []byte {
+	rng := rand.New(rand.NewSource(1))
+	words := []string{"modprobe", "nvme", "ext4", "root", "mount", "0x00", "udev", "kernel", "lib", "firmware"}
+	ents := []ent{dir(".")}
+	total := 0
+	for i := 0; total < size; i++ {
+		var b bytes.Buffer
+		n := 1000 + rng.Intn(60000)
+		for b.Len() < n {
+			b.WriteString(words[rng.Intn(len(words))])
+			b.WriteByte(byte(rng.Intn(256)))
+		}
+		ents = append(ents, file(fmt.Sprintf("usr/lib/x/f%05d", i), b.String()))
+		total += b.Len()
+	}
+	return archive(ents...)
+}
+
+// BenchmarkRead reads a generated 8 MiB (decompressed) image per codec.
+// Throughput is reported in decompressed bytes per second.
+func BenchmarkRead(b *testing.B) {
+	raw := benchArchive(8 << 20)
+	codecs := []struct {
+		name string
+		img  []byte
+	}{
+		{"none", raw},
+		{"gzip", gz(b, raw)},
+		{"zstd", zst(b, raw)},
+	}
+	for _, c := range codecs {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				im, err := Read(context.Background(), bytes.NewReader(c.img), Options{})
+				if err != nil || !im.Whole() {
+					b.Fatalf("%v %+v", err, im.Problems)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,45 @@
+// Package initrd reads initrd (initramfs) images the way the Linux kernel
+// unpacks them at boot, and says whether every byte of an image unpacks.
+//
+// It owns: splitting an image into segments (zero padding, uncompressed cpio
+// archives, compressed members found by their magic, any number in a row, as
+// init/initramfs.c's unpack_to_rootfs does), parsing the cpio "newc" (070701)
+// and "crc" (070702) formats of the kernel's
+// Documentation/driver-api/early-userspace/buffer-format.rst with every header
+// field validated, the path each entry gets in the rootfs, hard links, the
+// data checksum of the crc format, and the .modinfo of every kernel module the
+// image carries (name, vermagic, depends).
+//
+// It never writes anything, never reads a path it was not given, never shells
+// out and never uses the network. Memory does not grow with the size of the
+// image: bodies are streamed and discarded unless Options.Keep asks for them
+// (each capped at Options.MaxFileSize), a module is buffered one at a time
+// (capped at 64 MiB) to read its .modinfo, and the total of decompressed bytes
+// is capped by Options.MaxDecompressed. Decoders come from
+// verify/internal/decomp; nothing here imports another leaf package of verify.
+//
+// # Problems and errors
+//
+// What is wrong with an image is data: Image.Problems, each with a Kind
+// (Truncated, Corrupt, Unsupported, TooLarge), the segment, the byte offset and
+// a message that says what was expected. The error Read, ReadFiles and Walk
+// return is only for failing to read the input itself (an I/O error, a file
+// that cannot be opened) or for ctx being cancelled; when it is not nil the
+// *Image is nil. Reading stops at the first problem, as the kernel's unpacker
+// stops at its first error, so Entries lists what was read before it.
+//
+// The reader is stricter than the kernel in a few places, always towards
+// "broken", never towards "whole": every cpio archive must end with
+// TRAILER!!!, header fields must be hexadecimal, a name must end with its
+// NUL, and entries the kernel would silently skip (a name longer than
+// PATH_MAX, a directory with a body, an unknown file type) are Corrupt.
+//
+// # Offsets
+//
+// Offsets in the image (Segment.Offset and End, Problem.Offset, Entry.Offset
+// in an uncompressed segment) count bytes from the start of what the kernel
+// receives: for Read the reader's first byte, for ReadFiles the
+// concatenation of the files (see ReadFiles and Image.Inputs). Inside a
+// compressed member, Entry.Offset and Problem.InnerOffset count decompressed
+// bytes from the start of that member.
+package initrd

@@ -1,0 +1,335 @@
+package initrd
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxDecompressed int64 = 4 << 30  // 4 GiB over all compressed members
+	DefaultMaxFileSize     int64 = 16 << 20 // 16 MiB per kept file
+	// MaxModuleSize caps the bytes of one module (compressed, and again
+	// decompressed) buffered to read its .modinfo.
+	MaxModuleSize int64 = 64 << 20
+	// PathMax is the kernel's PATH_MAX: longer cpio names are not created.
+	PathMax = 4096
+)
+
+// Options tune one read. The zero value is ready to use.
+type Options struct {
+	// MaxDecompressed caps the total bytes produced by all compressed
+	// members of the image (a decompression bomb gives a TooLarge problem).
+	// 0 means DefaultMaxDecompressed.
+	MaxDecompressed int64
+	// Keep says which regular files' contents to keep in Image.Files. It is
+	// called with the entry's path (as in Entry.Path) and, for a path under
+	// usr/ (usr/lib/..., usr/bin/..., usr/sbin/...), also with the same path
+	// without "usr/", so a caller can ask for "lib/modules/V/modules.dep" in
+	// a merged-/usr image. nil keeps nothing.
+	Keep func(path string) bool
+	// MaxFileSize caps each kept file; a larger one is listed in
+	// Image.NotKept and its content is not kept (it is not a problem of the
+	// image). 0 means DefaultMaxFileSize.
+	MaxFileSize int64
+}
+
+func (o Options) maxDecompressed() int64 {
+	if o.MaxDecompressed > 0 {
+		return o.MaxDecompressed
+	}
+	return DefaultMaxDecompressed
+}
+
+func (o Options) maxFileSize() int64 {
+	if o.MaxFileSize > 0 {
+		return o.MaxFileSize
+	}
+	return DefaultMaxFileSize
+}
+
+func (o Options) keep(p string) bool {
+	if o.Keep == nil {
+		return false
+	}
+	if o.Keep(p) {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(p, "usr/"); ok && rest != "" {
+		return o.Keep(rest)
+	}
+	return false
+}
+
+// File type bits of a raw cpio mode (the S_IFMT bits of stat(2)).
+const (
+	ModeType    uint32 = 0o170000
+	ModeSocket  uint32 = 0o140000
+	ModeSymlink uint32 = 0o120000
+	ModeRegular uint32 = 0o100000
+	ModeBlock   uint32 = 0o060000
+	ModeDir     uint32 = 0o040000
+	ModeChar    uint32 = 0o020000
+	ModeFIFO    uint32 = 0o010000
+)
+
+// Entry is one cpio entry the kernel creates in the rootfs.
+type Entry struct {
+	// Path is where the kernel creates it, relative to the root, without a
+	// leading "/" or "./" and cleaned ("a/./b", "a//b", "../a" become
+	// "a/b", "a/b", "a"); the root itself is ".".
+	Path string `json:"path"`
+	// Mode is the raw cpio mode: file type bits (ModeType) and permissions.
+	Mode uint32 `json:"mode"`
+	// Size is the data size. For a hard link it is the size of the data
+	// the link group holds (the data travels with one member, usually the
+	// last); Walk reports the size known when the entry is read.
+	Size int64 `json:"size"`
+	// Segment is the index in Image.Segments of the segment it is in.
+	Segment int `json:"segment"`
+	// Offset is where its cpio header starts: in the image for an
+	// uncompressed segment, in the member's decompressed bytes for a
+	// compressed one.
+	Offset int64 `json:"offset"`
+	// Link is a symlink's target ("" for other types).
+	Link string `json:"link,omitempty"`
+	// HardLink is, for the second and later members of a hard-link group
+	// (same inode, device and type, nlink >= 2, in the same archive), the
+	// path of the first member, which the kernel links this one to.
+	HardLink string `json:"hardlink,omitempty"`
+}
+
+// IsDir, IsRegular and IsSymlink say what type the entry is.
+func (e Entry) IsDir() bool     { return e.Mode&ModeType == ModeDir }
+func (e Entry) IsRegular() bool { return e.Mode&ModeType == ModeRegular }
+func (e Entry) IsSymlink() bool { return e.Mode&ModeType == ModeSymlink }
+
+// Segment is one part of the image: one uncompressed cpio archive, or one
+// compressed member holding one or more archives. Zero padding between
+// segments belongs to none of them.
+type Segment struct {
+	Index int `json:"index"`
+	// Offset and End delimit the segment in the image: End is the offset
+	// of the byte after it (the archive's TRAILER!!! and its padding, or
+	// the member's last byte). A segment cut short by a problem ends where
+	// reading stopped.
+	Offset int64 `json:"offset"`
+	End    int64 `json:"end"`
+	// Compression is "none" or the codec: gzip, zstd, xz, lzma, lz4,
+	// bzip2, lzo.
+	Compression string `json:"compression"`
+	// CompressedSize is End-Offset; DecompressedSize the bytes of cpio data
+	// it holds (equal for "none").
+	CompressedSize   int64 `json:"compressed_size"`
+	DecompressedSize int64 `json:"decompressed_size"`
+	// Archives counts cpio archives (ended by TRAILER!!!, or cut short);
+	// Entries counts entries, trailers not included.
+	Archives int `json:"archives"`
+	Entries  int `json:"entries"`
+	// File and FileOffset say, for ReadFiles, which input file the segment
+	// starts in and where in it; for Read, File is "" and FileOffset equals
+	// Offset.
+	File       string `json:"file,omitempty"`
+	FileOffset int64  `json:"file_offset"`
+}
+
+// Module is a kernel module found in the image.
+type Module struct {
+	// Path is the module's path in the image.
+	Path string `json:"path"`
+	// Name is the module name from the file name: ".ko", ".ko.gz",
+	// ".ko.xz", ".ko.zst" stripped, '-' turned into '_'.
+	Name string `json:"name"`
+	// KernelVersion is the VER of lib/modules/VER/ or usr/lib/modules/VER/.
+	KernelVersion string `json:"kernel_version"`
+	// Vermagic and Depends come from the module's .modinfo section.
+	// Depends is nil when the module depends on nothing.
+	Vermagic string   `json:"vermagic"`
+	Depends  []string `json:"depends"`
+	// Err says why .modinfo could not be read (nil when it was).
+	Err error `json:"-"`
+}
+
+// ProblemKind classifies a problem of an image.
+type ProblemKind int
+
+// The kinds of problems. Unsupported means the image could not be checked
+// (cannot-tell); the others mean the image is broken.
+const (
+	// Truncated: the image (or a compressed member) ends before what it
+	// started is complete.
+	Truncated ProblemKind = iota + 1
+	// Corrupt: bytes that are not what the format allows.
+	Corrupt
+	// Unsupported: a compression this reader cannot decode.
+	Unsupported
+	// TooLarge: decompressing would exceed Options.MaxDecompressed.
+	TooLarge
+)
+
+// String names the kind as inspect --json prints it.
+func (k ProblemKind) String() string {
+	switch k {
+	case Truncated:
+		return "truncated"
+	case Corrupt:
+		return "corrupt"
+	case Unsupported:
+		return "unsupported"
+	case TooLarge:
+		return "too-large"
+	}
+	return fmt.Sprintf("problem-kind(%d)", int(k))
+}
+
+// MarshalText renders the kind by name in JSON.
+func (k ProblemKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Problem is one integrity problem of an image.
+type Problem struct {
+	Kind ProblemKind `json:"kind"`
+	// Segment is the index of the segment being read, -1 outside any.
+	Segment int `json:"segment"`
+	// Offset is the image offset where the problem was found; inside a
+	// compressed member it is the member's first byte, and InnerOffset is
+	// the offset in its decompressed bytes (-1 otherwise).
+	Offset      int64 `json:"offset"`
+	InnerOffset int64 `json:"inner_offset"`
+	// Message says what was found and what was expected, with the offset
+	// and segment.
+	Message string `json:"message"`
+}
+
+// Input is one file of ReadFiles: where its bytes start in the
+// concatenation the kernel receives, and its size.
+type Input struct {
+	Path   string `json:"path"`
+	Offset int64  `json:"offset"`
+	Size   int64  `json:"size"`
+}
+
+// Image is what reading an initrd found.
+type Image struct {
+	// Size is the number of bytes read: the image size, or for ReadFiles
+	// the size of the concatenation (with the padding between files).
+	Size     int64     `json:"size"`
+	Inputs   []Input   `json:"inputs,omitempty"`
+	Segments []Segment `json:"segments"`
+	// Entries lists every entry in order (nil for Walk, which streams
+	// them). A path may appear more than once: the last one wins.
+	Entries []Entry  `json:"entries,omitempty"`
+	Modules []Module `json:"modules"`
+	// Files holds the contents Options.Keep asked for, by Entry.Path.
+	Files map[string][]byte `json:"-"`
+	// NotKept lists paths Keep asked for whose content is not in Files,
+	// with the reason (larger than MaxFileSize, ...).
+	NotKept  map[string]string `json:"not_kept,omitempty"`
+	Problems []Problem         `json:"problems"`
+
+	index map[string]int // Entry.Path -> last index in Entries
+}
+
+// Whole reports whether the image has no problem at all: every segment
+// decoded to its end, every archive reached TRAILER!!!, nothing but zero
+// padding after the last segment.
+func (im *Image) Whole() bool { return len(im.Problems) == 0 }
+
+// Has returns the entry at path p, following symlinks in the directories
+// leading to it (so "lib/modules/V/x.ko" finds "usr/lib/modules/V/x.ko" when
+// lib is a symlink to usr/lib) but not a symlink at p itself. p may start with
+// "/" or "./". Images from Walk have no Entries: Has finds nothing in them.
+func (im *Image) Has(p string) (Entry, bool) {
+	i, ok := im.lookup(p, false)
+	if !ok {
+		return Entry{}, false
+	}
+	return im.Entries[i], true
+}
+
+// File returns the kept content of the file at p, following symlinks
+// everywhere in p, including at the end.
+func (im *Image) File(p string) ([]byte, bool) {
+	if i, ok := im.lookup(p, true); ok {
+		b, ok := im.Files[im.Entries[i].Path]
+		return b, ok
+	}
+	b, ok := im.Files[CleanPath(p)]
+	return b, ok
+}
+
+// maxSymlinks bounds symlink resolution, as the kernel's MAXSYMLINKS does.
+const maxSymlinks = 40
+
+// lookup resolves p over Entries like the kernel's path walk in the rootfs:
+// every directory on the way must be an entry of its own (the kernel cannot
+// create "a/b" when there is no "a").
+func (im *Image) lookup(p string, followLast bool) (int, bool) {
+	if im.index == nil {
+		im.buildIndex()
+	}
+	todo := strings.Split(CleanPath(p), "/")
+	done := "."
+	hops := 0
+	for len(todo) > 0 {
+		name := todo[0]
+		todo = todo[1:]
+		if name == "." || name == "" {
+			continue
+		}
+		next := name
+		if done != "." {
+			next = done + "/" + name
+		}
+		i, ok := im.index[next]
+		if !ok {
+			return 0, false
+		}
+		e := im.Entries[i]
+		if e.IsSymlink() && (len(todo) > 0 || followLast) {
+			hops++
+			if hops > maxSymlinks {
+				return 0, false
+			}
+			target := e.Link
+			base := done
+			if strings.HasPrefix(target, "/") {
+				base = "."
+			}
+			// Restart the walk from the link's directory with the
+			// target's components in front of what is left.
+			resolved := CleanPath(path.Join(base, target))
+			todo = append(strings.Split(resolved, "/"), todo...)
+			done = "."
+			continue
+		}
+		if len(todo) == 0 {
+			return i, true
+		}
+		if !e.IsDir() {
+			return 0, false
+		}
+		done = next
+	}
+	// p named the root itself.
+	i, ok := im.index["."]
+	return i, ok
+}
+
+func (im *Image) buildIndex() {
+	im.index = make(map[string]int, len(im.Entries))
+	for i, e := range im.Entries {
+		im.index[e.Path] = i
+	}
+}
+
+// CleanPath returns the path the kernel creates for a cpio name, relative to
+// the root: leading "/" and "./" go, ".." cannot climb above the root, and
+// the root is ".".
+func CleanPath(name string) string {
+	p := path.Clean("/" + name)
+	if p == "/" {
+		return "."
+	}
+	return p[1:]
+}

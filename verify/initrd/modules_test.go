@@ -1,0 +1,87 @@
+package initrd
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestModules(t *testing.T) {
+	nvme := elfModule("license=GPL", "depends=nvme-core", "name=nvme", "vermagic=6.1.0-13-amd64 SMP preempt mod_unload modversions ")
+	core := elfModule("depends=", "name=nvme_core", "vermagic=6.1.0-13-amd64 SMP preempt mod_unload modversions ")
+	ext4 := elfModule("depends=mbcache,jbd2", "vermagic=6.5.0-1-generic SMP mod_unload ")
+	early := archive(dir("lib"), dir("lib/modules"), dir("lib/modules/6.1.0-13-amd64"),
+		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme.ko", string(nvme)),
+		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme-core.ko.gz", string(gz(t, core))))
+	main := zst(t, archive(dir("usr"), dir("usr/lib"), dir("usr/lib/modules"),
+		file("usr/lib/modules/6.5.0-1-generic/kernel/fs/ext4/ext4.ko.zst", string(zst(t, ext4))),
+		file("usr/lib/modules/6.5.0-1-generic/kernel/broken.ko", "not an elf file"),
+		file("usr/lib/modules/6.5.0-1-generic/modules.dep", "x"),
+		file("opt/stray.ko", string(nvme)),
+		file("usr/lib/modules/6.5.0-1-generic/kernel/liar.ko.xz", string(gz(t, ext4)))))
+	im := mustRead(t, cat(early, main), Options{})
+	wantWhole(t, im)
+	vm61 := "6.1.0-13-amd64 SMP preempt mod_unload modversions "
+	want := []Module{
+		{Path: "lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme.ko", Name: "nvme", KernelVersion: "6.1.0-13-amd64", Vermagic: vm61, Depends: []string{"nvme_core"}},
+		{Path: "lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme-core.ko.gz", Name: "nvme_core", KernelVersion: "6.1.0-13-amd64", Vermagic: vm61},
+		{Path: "usr/lib/modules/6.5.0-1-generic/kernel/fs/ext4/ext4.ko.zst", Name: "ext4", KernelVersion: "6.5.0-1-generic", Vermagic: "6.5.0-1-generic SMP mod_unload ", Depends: []string{"mbcache", "jbd2"}},
+	}
+	if len(im.Modules) != 5 {
+		t.Fatalf("modules %+v", im.Modules)
+	}
+	for i, w := range want {
+		if !reflect.DeepEqual(im.Modules[i], w) {
+			t.Errorf("module %d:\n got %+v\nwant %+v", i, im.Modules[i], w)
+		}
+	}
+	if m := im.Modules[3]; m.Name != "broken" || m.Err == nil || !strings.Contains(m.Err.Error(), "not a readable ELF") {
+		t.Errorf("broken module %+v %v", m, m.Err)
+	}
+	if m := im.Modules[4]; m.Err == nil || !strings.Contains(m.Err.Error(), "file name says xz") {
+		t.Errorf("module with the wrong compression %+v %v", m, m.Err)
+	}
+}
+
+func TestModuleNames(t *testing.T) {
+	cases := map[string]string{
+		"lib/modules/6.1/kernel/a-b.ko": "a_b", "x/y.ko.zst": "y", "x/y.ko.xz": "y", "x/y.ko.gz": "y",
+		"x/y.ko.bz2": "", "x/.ko": "", "x/y.o": "", "x/y.kobj": "",
+	}
+	for p, want := range cases {
+		if got := moduleName(p); got != want {
+			t.Errorf("moduleName(%q) = %q, want %q", p, got, want)
+		}
+	}
+	for p, want := range map[string]string{
+		"lib/modules/6.1.0-13-amd64/kernel/x.ko": "6.1.0-13-amd64", "usr/lib/modules/6.8.0/updates/dkms/z.ko.zst": "6.8.0",
+		"lib/modules/x.ko": "", "lib/firmware/x.ko": "", "usr/lib/modules//x.ko": "",
+	} {
+		v, ok := modulePath(p)
+		if v != want || ok != (want != "") {
+			t.Errorf("modulePath(%q) = %q, %v; want %q", p, v, ok, want)
+		}
+	}
+}
+
+func TestModinfoHostile(t *testing.T) {
+	good := elfModule("vermagic=6.1 SMP ", "depends=a")
+	// Every truncation of a module gives an error or the right answer,
+	// never a panic.
+	for cut := 0; cut < len(good); cut++ {
+		info, err := readModinfo("x.ko", good[:cut])
+		if err == nil && info["vermagic"] != "6.1 SMP " {
+			t.Fatalf("cut %d: %v", cut, info)
+		}
+	}
+	// A section header claiming a huge .modinfo.
+	bad := append([]byte(nil), good...)
+	shoff := int(bad[0x28]) | int(bad[0x29])<<8
+	sizeAt := shoff + 64 + 32
+	for i := 0; i < 8; i++ {
+		bad[sizeAt+i] = 0xff
+	}
+	if _, err := readModinfo("x.ko", bad); err == nil {
+		t.Fatal("no error for a .modinfo larger than the file")
+	}
+}
