@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# boot-guard end-to-end suite: boots a real Debian kernel under QEMU (TCG) against real initrds and
+# checks that boot-guard's verdict agrees with what the kernel really did.
+#
+# It installs packages (qemu, busybox-static, initramfs-tools, dracut-core, a kernel), so it runs only
+# when CI=true or with --yes. Everything it builds goes under $BG_E2E (default build/e2e) and is
+# reused within a run; nothing is committed.
+#
+#   1. images: a good mkinitramfs image (MODULES=most, zstd) from the installed kernel, and variants
+#      cut from it (no nvme, no nvme-core, no ext4, no virtio_blk: unpacked, files removed, repacked
+#      as mkinitramfs packs), an empty file, a copy truncated at 95%, a dracut image, an Ubuntu-style
+#      image (early microcode cpio, uncompressed cpio of .ko.zst modules, zstd main archive).
+#   2. root disks without loop mounts (mkfs.ext4 -d, mkfs.btrfs --rootdir) whose /sbin/init
+#      (busybox-static) prints a marker line and powers off.
+#   3. the real outcome of every scenario in scenarios.tsv: BOOT when the marker appears, else FAIL
+#      with the telling console line.
+#   4. boot-guard's verdict, computed INSIDE a guest booted with the good image on the same disk kind
+#      and filesystem, so root-device detection reads a real sysfs: the candidates, the kernel's module
+#      index and the static binary ride in on the root disk; verdicts come back on a second serial port.
+#   5. one table; a disagreement fails the run, except rows marked strict (counted apart). A false
+#      "bootable" is never excused.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cd "$repo"
+
+if [ "${CI:-}" != true ] && [ "${1:-}" != --yes ]; then
+  echo "e2e: installs packages and boots VMs; run with CI=true or --yes" >&2
+  exit 2
+fi
+
+out=${BG_E2E:-$repo/build/e2e}
+mkdir -p "$out"/{img,unpacked,disks,logs,conf}
+timeout_s=${BG_E2E_TIMEOUT:-150}
+t_start=$(date +%s)
+step() { echo "e2e: [$(( $(date +%s) - t_start ))s] $*"; }
+
+step "installing tools"
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+  qemu-system-x86 busybox-static e2fsprogs btrfs-progs initramfs-tools dracut-core zstd cpio kmod \
+  >/dev/null
+if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq linux-image-amd64 >/dev/null
+fi
+kver=$(ls /boot/vmlinuz-* | sed 's|/boot/vmlinuz-||' | while read -r v; do [ -d "/lib/modules/$v" ] && echo "$v"; done | sort -V | tail -n1)
+[ -n "$kver" ] || { echo "e2e: no kernel with modules installed" >&2; exit 1; }
+vmlinuz=/boot/vmlinuz-$kver
+step "kernel $kver"
+
+step "building boot-guard"
+make -s build
+bin=$repo/bin/boot-guard
+
+# ---- 1. images ---------------------------------------------------------------------------------
+img=$out/img
+conf=$out/conf/initramfs-tools
+if [ ! -s "$img/good.img" ]; then
+  step "mkinitramfs good.img (MODULES=most, zstd) with a private config dir"
+  rm -rf "$conf"; cp -a /etc/initramfs-tools "$conf"
+  sed -i -e 's/^MODULES=.*/MODULES=most/' -e 's/^COMPRESS=.*/COMPRESS=zstd/' "$conf/initramfs.conf"
+  : >"$conf/modules"
+  mkinitramfs -d "$conf" -o "$img/good.img" "$kver"
+fi
+
+# unpack once; variants are copies with files removed, repacked as mkinitramfs packs (newc, zstd).
+if [ ! -d "$out/unpacked/good" ]; then
+  step "unpacking good.img"
+  rm -rf "$out/unpacked/good.tmp"; mkdir -p "$out/unpacked/good.tmp"
+  unmkinitramfs "$img/good.img" "$out/unpacked/good.tmp"
+  mv "$out/unpacked/good.tmp" "$out/unpacked/good"
+fi
+good_tree=$out/unpacked/good
+[ -d "$good_tree/main" ] && good_main=$good_tree/main || good_main=$good_tree
+
+cpio_tree() { # cpio_tree DIR: an uncompressed newc archive of DIR on stdout
+  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
+}
+pack_tree() { # pack_tree DIR: newc cpio, zstd-compressed as mkinitramfs does, on stdout
+  cpio_tree "$1" | zstd -q -3 -T0
+}
+early_prefix() { # early uncompressed archives of good.img, if any, so variants keep them
+  if [ -d "$good_tree/early" ]; then cpio_tree "$good_tree/early"; fi
+}
+variant() { # variant NAME FIND-EXPR...: good image minus the files find matches
+  local name=$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: removing $*"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; cp -a "$good_main" "$t"
+  local n
+  n=$(find "$t" "$@" -print -delete | wc -l)
+  [ "$n" -gt 0 ] || { echo "e2e: variant $name removed nothing ($*)" >&2; exit 1; }
+  { early_prefix; pack_tree "$t"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+variant no-nvme        -name 'nvme.ko*'
+variant no-nvme-core   -name 'nvme-core.ko*'
+variant no-ext4        -name 'ext4.ko*'
+variant no-virtio-blk  -name 'virtio_blk.ko*'
+: >"$img/empty.img"
+size=$(stat -c %s "$img/good.img")
+head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
+
+if [ ! -s "$img/dracut.img" ]; then
+  step "dracut image (no-hostonly)"
+  dracut --quiet --no-hostonly --no-early-microcode --force --kver "$kver" "$img/dracut.img" "$kver"
+fi
+if [ ! -s "$img/ubuntu.img" ]; then
+  step "Ubuntu-style image: early microcode cpio + uncompressed .ko.zst cpio + zstd main"
+  u=$out/unpacked/ubuntu; rm -rf "$u"; mkdir -p "$u/early" "$u/mods" "$u/main"
+  mkdir -p "$u/early/kernel/x86/microcode"
+  head -c 4096 /dev/urandom >"$u/early/kernel/x86/microcode/GenuineIntel.bin"
+  cp -a "$good_main/." "$u/main/"
+  moddir=$(cd "$u/main" && ls -d usr/lib/modules/"$kver" lib/modules/"$kver" 2>/dev/null | head -n1)
+  # Ubuntu (initramfs-tools >= 0.146) ships modules already zstd-compressed, in their own
+  # uncompressed archive before the main one; modules.dep names the .ko.zst files.
+  (cd "$u/main/$moddir" && find . -name '*.ko' -exec zstd -q --rm -19 {} \;)
+  depmod -b "$u/main" "$kver" 2>/dev/null || depmod -b "$u/main/usr" "$kver"
+  (cd "$u/main" && find "$moddir" -name '*.ko.zst' | while read -r f; do
+     mkdir -p "$u/mods/$(dirname "$f")"; mv "$f" "$u/mods/$f"; done)
+  { cpio_tree "$u/early"; cpio_tree "$u/mods"; pack_tree "$u/main"; } >"$img/ubuntu.img.tmp"
+  mv "$img/ubuntu.img.tmp" "$img/ubuntu.img"
+  rm -rf "$u"
+fi
+ls -l "$img" | sed 's/^/e2e:   /'
+
+# ---- 2. root disks -----------------------------------------------------------------------------
+marker="BOOTGUARD-E2E-MARKER root mounted"
+make_tree() { # make_tree DIR [verdict-payload DISK FS]
+  local d=$1
+  rm -rf "$d"; mkdir -p "$d"/{bin,sbin,proc,sys,dev,run,tmp,etc,root,boot,e2e}
+  cp /bin/busybox "$d/bin/busybox"
+  cat >"$d/sbin/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox echo "$marker"
+/bin/busybox poweroff -f
+INIT
+  chmod 755 "$d/sbin/init"
+}
+make_disk() { # make_disk TREE FS IMAGE
+  local tree=$1 fs=$2 image=$3 mb
+  mb=$(( $(du -sm "$tree" | cut -f1) * 12 / 10 + 160 ))
+  rm -f "$image"; truncate -s "${mb}M" "$image"
+  case $fs in
+    ext4) mkfs.ext4 -q -L bgroot -d "$tree" "$image" ;;
+    btrfs) mkfs.btrfs -q -L bgroot --rootdir "$tree" "$image" >/dev/null ;;
+    *) echo "e2e: unknown fs $fs" >&2; exit 1 ;;
+  esac
+}
+for fs in ext4 btrfs; do
+  if [ ! -s "$out/disks/plain-$fs.img" ]; then
+    step "root disk plain-$fs"
+    make_tree "$out/disks/tree"
+    make_disk "$out/disks/tree" "$fs" "$out/disks/plain-$fs.img"
+  fi
+done
+
+# ---- 3. boots ----------------------------------------------------------------------------------
+disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as the root disk
+  case $1 in
+    nvme)   echo "-drive if=none,id=d0,file=$2,format=raw -device nvme,drive=d0,serial=bg0" ;;
+    virtio) echo "-drive if=none,id=d0,file=$2,format=raw -device virtio-blk-pci,drive=d0" ;;
+    ahci)   echo "-device ahci,id=ahci -drive if=none,id=d0,file=$2,format=raw -device ide-hd,drive=d0,bus=ahci.0" ;;
+    *) echo "e2e: unknown disk kind $1" >&2; return 1 ;;
+  esac
+}
+root_dev_of() { case $1 in nvme) echo /dev/nvme0n1 ;; virtio) echo /dev/vda ;; ahci) echo /dev/sda ;; esac; }
+boot() { # boot KIND DISK INITRD LOG [extra qemu args...]: runs one VM to power-off, panic or timeout
+  local kind=$1 disk=$2 initrd=$3 log=$4; shift 4
+  local dargs root_dev
+  dargs=$(disk_args "$kind" "$disk"); root_dev=$(root_dev_of "$kind")
+  local iargs=()
+  [ "$initrd" != none ] && iargs=(-initrd "$initrd")
+  # panic=-1: reboot at once on a kernel panic; -no-reboot turns that into QEMU exiting.
+  # initramfs-tools drops to a shell when root never appears unless panic= is set; rootdelay keeps
+  # its wait short. The hard timeout catches anything else.
+  # shellcheck disable=SC2086
+  timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
+    -no-reboot -snapshot -serial stdio "$@" -kernel "$vmlinuz" "${iargs[@]}" \
+    -append "root=$root_dev rw console=ttyS0 panic=-1 rootdelay=3 rd.retry=3 rd.timeout=20 rd.shell=0" \
+    $dargs </dev/null >"$log" 2>&1 || true
+}
+telling_line() {
+  grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Failed to mount|Unable to mount' "$1" \
+    | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
+}
+
+declare -A real real_line
+mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv")
+for row in "${rows[@]}"; do
+  read -r name kind fs variant expect strict <<<"$row"
+  initrd=none; [ "$variant" != none ] && initrd=$img/$variant.img
+  t0=$(date +%s)
+  boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log"
+  if grep -a -q "$marker" "$out/logs/$name.log"; then real[$name]=BOOT; else real[$name]=FAIL; fi
+  real_line[$name]=$(telling_line "$out/logs/$name.log")
+  step "boot $name: ${real[$name]} in $(( $(date +%s) - t0 ))s ${real_line[$name]}"
+done
+
+# ---- 4. verdicts, from inside guests on the same disk kind and filesystem ----------------------
+declare -A verdict vexit
+mapfile -t combos < <(for row in "${rows[@]}"; do read -r _ k f _ <<<"$row"; echo "$k $f"; done | sort -u)
+for combo in "${combos[@]}"; do
+  read -r kind fs <<<"$combo"
+  tree=$out/disks/vtree
+  make_tree "$tree"
+  mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates"
+  cp "$bin" "$tree/usr/sbin/boot-guard"
+  cp "$vmlinuz" "$tree/boot/"
+  cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
+  : >"$tree/e2e/list"
+  for row in "${rows[@]}"; do
+    read -r name k f variant _ <<<"$row"
+    [ "$k $f" = "$combo" ] || continue
+    if [ "$variant" = none ]; then echo "$name -" >>"$tree/e2e/list"
+    else cp "$img/$variant.img" "$tree/e2e/candidates/$name.img"; echo "$name $name.img" >>"$tree/e2e/list"; fi
+  done
+  cat >"$tree/sbin/init" <<INIT
+#!/bin/busybox sh
+bb=/bin/busybox
+\$bb mount -t proc proc /proc 2>/dev/null
+\$bb mount -t sysfs sys /sys 2>/dev/null
+\$bb mount -t devtmpfs dev /dev 2>/dev/null
+\$bb echo "$marker"
+while read -r name file; do
+  if [ "\$file" = - ]; then set -- ; else set -- --initrd "/e2e/candidates/\$file"; fi
+  /usr/sbin/boot-guard verify --json "\$@" "$kver" >/tmp/v.json 2>/tmp/v.err
+  rc=\$?
+  verdict=\$(\$bb sed -n 's/.*"verdict": *"\([a-z-]*\)".*/\1/p' /tmp/v.json | \$bb head -n1)
+  \$bb echo "E2E-VERDICT \$name \$rc \${verdict:-none}" >/dev/ttyS1
+  \$bb sed "s/^/E2E-STDERR \$name /" /tmp/v.err >/dev/ttyS1
+done </e2e/list
+\$bb echo E2E-DONE >/dev/ttyS1
+\$bb poweroff -f
+INIT
+  chmod 755 "$tree/sbin/init"
+  vdisk=$out/disks/verdict-$kind-$fs.img
+  make_disk "$tree" "$fs" "$vdisk"
+  vlog=$out/logs/verdicts-$kind-$fs.serial
+  rm -f "$vlog"
+  t0=$(date +%s)
+  boot "$kind" "$vdisk" "$img/good.img" "$out/logs/verdict-guest-$kind-$fs.log" -serial "file:$vlog"
+  step "verdict guest $kind/$fs done in $(( $(date +%s) - t0 ))s"
+  grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $kind/$fs did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$kind-$fs.log" >&2; }
+  while read -r _ name rc v; do verdict[$name]=$v; vexit[$name]=$rc; done < <(grep -a '^E2E-VERDICT' "$vlog" 2>/dev/null | tr -d '\r')
+  rm -rf "$tree"
+done
+
+# ---- 5. the table ------------------------------------------------------------------------------
+fail=0 n_agree=0 n_strict=0 n_bad=0
+printf '\n%-22s %-7s %-6s %-13s %-6s %-6s %-12s %-8s %s\n' scenario disk fs initrd expect real boot-guard agree "telling line"
+for row in "${rows[@]}"; do
+  read -r name kind fs variant expect strict <<<"$row"
+  r=${real[$name]:-?} v=${verdict[$name]:-none}
+  if [ "$v" = bootable ] && [ "$r" = BOOT ]; then a=yes
+  elif [ "$v" = unbootable ] && [ "$r" = FAIL ]; then a=yes
+  elif [ "$v" = unbootable ] && [ "$r" = BOOT ] && [ "$strict" = strict ]; then a=strict
+  elif [ "$v" = bootable ] && [ "$r" = FAIL ]; then a=FALSE-BOOTABLE
+  else a=NO
+  fi
+  [ "$r" != "$expect" ] && a="$a/EXPECT-MISMATCH"
+  case $a in yes) n_agree=$((n_agree + 1)) ;; strict) n_strict=$((n_strict + 1)) ;; *) n_bad=$((n_bad + 1)); fail=1 ;; esac
+  printf '%-22s %-7s %-6s %-13s %-6s %-6s %-12s %-8s %s\n' "$name" "$kind" "$fs" "$variant" "$expect" "$r" "$v(${vexit[$name]:-?})" "$a" "${real_line[$name]}"
+done
+echo
+echo "e2e: $n_agree agree, $n_strict strict, $n_bad disagree; $(( $(date +%s) - t_start ))s in all"
+if [ "$fail" != 0 ]; then
+  echo "e2e: FAILED: logs in $out/logs" >&2
+  for f in "$out"/logs/verdicts-*.serial; do grep -a E2E-STDERR "$f" | head -n 40 >&2 || true; done
+fi
+exit "$fail"
