@@ -1,0 +1,374 @@
+package verify_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/boot-guard/boot-guard/verify"
+	"github.com/boot-guard/boot-guard/verify/checktest"
+	"github.com/boot-guard/boot-guard/verify/kmod"
+	"github.com/boot-guard/boot-guard/verify/kmod/kmodtest"
+)
+
+const kv = "6.1.0-18-amd64"
+
+// fixture is a machine root with Debian's kernel kv installed (kernel image,
+// module index), initramfs-tools as generator, and a fake NVMe machine.
+type fixture struct {
+	root string
+	ix   *kmod.Index
+	m    checktest.Machine
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	root := t.TempDir()
+	kmodtest.Debian(kv).WriteDir(t, root)
+	checktest.WriteFile(t, filepath.Join(root, "etc/kernel/postinst.d/initramfs-tools"), []byte("#!/bin/sh\n"))
+	ix, err := kmod.Load(os.DirFS(root), kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{root: root, ix: ix, m: checktest.NVMeMachine(t)}
+}
+
+// modules returns the loadable modules of names' closure, minus drop.
+func (f fixture) modules(t *testing.T, names []string, drop ...string) []checktest.Module {
+	t.Helper()
+	closure, err := f.ix.Closure(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := map[string]bool{}
+	for _, d := range drop {
+		dropped[d] = true
+	}
+	var out []checktest.Module
+	for _, n := range closure {
+		m, _ := f.ix.Module(n)
+		if m.Builtin || dropped[n] {
+			continue
+		}
+		out = append(out, checktest.Module{Path: m.Path})
+	}
+	return out
+}
+
+func (f fixture) request() verify.Request {
+	return verify.Request{
+		Root: f.root, Version: kv,
+		Sys: os.DirFS(f.m.Sys), Proc: os.DirFS(f.m.Proc),
+		Space: func(string) (uint64, uint64, error) { return 500 << 20, 1 << 30, nil },
+	}
+}
+
+var rootNeeds = []string{"nvme", "ext4"}
+
+func check(t *testing.T, req verify.Request) verify.KernelReport {
+	t.Helper()
+	return verify.Check(context.Background(), req)
+}
+
+// problem returns the first problem with code, failing the test when absent.
+func problem(t *testing.T, k verify.KernelReport, code string) verify.Problem {
+	t.Helper()
+	for _, p := range k.Problems {
+		if p.Code == code {
+			return p
+		}
+	}
+	t.Fatalf("no problem %q in %+v", code, k.Problems)
+	return verify.Problem{}
+}
+
+func requirement(k verify.KernelReport, module string) (verify.Requirement, bool) {
+	for _, r := range k.Requirements {
+		if r.Module == module {
+			return r, true
+		}
+	}
+	return verify.Requirement{}, false
+}
+
+// assertFix checks what every failure must carry: the kernel, and the fix
+// command for the generator in use.
+func assertFix(t *testing.T, p verify.Problem) {
+	t.Helper()
+	if !strings.Contains(p.Message, kv) {
+		t.Errorf("message does not name kernel %s: %q", kv, p.Message)
+	}
+	if !strings.Contains(p.Hint, "update-initramfs -c -k "+kv) {
+		t.Errorf("hint lacks the fix command: %q", p.Hint)
+	}
+}
+
+func TestCheckGood(t *testing.T) {
+	f := newFixture(t)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+	k := check(t, f.request())
+	if k.Verdict != verify.Bootable || len(k.Problems) != 0 {
+		t.Fatalf("verdict %v, problems %+v", k.Verdict, k.Problems)
+	}
+	for _, m := range []string{"nvme", "nvme_core", "ext4", "jbd2"} {
+		r, ok := requirement(k, m)
+		if !ok || r.Status != verify.StatusInInitrd {
+			t.Errorf("requirement %s: %+v", m, r)
+		}
+	}
+	if r, _ := requirement(k, "nvme"); !strings.Contains(r.Reason, "PCI 0000:02:00.0") || !strings.Contains(r.Reason, "mounted at /") {
+		t.Errorf("nvme's reason does not say which device: %q", r.Reason)
+	}
+	if r, _ := requirement(k, "nvme_core"); !strings.Contains(r.Reason, "needed by nvme") {
+		t.Errorf("nvme_core's reason: %q", r.Reason)
+	}
+	if len(k.Initrds) != 1 || k.Initrds[0] != "/boot/initrd.img-"+kv {
+		t.Errorf("initrds %q", k.Initrds)
+	}
+}
+
+func TestCheckUncompressedAndSeveralImages(t *testing.T) {
+	f := newFixture(t)
+	early := filepath.Join(f.root, "boot", "ucode.img")
+	checktest.WriteFile(t, early, checktest.Cpio([]checktest.File{{Path: "kernel/x86/microcode/GenuineIntel.bin", Data: []byte("ucode")}}))
+	main := filepath.Join(f.root, "boot", "main.img")
+	checktest.WriteFile(t, main, checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), Raw: true}.Build())
+	req := f.request()
+	req.Initrds = []string{early, main}
+	k := check(t, req)
+	if k.Verdict != verify.Bootable {
+		t.Fatalf("verdict %v, problems %+v", k.Verdict, k.Problems)
+	}
+	if len(k.Initrds) != 2 || k.Initrds[1] != main {
+		t.Errorf("initrds %q", k.Initrds)
+	}
+}
+
+func TestCheckFailures(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, f fixture)
+		code  string
+		// in is text the problem's message must carry.
+		in []string
+	}{
+		{"missing initrd", func(t *testing.T, f fixture) {}, verify.CodeInitrdMissing, []string{"does not exist", "nvme is a module"}},
+		{"empty initrd", func(t *testing.T, f fixture) {
+			checktest.WriteFile(t, filepath.Join(f.root, "boot/initrd.img-"+kv), nil)
+		}, verify.CodeInitrdEmpty, []string{"is empty"}},
+		{"truncated initrd", func(t *testing.T, f fixture) {
+			b := checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Build()
+			checktest.WriteFile(t, filepath.Join(f.root, "boot/initrd.img-"+kv), b[:len(b)/2])
+		}, verify.CodeInitrdTruncated, []string{"not whole"}},
+		{"lacks nvme", func(t *testing.T, f fixture) {
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, "nvme")}.Write(t, f.root)
+		}, verify.CodeModuleMissing, []string{"lacks module nvme ", "PCI 0000:02:00.0"}},
+		{"lacks nvme_core", func(t *testing.T, f fixture) {
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, "nvme_core")}.Write(t, f.root)
+		}, verify.CodeModuleMissing, []string{"lacks module nvme_core", "needed by nvme"}},
+		{"nvme of another kernel only", func(t *testing.T, f fixture) {
+			mods := f.modules(t, rootNeeds, "nvme")
+			mods = append(mods, checktest.Module{Path: "kernel/drivers/nvme/host/nvme.ko", Version: "6.1.0-17-amd64"})
+			checktest.Initrd{Version: kv, Modules: mods}.Write(t, f.root)
+		}, verify.CodeModuleWrong, []string{"only for kernel 6.1.0-17-amd64"}},
+		{"nvme with another kernel's vermagic", func(t *testing.T, f fixture) {
+			mods := f.modules(t, rootNeeds, "nvme")
+			mods = append(mods, checktest.Module{Path: "kernel/drivers/nvme/host/nvme.ko", Vermagic: "6.1.0-17-amd64 SMP preempt mod_unload modversions "})
+			checktest.Initrd{Version: kv, Modules: mods}.Write(t, f.root)
+		}, verify.CodeModuleWrong, []string{`built for kernel "6.1.0-17-amd64"`}},
+		{"nvme not in the image's modules.dep", func(t *testing.T, f fixture) {
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), Unlisted: []string{"kernel/drivers/nvme/host/nvme.ko"}}.Write(t, f.root)
+		}, verify.CodeModuleNotInDep, []string{"modules.dep does not list it"}},
+		{"no modules.dep in the image", func(t *testing.T, f fixture) {
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), NoModulesDep: true}.Write(t, f.root)
+		}, verify.CodeModuleNotInDep, []string{"no lib/modules/" + kv + "/modules.dep"}},
+		{"no /init", func(t *testing.T, f fixture) {
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), NoInit: true}.Write(t, f.root)
+		}, verify.CodeInitMissing, []string{"has no /init"}},
+		{"/init not executable", func(t *testing.T, f fixture) {
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), InitNotExec: true}.Write(t, f.root)
+		}, verify.CodeInitMissing, []string{"not an executable"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			tc.setup(t, f)
+			k := check(t, f.request())
+			if k.Verdict != verify.Unbootable {
+				t.Fatalf("verdict %v, want unbootable; problems %+v", k.Verdict, k.Problems)
+			}
+			p := problem(t, k, tc.code)
+			if p.Verdict != verify.Unbootable {
+				t.Errorf("severity %v", p.Verdict)
+			}
+			for _, want := range tc.in {
+				if !strings.Contains(p.Message, want) {
+					t.Errorf("message %q lacks %q", p.Message, want)
+				}
+			}
+			assertFix(t, p)
+		})
+	}
+}
+
+func TestCheckMissingModuleStatusesAndCauses(t *testing.T) {
+	f := newFixture(t)
+	checktest.WriteFile(t, filepath.Join(f.root, "etc/initramfs-tools/initramfs.conf"), []byte("MODULES=list\n"))
+	checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"ext4"})}.Write(t, f.root)
+	k := check(t, f.request())
+	if r, ok := requirement(k, "nvme"); !ok || r.Status != verify.StatusMissing {
+		t.Errorf("nvme: %+v", r)
+	}
+	if r, ok := requirement(k, "ext4"); !ok || r.Status != verify.StatusInInitrd {
+		t.Errorf("ext4: %+v", r)
+	}
+	p := problem(t, k, verify.CodeModuleMissing)
+	if len(p.Causes) == 0 || !strings.Contains(p.Causes[0], "MODULES=list") || !strings.Contains(p.Causes[0], "/etc/initramfs-tools/initramfs.conf line 1") {
+		t.Errorf("causes %q", p.Causes)
+	}
+	if !strings.Contains(p.Hint, "/etc/initramfs-tools/modules") {
+		t.Errorf("hint %q", p.Hint)
+	}
+}
+
+func TestCheckKernelImageMissing(t *testing.T) {
+	f := newFixture(t)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+	os.Remove(filepath.Join(f.root, "boot/vmlinuz-"+kv))
+	k := check(t, f.request())
+	if p := problem(t, k, verify.CodeKernelMissing); k.Verdict != verify.Unbootable || !strings.Contains(p.Hint, "linux-image-"+kv) {
+		t.Errorf("%v %+v", k.Verdict, p)
+	}
+}
+
+func TestCheckUnderRoot(t *testing.T) {
+	f := newFixture(t)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+	req := f.request()
+	req.Sys, req.Proc = nil, nil
+	k := check(t, req)
+	if k.Verdict != verify.CannotTell {
+		t.Fatalf("no devices, no modules: verdict %v, want cannot-tell", k.Verdict)
+	}
+	if p := problem(t, k, verify.CodeDevicesUnknown); !strings.Contains(p.Hint, "--module") {
+		t.Errorf("hint %q", p.Hint)
+	}
+	req.Modules = []string{"nvme", "ext4"}
+	if k = check(t, req); k.Verdict != verify.Bootable {
+		t.Fatalf("--module nvme --module ext4: verdict %v, problems %+v", k.Verdict, k.Problems)
+	}
+	req.Modules = []string{"nvme", "ext4", "xfs"}
+	k = check(t, req)
+	if r, _ := requirement(k, "xfs"); k.Verdict != verify.Unbootable || r.Status != verify.StatusMissing || !strings.Contains(r.Reason, "--module") {
+		t.Errorf("--module xfs: verdict %v, %+v", k.Verdict, r)
+	}
+	req.Modules = []string{"nvme", "no-such-driver"}
+	k = check(t, req)
+	if p := problem(t, k, verify.CodeModuleMissing); k.Verdict != verify.Unbootable || !strings.Contains(p.Message, "has no module no-such-driver") {
+		t.Errorf("unknown module: %v %+v", k.Verdict, p)
+	}
+}
+
+func TestCheckModuleIndexMissing(t *testing.T) {
+	f := newFixture(t)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+	os.Remove(filepath.Join(f.root, "lib/modules", kv, "modules.dep"))
+	k := check(t, f.request())
+	if p := problem(t, k, verify.CodeModuleIndex); k.Verdict != verify.CannotTell || !strings.Contains(p.Hint, "depmod "+kv) {
+		t.Errorf("%v %+v", k.Verdict, p)
+	}
+}
+
+// builtinKernel is a kernel with NVMe and ext4 built in.
+func builtinKernel(t *testing.T) fixture {
+	t.Helper()
+	f := newFixture(t)
+	kmodtest.Kernel{Version: kv, Dep: []string{},
+		Alias:   []string{"pci:v*d*sv*sd*bc01sc08i02* nvme", "fs-ext4 ext4"},
+		Builtin: []string{"kernel/drivers/nvme/host/nvme.ko", "kernel/drivers/nvme/host/nvme-core.ko", "kernel/fs/ext4/ext4.ko"},
+	}.WriteDir(t, f.root)
+	return f
+}
+
+func TestCheckNoInitrdRules(t *testing.T) {
+	cases := []struct {
+		name, cmdline string
+		verdict       verify.Verdict
+		in            string
+	}{
+		{"root=/dev/nvme0n1p2", "root=/dev/nvme0n1p2 ro", verify.Bootable, "needs none"},
+		{"root=PARTUUID=", "quiet root=PARTUUID=0a1b-02 ro", verify.Bootable, "needs none"},
+		{"root=UUID=", "root=UUID=1234 ro", verify.Unbootable, "needs an initramfs"},
+		{"root=/dev/mapper/", "root=/dev/mapper/vg-root", verify.Unbootable, "needs an initramfs"},
+		{"no root=", "quiet", verify.Unbootable, "has no root="},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := builtinKernel(t)
+			checktest.WriteFile(t, filepath.Join(f.root, "etc/kernel/cmdline"), []byte(tc.cmdline+"\n"))
+			k := check(t, f.request())
+			if k.Verdict != tc.verdict {
+				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.verdict, k.Problems)
+			}
+			if !strings.Contains(k.Problems[0].Message, tc.in) {
+				t.Errorf("message %q lacks %q", k.Problems[0].Message, tc.in)
+			}
+			if r, _ := requirement(k, "nvme"); r.Status != verify.StatusBuiltin {
+				t.Errorf("nvme %+v", r)
+			}
+		})
+	}
+	// Without /etc/kernel/cmdline the running machine's /proc/cmdline counts
+	// (root=UUID= in the fixture).
+	f := builtinKernel(t)
+	k := check(t, f.request())
+	if p := problem(t, k, verify.CodeInitrdMissing); k.Verdict != verify.Unbootable || !strings.Contains(p.Message, "/proc/cmdline") {
+		t.Errorf("%v %+v", k.Verdict, p)
+	}
+	// A kernel install's own grub.cfg entry wins over /proc/cmdline.
+	checktest.WriteFile(t, filepath.Join(f.root, "boot/grub/grub.cfg"), []byte(
+		"menuentry 'Debian GNU/Linux' {\n\tlinux /boot/vmlinuz-"+kv+" root=/dev/nvme0n1p2 ro\n}\n"))
+	if k = check(t, f.request()); k.Verdict != verify.Bootable {
+		t.Errorf("grub.cfg root=/dev/nvme0n1p2: %v %+v", k.Verdict, k.Problems)
+	}
+}
+
+func TestCheckDiagnosesMissingInitrd(t *testing.T) {
+	f := newFixture(t)
+	checktest.WriteFile(t, filepath.Join(f.root, "var/lib/dkms/nvidia/535.1/build/make.log"),
+		[]byte("DKMS make.log for nvidia-535.1 for kernel "+kv+" (x86_64)\nnv.c:1:1: error: boom\n"))
+	checktest.WriteFile(t, filepath.Join(f.root, "var/lib/dpkg/status"),
+		[]byte("Package: linux-image-"+kv+"\nStatus: install ok half-configured\n"))
+	k := check(t, f.request())
+	p := problem(t, k, verify.CodeInitrdMissing)
+	causes := strings.Join(p.Causes, "\n")
+	for _, want := range []string{"nvidia/535.1 failed for kernel " + kv, "half-configured", "dkms status"} {
+		if !strings.Contains(causes, want) {
+			t.Errorf("causes lack %q: %q", want, causes)
+		}
+	}
+	if !strings.Contains(p.Hint, "dkms status") || !strings.Contains(p.Hint, "update-initramfs -c -k "+kv) {
+		t.Errorf("hint %q", p.Hint)
+	}
+}
+
+func TestCheckBadVersion(t *testing.T) {
+	for _, v := range []string{"", "..", "a/b"} {
+		k := check(t, verify.Request{Root: t.TempDir(), Version: v})
+		if k.Verdict != verify.CannotTell {
+			t.Errorf("version %q: %v", v, k.Verdict)
+		}
+	}
+}
+
+func TestCheckCancelled(t *testing.T) {
+	f := newFixture(t)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if k := verify.Check(ctx, f.request()); k.Verdict == verify.Bootable {
+		t.Errorf("a cancelled check said bootable")
+	}
+}
