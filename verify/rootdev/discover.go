@@ -120,17 +120,17 @@ func (w *walker) unknown(format string, args ...any) {
 	w.res.Unknown = append(w.res.Unknown, s)
 }
 
-func (w *walker) need(kind NeedKind, value, bound, reason string) {
+func (w *walker) need(n Need) {
 	for i := range w.res.Needs {
-		n := &w.res.Needs[i]
-		if n.Kind == kind && n.Value == value {
-			if n.Bound == "" {
-				n.Bound = bound
+		have := &w.res.Needs[i]
+		if have.Kind == n.Kind && have.Value == n.Value {
+			if have.Bound == "" && have.BuiltinDriver == "" {
+				have.Bound, have.BuiltinDriver = n.Bound, n.BuiltinDriver
 			}
 			return
 		}
 	}
-	w.res.Needs = append(w.res.Needs, Need{Kind: kind, Value: value, Bound: bound, Reason: reason})
+	w.res.Needs = append(w.res.Needs, n)
 }
 
 func (w *walker) userspace(program, detail, cryptName string) {
@@ -172,7 +172,7 @@ func (w *walker) mount(e mountinfoEntry) {
 		w.unknown("%s is on %s (%s), shared by the hypervisor: there is no block device to check", t, e.FSType, e.Source)
 		return
 	}
-	w.need(NeedFilesystem, e.FSType, "", fmt.Sprintf("filesystem %s, mounted at %s", e.FSType, t))
+	w.need(Need{Kind: NeedFilesystem, Value: e.FSType, Reason: fmt.Sprintf("filesystem %s, mounted at %s", e.FSType, t)})
 	if w.sysErr != "" {
 		w.unknown("%s: the device under %s (%s, %s) was not walked", w.sysErr, t, e.Source, e.majMin())
 		return
@@ -325,32 +325,38 @@ func (w *walker) upward(start string, chain []label, target string) bool {
 				modalias, hasModalias = v, true
 			}
 		}
-		module, named := w.driverModule(d)
+		module, loadable := w.driverModule(d)
 		if !hasModalias && module == "" {
 			continue
 		}
 		found = true
 		reason := render("driver for "+w.describe(d), chain, target)
+		bound, builtin := module, ""
+		if !loadable {
+			bound, builtin = "", module
+		}
 		switch {
 		case hasModalias:
-			w.need(NeedModalias, modalias, module, reason)
-		case named:
-			w.need(NeedModule, module, module, reason)
+			w.need(Need{Kind: NeedModalias, Value: modalias, Bound: bound, BuiltinDriver: builtin, Reason: reason})
+		case loadable:
+			w.need(Need{Kind: NeedModule, Value: module, Bound: module, Reason: reason})
 		default:
-			// A driver with no module link is built into the running kernel
-			// (a loadable module always has one) and its module name is not
-			// known: asking for "usb" or "pcieport" by name would cry wolf.
+			// A built-in driver on a device with no modalias: its name need
+			// not be a module name ("usb", "pcieport"), and asking for it by
+			// name would cry wolf. The running kernel has it built in.
 		}
 	}
 	return found
 }
 
 // driverModule returns the module of the driver bound to device d, "" when
-// none is bound: the basename of driver/module when the driver has one (every
-// loadable module's driver does, and built-in ones that registered a module
-// name), else the driver's name; "-" normalised to "_" as modprobe does.
-// named reports that the name came from driver/module.
-func (w *walker) driverModule(d string) (module string, named bool) {
+// none is bound: the basename of driver/module when the driver has one, else
+// the driver's name; "-" normalised to "_" as modprobe does. loadable reports
+// that it is a loadable module now: driver/module leads to a /sys/module
+// entry with an initstate file, which built-in modules lack (a built-in
+// driver that registered its module name has the link too: the pcieport
+// driver's goes to /sys/module/pcieportdrv).
+func (w *walker) driverModule(d string) (module string, loadable bool) {
 	if !w.sys.isLink(d + "/driver") {
 		return "", false
 	}
@@ -360,9 +366,10 @@ func (w *walker) driverModule(d string) (module string, named bool) {
 	}
 	name := path.Base(drv)
 	if mod, err := w.sys.resolve(drv + "/module"); err == nil {
-		name, named = path.Base(mod), true
+		name = path.Base(mod)
+		loadable = w.sys.exists(mod + "/initstate")
 	}
-	return strings.ReplaceAll(name, "-", "_"), named
+	return strings.ReplaceAll(name, "-", "_"), loadable
 }
 
 // describe names device directory d for a person, by its bus or class:

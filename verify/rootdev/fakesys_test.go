@@ -18,12 +18,15 @@ type fakeSys struct {
 	t    *testing.T
 	sys  string
 	proc string
+	// builtin lists modules that are built into the kernel: their
+	// /sys/module entry has no initstate.
+	builtin map[string]bool
 }
 
 func newFakeSys(t *testing.T) *fakeSys {
 	t.Helper()
 	root := t.TempDir()
-	f := &fakeSys{t: t, sys: filepath.Join(root, "sys"), proc: filepath.Join(root, "proc")}
+	f := &fakeSys{t: t, sys: filepath.Join(root, "sys"), proc: filepath.Join(root, "proc"), builtin: map[string]bool{}}
 	for _, d := range []string{"devices", "dev/block", "block", "class/block", "bus", "module", "fs"} {
 		f.mkdir(d)
 	}
@@ -68,7 +71,8 @@ func (f *fakeSys) link(rel, target string) {
 
 // device makes a device directory with its subsystem link ("bus/pci",
 // "class/nvme"), a modalias when given, and a bound driver when given (on
-// the device's bus); module, when given, is the driver's module link.
+// the device's bus); module, when given, is the driver's module link (a
+// loadable module unless f.builtin names it).
 func (f *fakeSys) device(dir, subsystem, modalias, driver, module string) string {
 	f.t.Helper()
 	f.file(dir+"/uevent", "")
@@ -85,6 +89,9 @@ func (f *fakeSys) device(dir, subsystem, modalias, driver, module string) string
 			f.mkdir(drv)
 			if module != "" {
 				f.mkdir("module/" + module)
+				if !f.builtin[module] {
+					f.file("module/"+module+"/initstate", "live")
+				}
 				f.link(drv+"/module", "module/"+module)
 			}
 		}

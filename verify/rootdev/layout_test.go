@@ -315,3 +315,35 @@ func TestReasonsReadBottomUp(t *testing.T) {
 		t.Error("target not rendered")
 	}
 }
+
+func TestClassifyDM(t *testing.T) {
+	for _, tc := range []struct {
+		uuid, name, label, program string
+		modules                    []string
+	}{
+		{"CRYPT-LUKS2-0d7c2e53a7a84e0f-root", "root", "LUKS", "cryptsetup", []string{"dm_crypt"}},
+		{"CRYPT-LUKS1-0d7c2e53a7a84e0f-root", "root", "LUKS", "cryptsetup", []string{"dm_crypt"}},
+		{"CRYPT-PLAIN-swap", "swap", "dm-crypt", "cryptsetup", []string{"dm_crypt"}},
+		{"CRYPT-VERITY-4b2c-root", "root", "dm-verity", "", []string{"dm_verity"}},
+		{"CRYPT-INTEGRITY-x", "x", "dm-integrity", "", []string{"dm_integrity"}},
+		{"CRYPT-SUBDEV-x", "x_dif", "dm-integrity", "", []string{"dm_integrity"}},
+		{"LVM-abcdef", "vg-root", "LVM", "lvm", nil},
+		{"LVM-abcdef-tpool", "vg-pool-tpool", "LVM", "lvm", []string{"dm_thin_pool"}},
+		{"LVM-abcdef-real", "vg-root-real", "LVM", "lvm", []string{"dm_snapshot"}},
+		{"LVM-abcdef-cow", "vg-snap-cow", "LVM", "lvm", []string{"dm_snapshot"}},
+		{"LVM-abcdef-vpool", "vg-vpool0-vpool", "LVM", "lvm", []string{"dm_vdo"}},
+		{"LVM-abcdef", "vg-root_rimage_0", "LVM", "lvm", []string{"dm_raid"}},
+		{"LVM-abcdef", "vg-root_mimage_1", "LVM", "lvm", []string{"dm_mirror"}},
+		{"LVM-abcdef", "vg-root_corig", "LVM", "lvm", []string{"dm_cache"}},
+		{"LVM-abcdef", "vg-root_wcorig", "LVM", "lvm", []string{"dm_writecache"}},
+		{"mpath-3600508b400105e210000900000490000", "mpatha", "multipath", "multipath", []string{"dm_multipath"}},
+		{"part1-mpath-3600508b400105e210000900000490000", "mpatha1", "dm partition", "", nil},
+		{"DMRAID-isw_abc", "isw_abc_vol", "dmraid", "dmraid", nil},
+		{"", "mystery", "device-mapper", "", nil},
+	} {
+		got := classifyDM(tc.uuid, tc.name)
+		if got.label != tc.label || got.program != tc.program || strings.Join(got.modules, ",") != strings.Join(tc.modules, ",") {
+			t.Errorf("classifyDM(%q, %q) = %+v, want label %q program %q modules %v", tc.uuid, tc.name, got, tc.label, tc.program, tc.modules)
+		}
+	}
+}

@@ -40,21 +40,23 @@ func classifyDM(uuid, dmName string) dmLayer {
 	return dmLayer{label: "device-mapper"}
 }
 
-// lvmTargets names the dm target modules an LVM sub-device shows by its uuid
-// suffix or dm name (lvm2's layer names); a plain linear LV needs only dm_mod.
+// lvmTargets names the dm target modules an LVM device shows, best effort:
+// lvm2 suffixes the uuid of a layer device with the layer's name ("-tpool",
+// "-real", "-cow", "-vpool") and names hidden sub-LVs with a marker
+// ("_rimage_0", "_mimage_0", "_corig", "_wcorig", "_vdata"). The module lands
+// on the layer or sub-LV device, which sits under the LV that needs it. A
+// plain linear LV needs only dm_mod.
 func lvmTargets(uuid, dmName string) []string {
 	suffix := ""
 	if i := strings.LastIndexByte(uuid, '-'); i > len("LVM-") {
 		suffix = uuid[i+1:]
 	}
 	switch suffix {
-	case "tpool", "tdata", "tmeta", "pool":
+	case "tpool", "pool":
 		return []string{"dm_thin_pool"}
 	case "real", "cow":
 		return []string{"dm_snapshot"}
-	case "cdata", "cmeta", "corig", "cvol":
-		return []string{"dm_cache"}
-	case "vpool", "vdata":
+	case "vpool":
 		return []string{"dm_vdo"}
 	}
 	switch {
@@ -62,7 +64,11 @@ func lvmTargets(uuid, dmName string) []string {
 		return []string{"dm_raid"}
 	case strings.Contains(dmName, "_mimage_"), strings.HasSuffix(dmName, "_mlog"):
 		return []string{"dm_mirror"}
-	case strings.HasSuffix(dmName, "_vdata") || strings.HasSuffix(dmName, "-vpool"):
+	case strings.HasSuffix(dmName, "_wcorig"):
+		return []string{"dm_writecache"}
+	case strings.HasSuffix(dmName, "_corig"), strings.HasSuffix(dmName, "_cdata"), strings.HasSuffix(dmName, "_cmeta"):
+		return []string{"dm_cache"}
+	case strings.HasSuffix(dmName, "_vdata"):
 		return []string{"dm_vdo"}
 	}
 	return nil
@@ -79,9 +85,9 @@ func (w *walker) dm(p, name string, above []label, target string, depth int) {
 	}
 	chain := prepend(label{text: text, layer: true}, above)
 	why := "needed by " + render("", chain, target)
-	w.need(NeedModule, "dm_mod", "", why)
+	w.need(Need{Kind: NeedModule, Value: "dm_mod", Reason: why})
 	for _, m := range layer.modules {
-		w.need(NeedModule, m, "", why)
+		w.need(Need{Kind: NeedModule, Value: m, Reason: why})
 	}
 	if layer.program != "" {
 		crypt := ""
@@ -111,10 +117,10 @@ func (w *walker) md(p, name string, above []label, target string, depth int) {
 	}
 	chain := prepend(label{text: text, layer: true}, above)
 	why := "needed by " + render("", chain, target)
-	w.need(NeedModule, "md_mod", "", why)
+	w.need(Need{Kind: NeedModule, Value: "md_mod", Reason: why})
 	switch mod, ok := mdPersonality[level]; {
 	case ok:
-		w.need(NeedModule, mod, "", why)
+		w.need(Need{Kind: NeedModule, Value: mod, Reason: why})
 	case level == "container":
 		// External metadata (IMSM, DDF): the container needs no personality.
 	case err != nil:

@@ -20,9 +20,19 @@ type Need struct {
 	Kind NeedKind `json:"kind"`
 	// Value is the modalias, module name or filesystem type.
 	Value string `json:"value"`
-	// Bound is the driver (module name as sysfs shows it, normalised) bound to
-	// the device now, if any: preferred when several modules match.
+	// Bound is the loadable module (its name as sysfs shows it, normalised)
+	// whose driver is bound to the device now, if any: preferred when several
+	// modules match. Empty when no driver is bound, or when the bound driver
+	// is built into the running kernel (then BuiltinDriver names it).
 	Bound string `json:"bound,omitempty"`
+	// BuiltinDriver names the driver bound now when it is built into the
+	// running kernel (no driver/module link, or a /sys/module entry without
+	// initstate). It is for people, not for lookups: it need not be a module
+	// name (the pcieport driver belongs to pcieportdrv, which is a bool
+	// option and listed in no modules.builtin), so a modalias no module of
+	// the target kernel claims, on a device a built-in driver drives now, is
+	// not a missing module (initramfs-tools and dracut skip it too).
+	BuiltinDriver string `json:"builtin_driver,omitempty"`
 	// Reason is a chain a person can read:
 	// "driver for PCI 0000:02:00.0, disk nvme0n1, partition nvme0n1p2, mounted at /".
 	Reason string `json:"reason"`

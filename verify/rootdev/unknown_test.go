@@ -171,7 +171,7 @@ func TestMapFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNeeds(t, res,
-		want{NeedModalias, "virtio:d00000002v00001AF4", "virtio_blk", "virtio2, disk vda, mounted at /"},
+		want{NeedModalias, "virtio:d00000002v00001AF4", "builtin:virtio_blk", "virtio2, disk vda, mounted at /"},
 		want{NeedModalias, "pci:v00001AF4d00001001", "", "driver for device 0000:00:05.0"},
 		want{NeedFilesystem, "ext4", "", ""},
 	)
