@@ -1,0 +1,296 @@
+package verify
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/kmod"
+	"github.com/boot-guard/boot-guard/verify/rootdev"
+)
+
+// The codes of the problems ResolveNeeds reports.
+const (
+	// CodeModuleUnknown: a module asked for (--module, MODULES=, a stack
+	// layer, the driver bound now) is neither in the kernel's modules.dep
+	// nor built in. Unbootable.
+	CodeModuleUnknown = "module-unknown"
+	// CodeFilesystemUnsupported: nothing in the kernel provides the root
+	// filesystem's type. Unbootable.
+	CodeFilesystemUnsupported = "filesystem-unsupported"
+	// CodeDeviceUnclaimed: no module of the kernel claims a device on the
+	// root's path. A note (bootable) for a bus device no driver drives now;
+	// cannot-tell for the disk's own controller when a driver the kernel's
+	// index does not know drives it now.
+	CodeDeviceUnclaimed = "device-unclaimed"
+)
+
+// ExtraReason is the reason of a requirement named with --module or MODULES=.
+const ExtraReason = "named with --module or MODULES= in /etc/default/boot-guard"
+
+// Need is one module requirement of the root filesystem on one kernel: what
+// must be built in or carried by the initrd, and why.
+type Need struct {
+	// Module satisfies the need: a built-in one when any alternative is
+	// built in, else the driver bound to the device now, else the first
+	// match by name.
+	Module string
+	// Builtin: Module is compiled into the kernel; the initrd needs nothing.
+	Builtin bool
+	// Closure are the loadable modules the initrd must carry for Module, in
+	// load order (dependencies and softdep pre: first, Module last). Empty
+	// when Builtin.
+	Closure []string
+	// Alternatives are the other modules that would satisfy the need just as
+	// well (several drivers claim the modalias): any one suffices. Sorted.
+	Alternatives []string
+	// Reason is the chain a person reads: "driver for PCI 0000:02:00.0, disk
+	// nvme0n1, partition nvme0n1p2, mounted at /". Needs that resolve to the
+	// same modules are merged and their reasons joined with "; ".
+	Reason string
+	// Kind and Value are what was asked for: a modalias, a module name or a
+	// filesystem type.
+	Kind  rootdev.NeedKind
+	Value string
+}
+
+// ResolveNeeds turns what the root device needs (res, from rootdev.Discover;
+// nil when /sys and /proc were not looked at) and extra module names into
+// the modules of kernel ix. It follows kmod's rules: a modalias is matched
+// against the kernel's modules.alias and its built-in drivers' aliases, and
+// any one matching module satisfies it; a filesystem is asked for as the
+// kernel does, through the alias "fs-TYPE", then by its own name.
+//
+// Problems: res.Unknown entries are cannot-tell; a name or filesystem the
+// kernel does not have is unbootable. A device no module claims and no
+// driver drives now is no requirement (PCI bridges have modaliases nothing
+// claims). ResolveNeeds never says "bootable" about anything: it only lists
+// what the initrd must hold; the caller checks that.
+func ResolveNeeds(res *rootdev.Result, ix *kmod.Index, extra []string) ([]Need, []Problem) {
+	r := &resolver{ix: ix, seen: map[string]int{}, chainSeen: map[string]bool{}}
+	if res != nil {
+		for _, u := range res.Unknown {
+			r.problem(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
+				Message: fmt.Sprintf("kernel %s: %s", ix.Version(), u),
+				Hint:    "name what root needs with --module NAME or MODULES=\"...\" in /etc/default/boot-guard"})
+		}
+		for _, d := range res.Needs {
+			r.need(d)
+		}
+	}
+	for _, name := range extra {
+		if strings.TrimSpace(name) == "" {
+			continue
+		}
+		r.need(rootdev.Need{Kind: rootdev.NeedModule, Value: name, Reason: ExtraReason})
+	}
+	return r.needs, r.problems
+}
+
+type resolver struct {
+	ix       *kmod.Index
+	needs    []Need
+	problems []Problem
+	seen     map[string]int // module + alternatives -> index in needs
+	// chainSeen records the reason chains ("disk nvme0n1, ..., mounted at
+	// /") that already have a device: rootdev lists each path bottom up,
+	// so the first device of a chain is the disk's own controller.
+	chainSeen map[string]bool
+}
+
+func (r *resolver) problem(p Problem) { r.problems = append(r.problems, p) }
+
+func (r *resolver) need(d rootdev.Need) {
+	v := r.ix.Version()
+	switch d.Kind {
+	case rootdev.NeedModalias:
+		nearest := r.firstOfChain(d.Reason)
+		mods := r.ix.Alias(d.Value)
+		if len(mods) > 0 {
+			r.add(d, mods, kmod.Normalize(d.Bound))
+			return
+		}
+		bound := kmod.Normalize(d.Bound)
+		if bound == "" {
+			if nearest {
+				r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
+					Message: fmt.Sprintf("kernel %s: no module claims %s and no driver drives it now (%s): nothing required for it", v, d.Value, d.Reason)})
+			}
+			return
+		}
+		if _, ok := r.ix.Module(bound); ok {
+			d.Reason += fmt.Sprintf(" (bound now; none of %s's modules claims %s)", v, d.Value)
+			r.add(d, []string{bound}, bound)
+			return
+		}
+		// Driven now by a driver the kernel's index does not know: built
+		// into both kernels without a module name (pcieport on a PCIe root
+		// port), or a module kernel v lacks (a DKMS build that failed).
+		msg := fmt.Sprintf("kernel %s: %s is driven by %s now, but %s has no module %s and none of its modules claims %s (%s)", v, d.Value, bound, v, bound, d.Value, d.Reason)
+		if !nearest {
+			r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
+				Message: msg + ": a bus above the disk, taken as built in"})
+			return
+		}
+		r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: CannotTell,
+			Message: msg + ": cannot tell whether kernel " + v + " drives the disk",
+			Hint:    fmt.Sprintf("if %s is a DKMS module, its build for %s failed: dkms status; dkms autoinstall -k %s", bound, v, v)})
+	case rootdev.NeedFilesystem:
+		mods := r.ix.Alias("fs-" + d.Value)
+		if len(mods) == 0 {
+			if _, ok := r.ix.Module(d.Value); ok {
+				mods = []string{kmod.Normalize(d.Value)}
+			}
+		}
+		if len(mods) > 0 {
+			r.add(d, mods, "")
+			return
+		}
+		p := Problem{Code: CodeFilesystemUnsupported, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s cannot mount %s: no module registers fs-%s, none is called %s, and it is not built in (%s)", v, d.Value, d.Value, d.Value, d.Reason),
+			Hint:    fmt.Sprintf("check its configuration: grep -i %s /boot/config-%s", d.Value, v)}
+		if r.missingModinfo() {
+			p.Verdict = CannotTell
+			p.Message += "; " + r.ix.Dir() + "/modules.builtin.modinfo is missing, so built-in filesystems are unknown"
+		}
+		r.problem(p)
+	default:
+		if d.Bound != "" {
+			r.firstOfChain(d.Reason) // a driver with no modalias still marks its path
+		}
+		if m, ok := r.ix.Module(d.Value); ok {
+			r.add(d, []string{m.Name}, "")
+			return
+		}
+		if mods := r.ix.Alias(d.Value); len(mods) > 0 {
+			// modprobe accepts an alias too: "dm-crypt", "md-raid1", "fs-xfs".
+			r.add(d, mods, kmod.Normalize(d.Bound))
+			return
+		}
+		p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
+			Message: fmt.Sprintf("module %s is not in %s's modules.dep nor builtin: check the name (%s)", d.Value, v, d.Reason),
+			Hint:    fmt.Sprintf("list the kernel's modules: find /%s -name '*.ko*'", r.ix.Dir())}
+		if near := r.nearNames(d.Value); len(near) > 0 {
+			p.Hint = "did you mean " + strings.Join(near, " or ") + "? " + p.Hint
+		}
+		r.problem(p)
+	}
+}
+
+// firstOfChain reports whether the device of reason is the first one seen
+// on its path, i.e. the one nearest the disk, and records the path.
+func (r *resolver) firstOfChain(reason string) bool {
+	chain := reason
+	if rest, ok := strings.CutPrefix(reason, "driver for "); ok {
+		if _, after, ok := strings.Cut(rest, ", "); ok {
+			chain = after
+		}
+	}
+	first := !r.chainSeen[chain]
+	r.chainSeen[chain] = true
+	return first
+}
+
+// add records a need satisfied by any of mods, preferring a built-in one,
+// then the driver bound now.
+func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
+	mods = slices.Clone(mods)
+	sort.Strings(mods)
+	pick := -1
+	for i, m := range mods {
+		if mod, ok := r.ix.Module(m); ok && mod.Builtin {
+			pick = i
+			break
+		}
+	}
+	if pick < 0 && bound != "" {
+		pick = slices.Index(mods, bound)
+	}
+	if pick < 0 {
+		pick = 0
+	}
+	chosen := mods[pick]
+	var alts []string
+	for i, m := range mods {
+		if i != pick {
+			alts = append(alts, m)
+		}
+	}
+	key := chosen + " " + strings.Join(alts, " ")
+	if i, ok := r.seen[key]; ok {
+		if !strings.Contains(r.needs[i].Reason, d.Reason) {
+			r.needs[i].Reason += "; " + d.Reason
+		}
+		return
+	}
+	n := Need{Module: chosen, Alternatives: alts, Reason: d.Reason, Kind: d.Kind, Value: d.Value}
+	m, _ := r.ix.Module(chosen)
+	n.Builtin = m.Builtin
+	if !n.Builtin {
+		all, err := r.ix.Closure(chosen)
+		if err != nil {
+			// Cannot happen for a module the index returned; say so rather
+			// than drop it.
+			r.problem(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
+				Message: fmt.Sprintf("kernel %s: dependencies of %s: %v", r.ix.Version(), chosen, err)})
+		}
+		for _, c := range all {
+			if cm, _ := r.ix.Module(c); !cm.Builtin {
+				n.Closure = append(n.Closure, c)
+			}
+		}
+	}
+	r.seen[key] = len(r.needs)
+	r.needs = append(r.needs, n)
+}
+
+func (r *resolver) missingModinfo() bool {
+	return slices.Contains(r.ix.Missing(), "modules.builtin.modinfo")
+}
+
+// nearNames returns up to three module names within two edits of name, for
+// "did you mean".
+func (r *resolver) nearNames(name string) []string {
+	n := kmod.Normalize(name)
+	var out []string
+	for _, m := range r.ix.Names() {
+		if editDistance(n, m, 2) <= 2 {
+			out = append(out, m)
+			if len(out) == 3 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance of a and b, or limit+1 when it
+// is larger than limit (cheap: most names differ in length already).
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
