@@ -27,7 +27,7 @@ func Discover(sys, proc fs.FS) (*Result, error) {
 	pt := newTree(proc, "/proc")
 	f, err := pt.openRegular("self/mountinfo")
 	if err != nil {
-		res.Unknown = append(res.Unknown, fmt.Sprintf("cannot read /proc/self/mountinfo (%v): the root mount and its device were not looked at", err))
+		res.Unknown = append(res.Unknown, fmt.Sprintf("cannot read %v: the root mount and its device were not looked at", err))
 		return res, nil
 	}
 	mounts, err := scanMountinfo(f, "/proc/self/mountinfo", map[string]bool{"/": true, "/usr": true})
@@ -49,7 +49,7 @@ func Discover(sys, proc fs.FS) (*Result, error) {
 		if w.sys.rl == nil {
 			w.sysErr = "the /sys given cannot show symbolic links (it does not implement fs.ReadLinkFS)"
 		} else if _, err := w.sys.resolve("dev/block"); err != nil {
-			w.sysErr = fmt.Sprintf("cannot read /sys/dev/block (%v)", err)
+			w.sysErr = fmt.Sprintf("cannot read %v", err)
 		}
 	}
 	w.mount(root)
@@ -188,7 +188,7 @@ func (w *walker) mount(e mountinfoEntry) {
 	link := "dev/block/" + e.majMin()
 	p, err := w.sys.resolve(link)
 	if err != nil {
-		w.unknown("/sys/%s does not lead to a device (%v): the kernel shows no block device %s for %s (%s)", link, err, e.majMin(), t, e.Source)
+		w.unknown("the kernel shows no block device %s for %s (%s): %v", e.majMin(), t, e.Source, err)
 		return
 	}
 	w.block(p, nil, t, 0)
@@ -232,10 +232,36 @@ func (w *walker) block(p string, above []label, target string, depth int) {
 		if err != nil || backing == "" {
 			backing = "an unknown file"
 		}
-		w.unknown("%s is on the loop device %s, backed by %s: the device holding that file was not walked", render("", above, target), name, backing)
+		w.unknown("%s: the device holding that file was not walked", render("loop device "+name+" (backed by "+backing+")", above, target))
+	case strings.HasPrefix(p, "devices/virtual/block/") && w.hasSlaves(p):
+		w.virtualStack(p, name, above, target, depth)
 	default:
 		w.disk(p, name, above, target)
 	}
+}
+
+// hasSlaves reports whether p/slaves lists at least one device.
+func (w *walker) hasSlaves(p string) bool {
+	names, _, err := w.sys.readDirNames(p + "/slaves")
+	return err == nil && len(names) > 0
+}
+
+// virtualStack walks a virtual block device other than dm and md that sits
+// on other devices: bcache is known (module bcache); any other kind is said
+// to be unknown, and what is under it is still walked.
+func (w *walker) virtualStack(p, name string, above []label, target string, depth int) {
+	text := "virtual disk " + name
+	known := strings.HasPrefix(name, "bcache") || w.sys.isDir(p+"/bcache")
+	if known {
+		text = "bcache " + name
+	}
+	chain := prepend(label{text: text, layer: true}, above)
+	if known {
+		w.need(Need{Kind: NeedModule, Value: "bcache", Reason: "needed by " + render("", chain, target)})
+	} else {
+		w.unknown("%s is a virtual block device of a kind boot-guard does not know: the module that provides it was not required (%s)", name, render("", chain, target))
+	}
+	w.slaves(p, text, chain, target, depth)
 }
 
 // disk walks a whole disk (no partition, no dm/md) from its sysfs directory up
@@ -320,7 +346,7 @@ func (w *walker) upward(start string, chain []label, target string) bool {
 		if w.sys.exists(d + "/modalias") {
 			v, err := w.sys.readAttr(d + "/modalias")
 			if err != nil {
-				w.unknown("cannot read %s (%v): that device's driver was not required (%s)", w.sys.show(d+"/modalias"), err, render("", chain, target))
+				w.unknown("cannot read %v: that device's driver was not required (%s)", err, render("", chain, target))
 			} else if v != "" {
 				modalias, hasModalias = v, true
 			}

@@ -18,7 +18,7 @@ func TestHostileSymlinkLoop(t *testing.T) {
 	f.link("devices/a", "devices/b")
 	f.link("devices/b", "devices/a")
 	f.mountinfo(rootLine(27, "8:0", "/", "ext4", "/dev/sda"))
-	checkUnknown(t, f.discover(), "/sys/dev/block/8:0 does not lead to a device", "too many levels of symbolic links")
+	checkUnknown(t, f.discover(), "no block device 8:0 for / (/dev/sda): /sys/dev/block/8:0: too many levels of symbolic links")
 }
 
 func TestHostileLongLinkChain(t *testing.T) {
@@ -44,7 +44,7 @@ func TestHostileLinksLeavingTheTree(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.mountinfo(rootLine(27, "254:0", "/", "ext4", "/dev/vda"))
-			checkUnknown(t, f.discover(), "/sys/dev/block/254:0 does not lead to a device", "outside the tree")
+			checkUnknown(t, f.discover(), "no block device 254:0 for / (/dev/vda): /sys/dev/block/254:0", "outside the tree")
 		})
 	}
 }
@@ -87,7 +87,7 @@ func TestHostileHugeModalias(t *testing.T) {
 	f.disk(v+"/block", "vda", "254:0")
 	f.mountinfo(rootLine(27, "254:0", "/", "ext4", "/dev/vda"))
 	res := f.discover()
-	checkUnknown(t, res, "cannot read /sys/devices/pci0000:00/0000:00:05.0/modalias", "larger than 65536 bytes")
+	checkUnknown(t, res, "cannot read /sys/devices/pci0000:00/0000:00:05.0/modalias: larger than 65536 bytes")
 	// The rest of the chain is still walked.
 	found := false
 	for _, n := range res.Needs {
@@ -108,13 +108,13 @@ func TestHostileFIFO(t *testing.T) {
 	}
 	f.disk(v+"/block", "vda", "254:0")
 	f.mountinfo(rootLine(27, "254:0", "/", "ext4", "/dev/vda"))
-	checkUnknown(t, f.discover(), "virtio2/modalias", "not a regular file")
+	checkUnknown(t, f.discover(), "virtio2/modalias: not a regular file: it is a named pipe")
 
 	g := newFakeSys(t)
 	if err := syscall.Mkfifo(filepath.Join(g.proc, "4242", "mountinfo"), 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	checkUnknown(t, g.discover(), "cannot read /proc/self/mountinfo", "not a regular file")
+	checkUnknown(t, g.discover(), "cannot read /proc/self/mountinfo: not a regular file: it is a named pipe")
 }
 
 func TestHostileManySlaves(t *testing.T) {

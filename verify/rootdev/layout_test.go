@@ -347,3 +347,40 @@ func TestClassifyDM(t *testing.T) {
 		}
 	}
 }
+
+func TestBcache(t *testing.T) {
+	f := newFakeSys(t)
+	backing := f.partition(f.disk(f.sata("0000:00:1f.2", "ata1", 0), "sda", "8:0"), "sda2", "8:2")
+	cache := f.partition(f.disk(f.nvme("0000:02:00.0", "nvme0"), "nvme0n1", "259:0"), "nvme0n1p1", "259:1")
+	bc := f.disk("devices/virtual/block", "bcache0", "252:0")
+	f.mkdir(bc + "/bcache")
+	f.link(bc+"/slaves/sda2", backing)
+	f.link(bc+"/slaves/nvme0n1p1", cache)
+	f.mountinfo(rootLine(27, "252:0", "/", "ext4", "/dev/bcache0"))
+	checkNeeds(t, f.discover(),
+		want{NeedModule, "bcache", "", "needed by bcache bcache0, mounted at /"},
+		want{NeedModalias, "scsi:t-0x00", "sd_mod", "partition sda2, under bcache bcache0, mounted at /"},
+		want{NeedModalias, ahciAlias, "ahci", ""},
+		want{NeedModalias, nvmeAlias, "nvme", "partition nvme0n1p1, under bcache bcache0"},
+		want{NeedFilesystem, "ext4", "", ""},
+	)
+}
+
+// An unknown kind of virtual disk over real ones: say so, and still walk
+// what is under it.
+func TestUnknownVirtualStack(t *testing.T) {
+	f := newFakeSys(t)
+	sda := f.disk(f.sata("0000:00:1f.2", "ata1", 0), "sda", "8:0")
+	v := f.disk("devices/virtual/block", "odd0", "251:0")
+	f.link(v+"/slaves/sda", sda)
+	f.mountinfo(rootLine(27, "251:0", "/", "ext4", "/dev/odd0"))
+	res := f.discover()
+	checkUnknown(t, res, "odd0 is a virtual block device of a kind boot-guard does not know")
+	found := false
+	for _, n := range res.Needs {
+		found = found || (n.Value == ahciAlias && strings.Contains(n.Reason, "disk sda, under virtual disk odd0, mounted at /"))
+	}
+	if !found {
+		t.Errorf("the disk under odd0 was not walked: %+v", res.Needs)
+	}
+}

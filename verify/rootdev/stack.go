@@ -124,7 +124,7 @@ func (w *walker) md(p, name string, above []label, target string, depth int) {
 	case level == "container":
 		// External metadata (IMSM, DDF): the container needs no personality.
 	case err != nil:
-		w.unknown("cannot read %s (%v): the RAID personality module of %s was not required", w.sys.show(p+"/md/level"), err, render("", chain, target))
+		w.unknown("cannot read %v: the RAID personality module was not required (%s)", err, render("", chain, target))
 	default:
 		w.unknown("%s has md/level %q, which boot-guard does not know: its RAID personality module was not required (%s)", name, clip(level), render("", chain, target))
 	}
@@ -136,11 +136,11 @@ func (w *walker) md(p, name string, above []label, target string, depth int) {
 func (w *walker) slaves(p, text string, chain []label, target string, depth int) {
 	names, truncated, err := w.sys.readDirNames(p + "/slaves")
 	if err != nil || len(names) == 0 {
-		why := "it is empty"
+		why := w.sys.show(p+"/slaves") + " is empty"
 		if err != nil {
-			why = err.Error()
+			why = "cannot read " + err.Error()
 		}
-		w.unknown("%s has no devices in %s (%s): what is under it was not walked (%s)", text, w.sys.show(p+"/slaves"), why, render("", chain, target))
+		w.unknown("%s shows no device under it (%s): what is under it was not walked (%s)", text, why, render("", chain, target))
 		return
 	}
 	if truncated {
@@ -149,7 +149,7 @@ func (w *walker) slaves(p, text string, chain []label, target string, depth int)
 	for _, s := range names {
 		child, err := w.sys.resolve(p + "/slaves/" + s)
 		if err != nil {
-			w.unknown("%s does not lead to a device (%v): that part of %s was not walked", w.sys.show(p+"/slaves/"+s), err, render("", chain, target))
+			w.unknown("cannot follow %v: that part of %s was not walked", err, render("", chain, target))
 			continue
 		}
 		w.block(child, chain, target, depth+1)
@@ -164,7 +164,7 @@ func (w *walker) btrfs(e mountinfoEntry) {
 	t := e.MountPoint
 	uuids, _, err := w.sys.readDirNames("fs/btrfs")
 	if err != nil {
-		w.unknown("%s is btrfs on %s (anonymous device %s) and /sys/fs/btrfs cannot be read (%v): its member devices were not walked", t, e.Source, e.majMin(), err)
+		w.unknown("%s is btrfs on %s (anonymous device %s) and %v: its member devices were not walked", t, e.Source, e.majMin(), err)
 		return
 	}
 	src := strings.TrimPrefix(e.Source, "/dev/")
@@ -213,7 +213,7 @@ func (w *walker) btrfs(e mountinfoEntry) {
 	for _, m := range members {
 		p, err := w.sys.resolve(dir + "/" + m)
 		if err != nil {
-			w.unknown("%s does not lead to a device (%v): that member of the btrfs at %s was not walked", w.sys.show(dir+"/"+m), err, t)
+			w.unknown("cannot follow %v: that member of the btrfs at %s was not walked", err, t)
 			continue
 		}
 		w.block(p, above, t, 0)

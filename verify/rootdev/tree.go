@@ -53,6 +53,31 @@ func (t *tree) show(p string) string {
 	return t.name + "/" + p
 }
 
+// wrap names p as a person sees it ("/sys/dev/block/8:2") in place of the
+// fs-relative path an *fs.PathError carries, keeping the cause for errors.Is.
+func (t *tree) wrap(p string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", t.show(p), err)
+}
+
+// kindOf names a file type for a message.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device node"
+	}
+	return "not a plain file (" + m.Type().String() + ")"
+}
+
 func (t *tree) lstat(p string) (fs.FileInfo, error) {
 	if t.rl != nil {
 		return t.rl.Lstat(p)
@@ -90,7 +115,7 @@ func (t *tree) resolve(p string) (string, error) {
 		}
 		fi, err := t.lstat(next)
 		if err != nil {
-			return "", err
+			return "", t.wrap(p, err)
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			resolved = next
@@ -102,7 +127,7 @@ func (t *tree) resolve(p string) (string, error) {
 		}
 		target, err := t.rl.ReadLink(next)
 		if err != nil {
-			return "", err
+			return "", t.wrap(next, err)
 		}
 		if path.IsAbs(target) {
 			return "", fmt.Errorf("%s -> %s: %w", t.show(next), clip(target), errOutside)
@@ -158,19 +183,19 @@ func (t *tree) readAttr(p string) (string, error) {
 	}
 	fi, err := fs.Stat(t.fsys, r)
 	if err != nil {
-		return "", err
+		return "", t.wrap(p, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: %w (%s)", t.show(p), errNotRegular, fi.Mode().Type())
+		return "", fmt.Errorf("%s: %w: it is %s", t.show(p), errNotRegular, kindOf(fi.Mode()))
 	}
 	f, err := t.fsys.Open(r)
 	if err != nil {
-		return "", err
+		return "", t.wrap(p, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxAttrBytes+1))
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", t.show(p), err)
+		return "", t.wrap(p, err)
 	}
 	if len(b) > maxAttrBytes {
 		return "", fmt.Errorf("%s: %w", t.show(p), errTooLarge)
@@ -186,10 +211,10 @@ func (t *tree) openRegular(p string) (fs.File, error) {
 	}
 	fi, err := fs.Stat(t.fsys, r)
 	if err != nil {
-		return nil, err
+		return nil, t.wrap(p, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", t.show(p), errNotRegular, fi.Mode().Type())
+		return nil, fmt.Errorf("%s: %w: it is %s", t.show(p), errNotRegular, kindOf(fi.Mode()))
 	}
 	return t.fsys.Open(r)
 }
@@ -203,7 +228,7 @@ func (t *tree) readDirNames(p string) (names []string, truncated bool, err error
 	}
 	f, err := t.fsys.Open(r)
 	if err != nil {
-		return nil, false, err
+		return nil, false, t.wrap(p, err)
 	}
 	defer f.Close()
 	d, ok := f.(fs.ReadDirFile)
@@ -212,7 +237,7 @@ func (t *tree) readDirNames(p string) (names []string, truncated bool, err error
 	}
 	ents, err := d.ReadDir(maxDirEntries + 1)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, false, fmt.Errorf("listing %s: %w", t.show(p), err)
+		return nil, false, t.wrap(p, err)
 	}
 	if len(ents) > maxDirEntries {
 		ents = ents[:maxDirEntries]
