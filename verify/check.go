@@ -237,7 +237,8 @@ type needs struct {
 
 // requirements establishes what the root filesystem needs from the kernel:
 // from /sys and /proc when given (never under --root), and from
-// req.Modules. Whatever cannot be established is a cannot-tell problem.
+// req.Modules, resolved by ResolveNeeds. Whatever cannot be established is a
+// cannot-tell problem.
 func (c *checker) requirements() needs {
 	var n needs
 	ix, err := kmod.Load(os.DirFS(c.root), c.req.Version)
@@ -253,96 +254,35 @@ func (c *checker) requirements() needs {
 	}
 	n.ix = ix
 	n.known = true
-	devicesKnown := false
+	var res *rootdev.Result
 	if c.req.Sys != nil || c.req.Proc != nil {
-		res, err := rootdev.Discover(c.req.Sys, c.req.Proc)
-		switch {
-		case err != nil:
+		res, err = rootdev.Discover(c.req.Sys, c.req.Proc)
+		if err != nil {
+			res = nil
 			n.known = false
 			c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
 				Message: fmt.Sprintf("kernel %s: cannot tell what the root device needs: %v", c.req.Version, err)})
-		default:
-			devicesKnown = len(res.Unknown) == 0
-			for _, u := range res.Unknown {
-				n.known = false
-				c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
-					Message: fmt.Sprintf("kernel %s: %s", c.req.Version, u),
-					Hint:    "name what root needs with --module NAME or MODULES=\"...\" in /etc/default/boot-guard"})
-			}
+		} else {
 			n.userspace = res.Userspace
-			for _, d := range res.Needs {
-				if nd, ok := c.resolveNeed(ix, d); ok {
-					n.list = append(n.list, nd)
-				}
-			}
 		}
 	}
-	for _, m := range c.req.Modules {
-		if nd, ok := c.resolveNeed(ix, rootdev.Need{Kind: rootdev.NeedModule, Value: m, Reason: "asked for (--module or MODULES=)"}); ok {
-			n.list = append(n.list, nd)
+	list, problems := ResolveNeeds(res, ix, c.req.Modules)
+	for _, p := range problems {
+		if p.Verdict == CannotTell {
+			n.known = false
 		}
+		c.rep.Add(p)
 	}
-	if !devicesKnown && len(c.req.Modules) == 0 && n.known {
+	for _, nd := range list {
+		n.list = append(n.list, need{alts: append([]string{nd.Module}, nd.Alternatives...), reason: nd.Reason})
+	}
+	if res == nil && len(c.req.Modules) == 0 && n.known {
 		n.known = false
-		why := "no /sys and /proc describe this root (--root)"
-		if c.req.Sys != nil || c.req.Proc != nil {
-			why = "the root device could not be walked"
-		}
 		c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
-			Message: fmt.Sprintf("kernel %s: %s, and no module was named: the drivers root needs are unknown", c.req.Version, why),
+			Message: fmt.Sprintf("kernel %s: no /sys and /proc describe this root (--root), and no module was named: the drivers root needs are unknown", c.req.Version),
 			Hint:    "name them with --module NAME (repeatable) or MODULES=\"nvme ext4\" in /etc/default/boot-guard"})
 	}
 	return n
-}
-
-// resolveNeed turns one of rootdev's needs into the modules of ix that
-// satisfy it. ok is false when there is nothing to require: a device no
-// module claims and no driver drives, or a need nothing in the kernel
-// satisfies, which is recorded as an unbootable problem.
-func (c *checker) resolveNeed(ix *kmod.Index, d rootdev.Need) (need, bool) {
-	var mods []string
-	var what string
-	switch d.Kind {
-	case rootdev.NeedModalias:
-		mods = ix.Alias(d.Value)
-		what = "no module of kernel " + c.req.Version + " claims device " + d.Value
-	case rootdev.NeedFilesystem:
-		mods = ix.Resolve("fs-" + d.Value)
-		if len(mods) == 0 {
-			mods = ix.Resolve(d.Value)
-		}
-		what = "kernel " + c.req.Version + " has no filesystem " + d.Value + " (no fs-" + d.Value + " alias, no module " + d.Value + ")"
-	default:
-		mods = ix.Resolve(d.Value)
-		what = "kernel " + c.req.Version + " has no module " + d.Value + " (not in modules.dep, not built in, no such alias)"
-	}
-	if len(mods) == 0 {
-		if d.Kind == rootdev.NeedModalias && d.Bound == "" {
-			// A device no module claims and no driver is bound to now is
-			// not what root stands on (a bridge, a hub): nothing to require.
-			return need{}, false
-		}
-		if d.Bound != "" {
-			if _, ok := ix.Module(d.Bound); ok {
-				mods = []string{kmod.Normalize(d.Bound)}
-			}
-		}
-		if len(mods) == 0 {
-			c.rep.Add(Problem{Code: CodeModuleMissing, Verdict: Unbootable,
-				Message: fmt.Sprintf("%s, needed as %s", what, d.Reason),
-				Hint:    fmt.Sprintf("check the name, or whether kernel %s's configuration lacks it: grep -i %s /boot/config-%s", c.req.Version, d.Value, c.req.Version)})
-			return need{}, false
-		}
-	}
-	if b := kmod.Normalize(d.Bound); b != "" {
-		for i, m := range mods {
-			if m == b && i > 0 {
-				mods = append([]string{b}, append(append([]string(nil), mods[:i]...), mods[i+1:]...)...)
-				break
-			}
-		}
-	}
-	return need{alts: mods, reason: d.Reason}, true
 }
 
 // satisfiedBuiltin reports whether some alternative of nd is built in.

@@ -266,7 +266,7 @@ func TestCheckUnderRoot(t *testing.T) {
 	}
 	req.Modules = []string{"nvme", "no-such-driver"}
 	k = check(t, req)
-	if p := problem(t, k, verify.CodeModuleMissing); k.Verdict != verify.Unbootable || !strings.Contains(p.Message, "has no module no-such-driver") {
+	if p := problem(t, k, verify.CodeModuleUnknown); k.Verdict != verify.Unbootable || !strings.Contains(p.Message, "no-such-driver") {
 		t.Errorf("unknown module: %v %+v", k.Verdict, p)
 	}
 }
