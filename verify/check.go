@@ -41,6 +41,17 @@ type Request struct {
 	Modules []string
 	// Space reports free space on /boot for the diagnosis; nil means statfs(2).
 	Space diagnose.SpaceFunc
+
+	// Set by audit, for one boot entry (verify/audit.go):
+	// NoInitrd: the entry loads no initrd at all, whatever /boot holds (a
+	// grub.cfg entry without an initrd line); the no-initrd rules apply.
+	NoInitrd bool
+	// InitrdSection is a byte range of a file holding the initrd (a UKI's
+	// .initrd section); when set it replaces Initrds.
+	InitrdSection *bootentry.Section
+	// Cmdline is the command line the entry passes and CmdlineSource the
+	// entry ("/boot/grub/grub.cfg:143"); empty CmdlineSource: look it up.
+	Cmdline, CmdlineSource string
 }
 
 // The stable codes of Problem.Code. Dashboards and tests match on them.
@@ -162,6 +173,18 @@ func (c *checker) kernelImage() {
 // the no-initrd rules apply). An image the caller named that is missing, or
 // a present but empty one, is a problem and returns true.
 func (c *checker) initrdFiles() bool {
+	if c.req.NoInitrd {
+		return false
+	}
+	if s := c.req.InitrdSection; s != nil {
+		c.rep.Initrds = append(c.rep.Initrds, fmt.Sprintf("%s (.initrd section, %d bytes at offset %d)", s.Path, s.Size, s.Offset))
+		if s.Size == 0 {
+			c.initrdProblem(CodeInitrdEmpty, s.Path+" .initrd section", "is empty (0 bytes)")
+			return true
+		}
+		c.initrds = append(c.initrds, s.Path)
+		return true
+	}
 	paths := c.req.Initrds
 	defaulted := len(paths) == 0
 	if defaulted {
@@ -328,7 +351,7 @@ func (c *checker) noInitrd(n needs) {
 	if len(why) > 0 {
 		d := c.diagnosis()
 		c.rep.Add(Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
-			Message: fmt.Sprintf("kernel %s: initrd %s does not exist, and the kernel cannot mount root without one: %s", c.req.Version, shown, strings.Join(why, "; ")),
+			Message: fmt.Sprintf("kernel %s: %s, and the kernel cannot mount root without one: %s", c.req.Version, c.noInitrdWhat(shown), strings.Join(why, "; ")),
 			Hint:    c.fixHint(),
 			Causes:  d.ImageCauses()})
 		return
@@ -373,6 +396,9 @@ func isDigits(s string) bool {
 // and where it came from: its grub.cfg or BLS entry, /etc/kernel/cmdline,
 // else (on the running machine) /proc/cmdline.
 func (c *checker) cmdline() (cmdline, source string) {
+	if c.req.CmdlineSource != "" {
+		return c.req.Cmdline, c.req.CmdlineSource
+	}
 	if m, err := bootentry.Scan(bootentry.Options{Root: c.root}); err == nil {
 		for _, e := range m.Entries {
 			if e.Version == c.req.Version && e.Kind != bootentry.KindOther {
@@ -413,7 +439,13 @@ func (c *checker) readImages() *initrd.Image {
 		}
 		return false
 	}
-	img, err := initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep})
+	var img *initrd.Image
+	var err error
+	if s := c.req.InitrdSection; s != nil {
+		img, err = readSection(c.ctx, s, initrd.Options{Keep: keep})
+	} else {
+		img, err = initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep})
+	}
 	if err != nil {
 		c.rep.Add(Problem{Code: CodeInitrdUnreadable, Verdict: CannotTell,
 			Message: fmt.Sprintf("kernel %s: cannot read initrd %s: %v", c.req.Version, strings.Join(c.rep.Initrds, " + "), err),

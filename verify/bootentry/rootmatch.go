@@ -209,7 +209,7 @@ func (d *RootDevice) Match(spec string) (RootMatch, string) {
 	}
 	t, err := filepath.EvalSymlinks(link)
 	if err != nil {
-		return RootMismatch, fmt.Sprintf("root=%s names no device on this machine; root is %s (%s): the initrd will wait for it and give up", spec, d.Source, strings.Join(d.Names, ", "))
+		return RootMismatch, fmt.Sprintf("root=%s names no device on this machine; root is %s (%s): the boot will wait for it and fail", spec, d.Source, strings.Join(d.Names, ", "))
 	}
 	if t == d.Node {
 		return RootMatches, fmt.Sprintf("root=%s is this machine's root filesystem (%s)", spec, d.Source)

@@ -2,75 +2,22 @@ package bootentry
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/boot-guard/boot-guard/verify/bootentry/bootentrytest"
 )
 
-type peSection struct {
-	name string
-	data []byte
+// buildPE and ukiSections wrap bootentrytest, which builds the PE files.
+func buildPE(_ testing.TB, sections []bootentrytest.Section) []byte {
+	return bootentrytest.PE(sections)
 }
 
-// buildPE assembles a minimal PE image (DOS stub, PE signature, COFF
-// header, section table, section data aligned to 512 bytes) like the
-// unified kernel images ukify and objcopy produce, as far as debug/pe and
-// boot-guard read them. debug/pe cannot write, hence this helper.
-func buildPE(t testing.TB, sections []peSection) []byte {
-	t.Helper()
-	const align = 512
-	var buf bytes.Buffer
-	dos := make([]byte, 0x40)
-	copy(dos, "MZ")
-	binary.LittleEndian.PutUint32(dos[0x3c:], 0x40)
-	buf.Write(dos)
-	buf.WriteString("PE\x00\x00")
-	hdr := struct {
-		Machine, NumberOfSections                       uint16
-		TimeDateStamp, PointerToSymbolTable, NumSymbols uint32
-		SizeOfOptionalHeader, Characteristics           uint16
-	}{Machine: 0x8664, NumberOfSections: uint16(len(sections)), Characteristics: 0x0206}
-	binary.Write(&buf, binary.LittleEndian, hdr)
-	dataStart := (buf.Len() + 40*len(sections) + align - 1) / align * align
-	off := dataStart
-	for i, s := range sections {
-		var name [8]byte
-		copy(name[:], s.name)
-		raw := (len(s.data) + align - 1) / align * align
-		sh := struct {
-			Name                                         [8]byte
-			VirtualSize, VirtualAddress, SizeOfRawData   uint32
-			PointerToRawData, PointerToRelocs, PtrLineNo uint32
-			NumRelocs, NumLineNo                         uint16
-			Characteristics                              uint32
-		}{Name: name, VirtualSize: uint32(len(s.data)), VirtualAddress: uint32(0x1000 * (i + 1)),
-			SizeOfRawData: uint32(raw), PointerToRawData: uint32(off), Characteristics: 0x40000040}
-		binary.Write(&buf, binary.LittleEndian, sh)
-		off += raw
-	}
-	buf.Write(make([]byte, dataStart-buf.Len()))
-	for _, s := range sections {
-		buf.Write(s.data)
-		raw := (len(s.data) + align - 1) / align * align
-		buf.Write(make([]byte, raw-len(s.data)))
-	}
-	return buf.Bytes()
-}
-
-func ukiSections(initrd []byte) []peSection {
-	s := []peSection{
-		{".osrel", []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")},
-		{".cmdline", []byte("root=UUID=" + rootUUID + " ro quiet\n\x00")},
-		{".uname", []byte("6.1.0-18-amd64")},
-		{".linux", bytes.Repeat([]byte{0xcc}, 1000)},
-	}
-	if initrd != nil {
-		s = append(s, peSection{".initrd", initrd})
-	}
-	return s
+func ukiSections(initrd []byte) []bootentrytest.Section {
+	return bootentrytest.UKI("6.1.0-18-amd64", "root=UUID="+rootUUID+" ro quiet", initrd)
 }
 
 func TestReadUKI(t *testing.T) {
@@ -114,7 +61,7 @@ func TestReadUKIErrors(t *testing.T) {
 		"truncated":   {good[:len(good)-600], "runs past the end of the file"},
 		"not pe":      {[]byte(strings.Repeat("x", 200)), "not a PE image"},
 		"empty":       {nil, "not a PE image"},
-		"no .linux":   {buildPE(t, []peSection{{".text", []byte("code")}}), "no .linux section"},
+		"no .linux":   {buildPE(t, []bootentrytest.Section{{Name: ".text", Data: []byte("code")}}), "no .linux section"},
 		"bad machine": {append(append([]byte{}, good[:0x44]...), append([]byte{0x34, 0x12}, good[0x46:]...)...), "not a PE image"},
 	}
 	for name, tc := range cases {
