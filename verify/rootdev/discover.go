@@ -278,6 +278,10 @@ func (w *walker) disk(p, name string, above []label, target string) {
 			w.nvmeHead(p, name, chain, target)
 			return
 		}
+		if strings.HasPrefix(p, "devices/virtual/nvme-fabrics/") {
+			w.nvmeOverFabrics(name, where)
+			return
+		}
 		w.unknown("disk %s is a virtual block device (%s) with nothing under it: cannot tell which module provides it (%s)", name, w.sys.show(p), where)
 		return
 	}
@@ -312,7 +316,15 @@ func (w *walker) nvmeHead(p, name string, chain []label, target string) {
 				continue
 			}
 			ctrl, err := w.sys.resolve(subsys + "/" + n)
-			if err != nil || !strings.HasPrefix(ctrl, "devices/") || strings.HasPrefix(ctrl, "devices/virtual/") {
+			if err != nil || !strings.HasPrefix(ctrl, "devices/") {
+				continue
+			}
+			if strings.HasPrefix(ctrl, "devices/virtual/nvme-fabrics/") {
+				w.nvmeOverFabrics(name, render("", chain, target))
+				found = true
+				continue
+			}
+			if strings.HasPrefix(ctrl, "devices/virtual/") {
 				continue
 			}
 			if w.upward(ctrl, chain, target) {
@@ -323,6 +335,11 @@ func (w *walker) nvmeHead(p, name string, chain []label, target string) {
 	if !found {
 		w.unknown("disk %s is an NVMe multipath disk whose controllers in %s could not be followed: cannot tell which module drives it (%s)", name, w.sys.show(subsys), render("", chain, target))
 	}
+}
+
+// nvmeOverFabrics says that a disk is reached over NVMe-oF (TCP, RDMA, FC).
+func (w *walker) nvmeOverFabrics(name, where string) {
+	w.unknown("disk %s is NVMe over fabrics, a network root: boot-guard cannot check the network and nvme-fabrics setup the initrd needs (%s)", name, where)
 }
 
 func isNVMeController(n string) bool {

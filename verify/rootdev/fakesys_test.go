@@ -15,7 +15,7 @@ import (
 // slaves/. All paths given to and returned by its methods are relative to
 // the fake /sys ("devices/pci0000:00/0000:02:00.0").
 type fakeSys struct {
-	t    *testing.T
+	t    testing.TB
 	sys  string
 	proc string
 	// builtin lists modules that are built into the kernel: their
@@ -23,7 +23,10 @@ type fakeSys struct {
 	builtin map[string]bool
 }
 
-func newFakeSys(t *testing.T) *fakeSys {
+func newFakeSys(t *testing.T) *fakeSys { return newFakeSysTB(t) }
+
+// newFakeSysTB is newFakeSys for tests and benchmarks alike.
+func newFakeSysTB(t testing.TB) *fakeSys {
 	t.Helper()
 	root := t.TempDir()
 	f := &fakeSys{t: t, sys: filepath.Join(root, "sys"), proc: filepath.Join(root, "proc"), builtin: map[string]bool{}}

@@ -177,3 +177,21 @@ func TestMapFS(t *testing.T) {
 		want{NeedFilesystem, "ext4", "", ""},
 	)
 }
+
+func TestNVMeOverFabrics(t *testing.T) {
+	f := newFakeSys(t)
+	ctrl := f.device("devices/virtual/nvme-fabrics/ctl/nvme3", "class/nvme", "", "", "")
+	f.partition(f.disk(ctrl, "nvme3n1", "259:0"), "nvme3n1p1", "259:1")
+	f.mountinfo(rootLine(27, "259:1", "/", "ext4", "/dev/nvme3n1p1"))
+	checkUnknown(t, f.discover(), "disk nvme3n1 is NVMe over fabrics, a network root", "partition nvme3n1p1, mounted at /")
+
+	// The same behind a multipath head: the subsystem's controller link
+	// leads into nvme-fabrics.
+	g := newFakeSys(t)
+	ctrl = g.device("devices/virtual/nvme-fabrics/ctl/nvme3", "class/nvme", "", "", "")
+	g.device("devices/virtual/nvme-subsystem/nvme-subsys3", "class/nvme-subsystem", "", "", "")
+	g.link("devices/virtual/nvme-subsystem/nvme-subsys3/nvme3", ctrl)
+	g.disk("devices/virtual/nvme-subsystem/nvme-subsys3", "nvme3n1", "259:0")
+	g.mountinfo(rootLine(27, "259:0", "/", "xfs", "/dev/nvme3n1"))
+	checkUnknown(t, g.discover(), "disk nvme3n1 is NVMe over fabrics")
+}
