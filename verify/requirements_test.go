@@ -87,7 +87,7 @@ func TestResolveStorageStacks(t *testing.T) {
 			fsNeed("ext4"),
 			{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000F1A5sv00008086sd0000390Abc01sc08i02", Bound: "nvme",
 				Reason: "driver for PCI 0000:02:00.0, " + nvmeChain},
-			{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000A110sv00001028sd00000000bc06sc04i00", Bound: "pcieport",
+			{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000A110sv00001028sd00000000bc06sc04i00", BuiltinDriver: "pcieport",
 				Reason: "driver for PCI 0000:00:1c.0, " + nvmeChain},
 		}, []wantNeed{
 			{"ext4", false, ext4Closure, nil, "filesystem ext4, mounted at /"},
@@ -264,19 +264,27 @@ func TestUnclaimedDevices(t *testing.T) {
 	t.Run("pcieport on a root port above the disk", func(t *testing.T) {
 		n, p := ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{
 			{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000F1A5sv00008086sd0000390Abc01sc08i02", Bound: "nvme", Reason: "driver for PCI 0000:02:00.0, " + chain},
-			{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000A110sv00001028sd00000000bc06sc04i00", Bound: "pcieport", Reason: "driver for PCI 0000:00:1c.0, " + chain},
+			{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000A110sv00001028sd00000000bc06sc04i00", BuiltinDriver: "pcieport", Reason: "driver for PCI 0000:00:1c.0, " + chain},
 		}}, ix, nil)
-		if len(n) != 1 || len(p) != 1 || p[0].Verdict != Bootable {
-			t.Fatalf("needs %s problems %+v; want nvme and a note", dump(n), p)
+		if len(n) != 1 || len(p) != 0 {
+			t.Fatalf("needs %s problems %+v; want nvme alone", dump(n), p)
 		}
 	})
-	t.Run("disk's own controller driven by a module the kernel lacks", func(t *testing.T) {
+	t.Run("disk's controller driven by a built-in driver", func(t *testing.T) {
+		n, p := ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{
+			{Kind: rootdev.NeedModalias, Value: "platform:custom-sata", BuiltinDriver: "custom_sata", Reason: "driver for platform device custom-sata.0, " + chain},
+		}}, ix, nil)
+		if len(n) != 0 || len(p) != 1 || p[0].Verdict != Bootable || !strings.Contains(p[0].Message, "built-in driver custom_sata") {
+			t.Fatalf("needs %s problems %+v; want one note", dump(n), p)
+		}
+	})
+	t.Run("driven by a module the kernel lacks", func(t *testing.T) {
 		// A DKMS driver whose build failed for this kernel.
 		_, p := ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{
 			{Kind: rootdev.NeedModalias, Value: "pci:v00001000d000000AFsv00001000sd00000000bc01sc07i00", Bound: "vendor_hba", Reason: "driver for PCI 0000:05:00.0, " + chain},
 		}}, ix, nil)
-		if len(p) != 1 || p[0].Verdict != CannotTell || !strings.Contains(p[0].Hint, "dkms status") {
-			t.Fatalf("problems %+v; want one cannot-tell naming dkms", p)
+		if len(p) != 1 || p[0].Verdict != Unbootable || p[0].Code != CodeModuleUnknown || !strings.Contains(p[0].Hint, "dkms status") {
+			t.Fatalf("problems %+v; want one unbootable naming dkms", p)
 		}
 	})
 }
