@@ -19,10 +19,9 @@ const (
 	// CodeFilesystemUnsupported: nothing in the kernel provides the root
 	// filesystem's type. Unbootable.
 	CodeFilesystemUnsupported = "filesystem-unsupported"
-	// CodeDeviceUnclaimed: no module of the kernel claims a device on the
-	// root's path. A note (bootable) for a bus device no driver drives now;
-	// cannot-tell for the disk's own controller when a driver the kernel's
-	// index does not know drives it now.
+	// CodeDeviceUnclaimed: no module of the kernel claims the device nearest
+	// the disk, and no loadable module drives it now (nothing, or a driver
+	// built into the running kernel). A note: it changes no verdict.
 	CodeDeviceUnclaimed = "device-unclaimed"
 )
 
@@ -63,9 +62,11 @@ type Need struct {
 // kernel does, through the alias "fs-TYPE", then by its own name.
 //
 // Problems: res.Unknown entries are cannot-tell; a name or filesystem the
-// kernel does not have is unbootable. A device no module claims and no
-// driver drives now is no requirement (PCI bridges have modaliases nothing
-// claims). ResolveNeeds never says "bootable" about anything: it only lists
+// kernel does not have is unbootable, and so is a modalias nothing claims on
+// a device a loadable module drives now that the kernel lacks (a failed DKMS
+// build). A device no module claims and no loadable module drives now is no
+// requirement (PCI bridges have modaliases nothing claims; pcieport is built
+// in): a note when it is the device nearest the disk. ResolveNeeds never says "bootable" about anything: it only lists
 // what the initrd must hold; the caller checks that.
 func ResolveNeeds(res *rootdev.Result, ix *kmod.Index, extra []string) ([]Need, []Problem) {
 	r := &resolver{ix: ix, seen: map[string]int{}, chainSeen: map[string]bool{}}
@@ -112,6 +113,16 @@ func (r *resolver) need(d rootdev.Need) {
 			return
 		}
 		bound := kmod.Normalize(d.Bound)
+		if bound == "" && d.BuiltinDriver != "" {
+			// Driven now by a driver built into the running kernel (pcieport
+			// on a PCIe root port): not a module to look for, as
+			// initramfs-tools and dracut skip it too.
+			if nearest {
+				r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
+					Message: fmt.Sprintf("kernel %s: no module claims %s; the running kernel drives it with its built-in driver %s, taken as built into %s too (%s)", v, d.Value, d.BuiltinDriver, v, d.Reason)})
+			}
+			return
+		}
 		if bound == "" {
 			if nearest {
 				r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
@@ -124,18 +135,11 @@ func (r *resolver) need(d rootdev.Need) {
 			r.add(d, []string{bound}, bound)
 			return
 		}
-		// Driven now by a driver the kernel's index does not know: built
-		// into both kernels without a module name (pcieport on a PCIe root
-		// port), or a module kernel v lacks (a DKMS build that failed).
-		msg := fmt.Sprintf("kernel %s: %s is driven by %s now, but %s has no module %s and none of its modules claims %s (%s)", v, d.Value, bound, v, bound, d.Value, d.Reason)
-		if !nearest {
-			r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
-				Message: msg + ": a bus above the disk, taken as built in"})
-			return
-		}
-		r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: CannotTell,
-			Message: msg + ": cannot tell whether kernel " + v + " drives the disk",
-			Hint:    fmt.Sprintf("if %s is a DKMS module, its build for %s failed: dkms status; dkms autoinstall -k %s", bound, v, v)})
+		// The module that drives the device now is not in kernel v at all:
+		// a DKMS build that failed, or a driver v's configuration dropped.
+		r.problem(Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s has no module %s, which drives %s now, and none of its modules claims %s (%s)", v, bound, d.Value, d.Value, d.Reason),
+			Hint:    fmt.Sprintf("if %s comes from DKMS, its build for %s failed: dkms status; dkms autoinstall -k %s", bound, v, v)})
 	case rootdev.NeedFilesystem:
 		mods := r.ix.Alias("fs-" + d.Value)
 		if len(mods) == 0 {
