@@ -319,12 +319,15 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	isMod = isMod && (g == nil || size > 0)
 	var content, mod []byte
 	keepContent := keepData && size <= r.opt.maxFileSize()
+	// Buffers grow with the data that actually arrives, never straight
+	// from the header's filesize (a hostile header must not allocate).
+	const prealloc = 64 << 10
 	if keepContent {
-		content = make([]byte, 0, size)
+		content = make([]byte, 0, min(size, prealloc))
 	}
 	modOK := isMod && size <= MaxModuleSize
 	if modOK {
-		mod = make([]byte, 0, size)
+		mod = make([]byte, 0, min(size, prealloc))
 	}
 	var sum uint32
 	start := s.Offset()

@@ -27,9 +27,9 @@ func Walk(ctx context.Context, r io.Reader, opt Options, fn func(Entry) error) (
 }
 
 // ReadFiles reads several files as one image, concatenated in order the way
-// GRUB and systemd-boot hand several initrds to the kernel (microcode
-// first): each file but the last is followed by zero bytes up to a multiple
-// of 4, so the next file starts 4-aligned. Offsets are in that concatenation;
+// GRUB hands several initrds to the kernel (microcode first): each file but
+// the last is followed by zero bytes up to a multiple of 4, so the next file
+// starts 4-aligned. Offsets are in that concatenation;
 // Image.Inputs says where each file starts, Segment.File and
 // Segment.FileOffset where each segment starts, and problem messages name
 // the file and the offset in it. A file that cannot be opened or read is an
@@ -274,7 +274,7 @@ func (r *reader) run(src stream) error {
 			head, _ := src.Peek(16)
 			codec := detectCodec(head)
 			if codec == "" {
-				return r.junk(src, off, head)
+				return r.junk(off, head)
 			}
 			if err := r.compressed(src, codec); err != nil {
 				return err
@@ -284,7 +284,7 @@ func (r *reader) run(src stream) error {
 }
 
 // junk reports bytes at top level that the kernel cannot unpack.
-func (r *reader) junk(src stream, off int64, head []byte) error {
+func (r *reader) junk(off int64, head []byte) error {
 	if len(head) > 8 {
 		head = head[:8]
 	}
@@ -298,7 +298,6 @@ func (r *reader) junk(src stream, off int64, head []byte) error {
 	}
 	p := Problem{Kind: Corrupt, Segment: -1, Offset: off, InnerOffset: -1,
 		Message: fmt.Sprintf("junk at offset %s %s: bytes % x are %s", r.fileOff(off), after, head, why)}
-	_ = src
 	return &problemError{p}
 }
 

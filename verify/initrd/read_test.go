@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -551,5 +552,34 @@ func TestWalk(t *testing.T) {
 	im, err = Walk(context.Background(), bytes.NewReader(img), Options{}, func(e Entry) error { return stop })
 	if !errors.Is(err, stop) || im != nil {
 		t.Fatalf("got %v, %v", im, err)
+	}
+}
+
+func TestHostileSizesDoNotAllocate(t *testing.T) {
+	// Headers claiming a 16 MiB kept file and a 64 MiB module, with a few
+	// bytes of data behind them: the reader must not allocate what they
+	// claim before the data is there.
+	mk := func(name string, size uint32) []byte {
+		var f [13]uint32
+		f[fMode] = ModeRegular | 0o644
+		f[fNlink] = 1
+		f[fFilesize] = size
+		f[fNamesize] = uint32(len(name) + 1)
+		b := append(header(magicNewc, f), name...)
+		b = append(b, 0)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		return append(b, "short"...)
+	}
+	for _, img := range [][]byte{mk("etc/kept", uint32(DefaultMaxFileSize)), mk("lib/modules/6.1/m.ko", uint32(MaxModuleSize))} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		im := mustRead(t, img, Options{Keep: func(string) bool { return true }})
+		runtime.ReadMemStats(&after)
+		wantProblem(t, im, Truncated)
+		if d := after.TotalAlloc - before.TotalAlloc; d > 2<<20 {
+			t.Errorf("reading %d bytes allocated %d bytes", len(img), d)
+		}
 	}
 }
