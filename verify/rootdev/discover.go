@@ -1,6 +1,7 @@
 package rootdev
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -17,7 +18,8 @@ import (
 // silent gap: a missing or unreadable /sys or /proc, a root on overlay,
 // tmpfs, a network or hypervisor filesystem, a loop device, a device with
 // neither modalias nor driver. Discover returns an error only when
-// /proc/self/mountinfo is malformed (the error names the line).
+// /proc/self/mountinfo is malformed or absurdly large (the error names the
+// line); one that cannot be read is an Unknown.
 func Discover(sys, proc fs.FS) (*Result, error) {
 	res := &Result{}
 	if proc == nil {
@@ -32,6 +34,10 @@ func Discover(sys, proc fs.FS) (*Result, error) {
 	}
 	mounts, err := scanMountinfo(f, "/proc/self/mountinfo", map[string]bool{"/": true, "/usr": true})
 	f.Close()
+	if errors.Is(err, errMountinfoRead) {
+		res.Unknown = append(res.Unknown, fmt.Sprintf("cannot read %v: the root mount and its device were not looked at", err))
+		return res, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -160,7 +160,7 @@ func TestMDRaid1OverTwoSATADisks(t *testing.T) {
 		want{NeedModalias, "scsi:t-0x00", "sd_mod", "SCSI device 0:0:0:0, disk sda, partition sda1, under RAID1 md0, mounted at /"},
 		want{NeedModalias, ahciAlias, "ahci", "PCI 0000:00:1f.2"},
 		want{NeedModule, "md_mod", "", "needed by RAID1 md0, mounted at /"},
-		want{NeedModule, "raid1", "", "needed by RAID1 md0, mounted at /"},
+		want{NeedModule, "md-raid1", "", "needed by RAID1 md0, mounted at /"},
 		want{NeedFilesystem, "ext4", "", ""},
 	)
 	if len(res.Userspace) != 1 || res.Userspace[0] != (Userspace{Program: "mdadm", Detail: "RAID1 md0, mounted at /"}) {
@@ -169,7 +169,7 @@ func TestMDRaid1OverTwoSATADisks(t *testing.T) {
 }
 
 func TestMDLevels(t *testing.T) {
-	for level, mod := range map[string]string{"raid0": "raid0", "raid10": "raid10", "raid4": "raid456", "raid5": "raid456", "raid6": "raid456", "linear": "linear"} {
+	for level, mod := range map[string]string{"raid0": "md-raid0", "raid10": "md-raid10", "raid4": "md-raid4", "raid5": "md-raid5", "raid6": "md-raid6", "linear": "md-linear"} {
 		t.Run(level, func(t *testing.T) {
 			f := newFakeSys(t)
 			v := f.device(f.pci("0000:00:05.0", "pci:v1", "virtio-pci", "virtio_pci")+"/virtio2", "bus/virtio", "virtio:d00000002v00001AF4", "virtio_blk", "virtio_blk")

@@ -34,8 +34,13 @@ const (
 	maxMountinfoBytes = 64 << 20
 )
 
-// errMountinfoTooLarge marks a mountinfo that exceeds maxMountinfoBytes.
-var errMountinfoTooLarge = errors.New("mountinfo larger than 64 MiB")
+var (
+	// errMountinfoTooLarge marks a mountinfo that exceeds maxMountinfoBytes.
+	errMountinfoTooLarge = errors.New("mountinfo larger than 64 MiB")
+	// errMountinfoRead marks a mountinfo that could not be read to its end
+	// (an I/O error, not bad content).
+	errMountinfoRead = errors.New("read failed")
+)
 
 // scanMountinfo streams r and returns the entries whose mount point is in
 // want (the last one per mount point: the mount on top). name is the file
@@ -68,7 +73,7 @@ func scanMountinfo(r io.Reader, name string, want map[string]bool) (map[string]m
 		if errors.Is(err, bufio.ErrTooLong) {
 			return nil, fmt.Errorf("%s line %d: line longer than %d bytes: %w", name, line+1, maxMountinfoLine, err)
 		}
-		return nil, fmt.Errorf("reading %s after line %d: %w", name, line, err)
+		return nil, fmt.Errorf("%s after line %d: %w: %w", name, line, errMountinfoRead, err)
 	}
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("%s: %w", name, errMountinfoTooLarge)

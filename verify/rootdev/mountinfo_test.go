@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -127,3 +128,16 @@ func FuzzParseMountinfo(f *testing.F) {
 		}
 	})
 }
+
+// An I/O error while reading mountinfo is a cannot-tell, not a malformed file.
+func TestMountinfoReadError(t *testing.T) {
+	r := io.MultiReader(strings.NewReader("22 1 0:21 / /proc rw - proc proc rw\n"), errReader{})
+	_, err := scanMountinfo(r, "/proc/self/mountinfo", map[string]bool{"/": true})
+	if !errors.Is(err, errMountinfoRead) || !strings.Contains(err.Error(), "/proc/self/mountinfo after line 1: read failed: input/output error") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, syscall.EIO }

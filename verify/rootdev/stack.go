@@ -99,10 +99,14 @@ func (w *walker) dm(p, name string, above []label, target string, depth int) {
 	w.slaves(p, text, chain, target, depth)
 }
 
-// mdPersonality maps md/level to the kernel module of that RAID personality.
-var mdPersonality = map[string]string{
-	"linear": "linear", "raid0": "raid0", "raid1": "raid1", "raid10": "raid10",
-	"raid4": "raid456", "raid5": "raid456", "raid6": "raid456", "multipath": "multipath",
+// mdLevels are the md/level values with a RAID personality module. The need
+// is the name the kernel itself asks modprobe for when it starts the array
+// (drivers/md/md.c: request_module("md-%s", level)), an alias every
+// personality module declares: md-raid1 is raid1, md-raid5 is raid456, and
+// md-linear is linear or md-linear, whichever the kernel has.
+var mdLevels = map[string]bool{
+	"linear": true, "raid0": true, "raid1": true, "raid10": true,
+	"raid4": true, "raid5": true, "raid6": true, "multipath": true,
 }
 
 // md walks an md RAID device and its member devices in slaves/.
@@ -118,9 +122,9 @@ func (w *walker) md(p, name string, above []label, target string, depth int) {
 	chain := prepend(label{text: text, layer: true}, above)
 	why := "needed by " + render("", chain, target)
 	w.need(Need{Kind: NeedModule, Value: "md_mod", Reason: why})
-	switch mod, ok := mdPersonality[level]; {
-	case ok:
-		w.need(Need{Kind: NeedModule, Value: mod, Reason: why})
+	switch {
+	case mdLevels[level]:
+		w.need(Need{Kind: NeedModule, Value: "md-" + level, Reason: why})
 	case level == "container":
 		// External metadata (IMSM, DDF): the container needs no personality.
 	case err != nil:
