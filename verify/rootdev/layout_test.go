@@ -384,3 +384,23 @@ func TestUnknownVirtualStack(t *testing.T) {
 		t.Errorf("the disk under odd0 was not walked: %+v", res.Needs)
 	}
 }
+
+// Intel RST (IMSM) firmware RAID as Debian installs on it: / on partition
+// md126p2 of the member array md126 (raid1 over whole SATA disks), whose
+// metadata lives in the container md127.
+func TestPartitionOfIMSMArray(t *testing.T) {
+	f := newFakeSys(t)
+	sda := f.disk(f.sata("0000:00:17.0", "ata1", 0), "sda", "8:0")
+	f.md("md127", "9:127", "container", sda)
+	arr := f.md("md126", "9:126", "raid1", sda)
+	f.partition(arr, "md126p2", "259:5")
+	f.mountinfo(rootLine(27, "259:5", "/", "ext4", "/dev/md126p2"))
+	res := f.discover()
+	checkNeeds(t, res,
+		want{NeedModalias, "scsi:t-0x00", "sd_mod", "disk sda, under RAID1 md126, partition md126p2, mounted at /"},
+		want{NeedModalias, ahciAlias, "ahci", ""},
+		want{NeedModule, "md_mod", "", ""},
+		want{NeedModule, "md-raid1", "", "needed by RAID1 md126, partition md126p2, mounted at /"},
+		want{NeedFilesystem, "ext4", "", ""},
+	)
+}
