@@ -53,8 +53,8 @@ func (p Printer) Override() { p.Line("override: %s", OverrideText) }
 
 // Explanation is the context a report is printed in.
 type Explanation struct {
-	// Notes are printed after the problems ("dpkg is running
-	// initramfs-tools' trigger: ...").
+	// Notes are printed after the problems of a kernel that is not
+	// bootable ("dpkg is running initramfs-tools' trigger: ...").
 	Notes []string
 	// Decision is the hook's decision; its Why is printed when the hook
 	// exits 0 despite a failing verdict. Zero in the CLI.
@@ -87,6 +87,8 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		}
 		label("kernel %s: cannot tell whether it will mount its root filesystem (cannot-tell; checked %s)", k.Version, images)
 	}
+	// The same cause or fix under several problems is printed once.
+	said := map[string]bool{}
 	for _, pr := range k.Problems {
 		switch {
 		case pr.Verdict == verify.Unbootable, pr.Verdict == verify.CannotTell && x.CannotTellFails:
@@ -97,16 +99,21 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 			p.Note("%s", pr.Message)
 		}
 		for _, c := range pr.Causes {
-			p.Line("  likely cause: %s", c)
+			if !said["cause "+c] {
+				said["cause "+c] = true
+				p.Line("  likely cause: %s", c)
+			}
 		}
-		if pr.Hint != "" {
+		if pr.Hint != "" && !said["hint "+pr.Hint] {
+			said["hint "+pr.Hint] = true
 			p.Hint("%s", pr.Hint)
 		}
 	}
-	for _, n := range x.Notes {
-		p.Note("%s", n)
-	}
 	if k.Verdict != verify.Bootable {
+		// Who called and who dpkg will blame matter only when it fails.
+		for _, n := range x.Notes {
+			p.Note("%s", n)
+		}
 		p.Override()
 	}
 	if x.Decision.Why != "" {

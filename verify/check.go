@@ -519,6 +519,10 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 				Message: fmt.Sprintf("kernel %s: the dependencies of %s are unknown: %v", v, chosen, err)})
 			continue
 		}
+		// One problem per need: the module and what of its closure is
+		// wrong, so a person reads one error per device, not one per
+		// dependency.
+		var bad []badModule
 		for _, name := range closure {
 			reason := nd.reason
 			if name != chosen {
@@ -540,7 +544,10 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 				continue
 			}
 			reported[name] = true
-			c.moduleProblem(name, st, msg, reason, shown)
+			bad = append(bad, badModule{name, st, msg})
+		}
+		if len(bad) > 0 {
+			c.moduleProblem(chosen, bad, nd.reason, shown)
 		}
 	}
 	c.checkUserspace(img, n.userspace, shown)
@@ -582,8 +589,7 @@ func moduleStatus(name, kpath, v string, mine map[string]initrd.Module, other ma
 		if ov, ok := other[name]; ok {
 			return StatusWrongVersion, fmt.Sprintf("carries %s only for kernel %s (under lib/modules/%s), not for %s", name, ov, ov, v)
 		}
-		want := "lib/modules/" + v + "/" + kpath
-		return StatusMissing, fmt.Sprintf("lacks module %s (%s)", name, want)
+		return StatusMissing, fmt.Sprintf("lacks module %s (lib/modules/%s/%s)", name, v, kpath)
 	}
 	if m.Err != nil {
 		return StatusMissing, fmt.Sprintf("carries %s, but it cannot be read: %v", m.Path, m.Err)
@@ -600,19 +606,53 @@ func moduleStatus(name, kpath, v string, mine map[string]initrd.Module, other ma
 	return StatusInInitrd, ""
 }
 
-// moduleProblem records a module the image lacks or carries for another kernel.
-func (c *checker) moduleProblem(name string, st Status, msg, reason, shown string) {
+// badModule is a module of a need's closure the image does not carry right.
+type badModule struct {
+	name   string
+	status Status
+	msg    string
+}
+
+// moduleProblem records what the image lacks (or carries for another
+// kernel) of the closure of module, needed for reason: one sentence per need,
+// "lacks module ext4 and 2 modules it needs (jbd2, mbcache)".
+func (c *checker) moduleProblem(module string, bad []badModule, reason, shown string) {
 	d := c.diagnosis()
 	code := CodeModuleMissing
-	if st == StatusWrongVersion {
-		code = CodeModuleWrong
-	} else if strings.Contains(msg, "modules.dep") {
-		code = CodeModuleNotInDep
+	var self bool
+	var deps, other []string
+	for _, b := range bad {
+		switch {
+		case b.status == StatusMissing && strings.HasPrefix(b.msg, "lacks module "):
+			if b.name == module {
+				self = true
+			} else {
+				deps = append(deps, b.name)
+			}
+		case b.status == StatusWrongVersion:
+			code = CodeModuleWrong
+			other = append(other, b.msg)
+		default:
+			if code == CodeModuleMissing && !self && len(deps) == 0 {
+				code = CodeModuleNotInDep
+			}
+			other = append(other, b.msg)
+		}
 	}
+	var what []string
+	switch {
+	case self && len(deps) > 0:
+		what = append(what, fmt.Sprintf("lacks module %s and %d it needs (%s)", module, len(deps), strings.Join(deps, ", ")))
+	case self:
+		what = append(what, "lacks module "+module)
+	case len(deps) > 0:
+		what = append(what, fmt.Sprintf("cannot load %s: it lacks %s, which %s needs", module, strings.Join(deps, ", "), module))
+	}
+	what = append(what, other...)
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
-		Message: fmt.Sprintf("kernel %s: initrd %s %s; it is needed as %s", c.req.Version, shown, msg, reason),
-		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(name) + " and rebuild",
-		Causes:  d.ModuleCauses(name)})
+		Message: fmt.Sprintf("kernel %s: initrd %s %s; needed for %s", c.req.Version, shown, strings.Join(what, "; it "), reason),
+		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(module) + " and rebuild",
+		Causes:  d.ModuleCauses(module)})
 }
 
 // parseDepNames returns the module names the image's modules.dep lists.

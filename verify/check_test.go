@@ -164,10 +164,10 @@ func TestCheckFailures(t *testing.T) {
 		}, verify.CodeInitrdTruncated, []string{"not whole"}},
 		{"lacks nvme", func(t *testing.T, f fixture) {
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, "nvme")}.Write(t, f.root)
-		}, verify.CodeModuleMissing, []string{"lacks module nvme ", "PCI 0000:02:00.0"}},
+		}, verify.CodeModuleMissing, []string{"lacks module nvme;", "PCI 0000:02:00.0"}},
 		{"lacks nvme_core", func(t *testing.T, f fixture) {
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, "nvme_core")}.Write(t, f.root)
-		}, verify.CodeModuleMissing, []string{"lacks module nvme_core", "needed by nvme"}},
+		}, verify.CodeModuleMissing, []string{"cannot load nvme: it lacks nvme_core, which nvme needs", "PCI 0000:02:00.0"}},
 		{"nvme of another kernel only", func(t *testing.T, f fixture) {
 			mods := f.modules(t, rootNeeds, "nvme")
 			mods = append(mods, checktest.Module{Path: "kernel/drivers/nvme/host/nvme.ko", Version: "6.1.0-17-amd64"})
