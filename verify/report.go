@@ -83,6 +83,10 @@ const (
 	StatusInInitrd     Status = "in-initrd"
 	StatusMissing      Status = "missing"
 	StatusWrongVersion Status = "wrong-version"
+	// StatusLoadable is what `requirements` says of a module that is not
+	// built in and so must be in the initrd: that command opens no initrd, so
+	// it cannot say in-initrd or missing.
+	StatusLoadable Status = "loadable"
 )
 
 // Requirement is one module the root filesystem needs from a kernel, with the

@@ -143,7 +143,7 @@ func requirementsOf(needs []verify.Need) []verify.Requirement {
 		}
 		if !seen[n.Module] {
 			seen[n.Module] = true
-			r := verify.Requirement{Module: n.Module, Reason: reason}
+			r := verify.Requirement{Module: n.Module, Status: verify.StatusLoadable, Reason: reason}
 			if n.Builtin {
 				r.Status = verify.StatusBuiltin
 			}
@@ -152,7 +152,7 @@ func requirementsOf(needs []verify.Need) []verify.Requirement {
 		for _, m := range n.Closure {
 			if !seen[m] {
 				seen[m] = true
-				reqs = append(reqs, verify.Requirement{Module: m, Reason: "dependency of " + n.Module + ": " + n.Reason})
+				reqs = append(reqs, verify.Requirement{Module: m, Status: verify.StatusLoadable, Reason: "dependency of " + n.Module + ": " + n.Reason})
 			}
 		}
 	}
