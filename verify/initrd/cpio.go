@@ -80,6 +80,20 @@ type linkGroup struct {
 func (r *reader) entries(s stream, l loc, inMember bool) error {
 	seg := func() *Segment { return &r.img.Segments[l.seg] }
 	open := false // an archive has started and not reached its trailer
+	if inMember && !r.sawEntry {
+		// The kernel's state machine starts in Start and only reaches
+		// Reset (where zero padding is eaten and a member may end) after
+		// an entry: a first member must start with a cpio header.
+		b, err := s.Peek(1)
+		switch {
+		case len(b) == 0 && err == io.EOF:
+			return r.problem(Corrupt, l, 0, "segment %d (%s member at image offset %s) decompresses to nothing, and no cpio entry came before it (the kernel says \"junk at the end of compressed archive\")", l.seg, l.codec, r.fileOff(l.base))
+		case len(b) == 0:
+			return r.streamErr(err, l, 0, "start of the member")
+		case b[0] == 0:
+			return r.problem(Corrupt, l, 0, "cpio header at %s: zero bytes where the first cpio header of the image must be (the kernel says \"no cpio magic\")", r.where(l, 0))
+		}
+	}
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return err
@@ -122,6 +136,7 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 		if err != nil {
 			return err
 		}
+		r.sawEntry = true
 		if isTrailer {
 			open = false
 			clear(r.links)

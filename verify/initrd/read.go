@@ -131,6 +131,9 @@ type reader struct {
 	buf     []byte
 	links   map[linkKey]*linkGroup
 	modIdx  map[string]int
+	// sawEntry: a cpio entry (or trailer) has been read, so the kernel's
+	// unpacker has left its Start state.
+	sawEntry bool
 }
 
 func read(ctx context.Context, r io.Reader, inputs []Input, opt Options, fn func(Entry) error, collect bool) (*Image, error) {

@@ -369,6 +369,12 @@ func TestJunk(t *testing.T) {
 	wantProblem(t, mustRead(t, zst(t, noTrailer), Options{}), Corrupt, "has no TRAILER!!!")
 	wantProblem(t, mustRead(t, noTrailer, Options{}), Truncated, "has no TRAILER!!!")
 	wantProblem(t, mustRead(t, cat(noTrailer, gz(t, a)), Options{}), Corrupt, "has no TRAILER!!!", "byte 0x1f")
+	// Before the first entry the kernel wants a cpio header: a first member
+	// that is empty or starts with zero padding fails; after an entry the
+	// same member is fine.
+	wantProblem(t, mustRead(t, gz(t, nil), Options{}), Corrupt, "decompresses to nothing")
+	wantProblem(t, mustRead(t, zst(t, cat(zeros(4), a)), Options{}), Corrupt, "no cpio magic", "decompressed offset 0 in segment 0 (zstd")
+	wantWhole(t, mustRead(t, cat(a, gz(t, nil), zst(t, cat(zeros(4), a))), Options{}))
 	// An empty input is whole and holds nothing; so is zero padding alone.
 	for _, img := range [][]byte{nil, zeros(100)} {
 		im := mustRead(t, img, Options{})
