@@ -45,6 +45,10 @@ type Config struct {
 	Modules []string
 	// MetricsFile is where audit writes node-exporter metrics; "" means none.
 	MetricsFile string
+	// AutoFallback (AUTO_FALLBACK=yes, default no): when the default boot
+	// entry will not boot, the APT hook and audit make the newest bootable
+	// entry the default with grub-set-default (GRUB_DEFAULT=saved only).
+	AutoFallback bool
 	// Source is the file the values came from, "" when defaults only.
 	Source string
 }
@@ -142,8 +146,17 @@ func (c *Config) set(key, value string) error {
 			return fmt.Errorf("METRICS_FILE=%q: want an absolute path, or empty for none", value)
 		}
 		c.MetricsFile = value
+	case "AUTO_FALLBACK":
+		switch value {
+		case "yes":
+			c.AutoFallback = true
+		case "no", "":
+			c.AutoFallback = false
+		default:
+			return fmt.Errorf("AUTO_FALLBACK=%q: want yes or no", value)
+		}
 	default:
-		return fmt.Errorf("unknown key %q (known: MODE, CANNOT_TELL, MODULES, METRICS_FILE)", key)
+		return fmt.Errorf("unknown key %q (known: MODE, CANNOT_TELL, MODULES, METRICS_FILE, AUTO_FALLBACK)", key)
 	}
 	return nil
 }

@@ -217,6 +217,3 @@ func rootFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON document on stdout"},
 	}
 }
-
-// errNotYet marks a command whose implementation has not landed yet.
-var errNotYet = errors.New("this command is not implemented yet")
