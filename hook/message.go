@@ -69,9 +69,10 @@ type Explanation struct {
 // each problem (what, for which device and kernel), its likely causes, the
 // fix, and, for any failure, the override.
 func (p Printer) Report(k verify.KernelReport, x Explanation) {
-	images := "no initrd"
+	images, checked := "no initrd", "no initrd"
 	if len(k.Initrds) > 0 {
 		images = strings.Join(k.Initrds, " + ")
+		checked = "checked " + images
 	}
 	switch k.Verdict {
 	case verify.Bootable:
@@ -79,13 +80,13 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 			p.Line("kernel %s: bootable (%s; %s)", k.Version, images, summarize(k.Requirements))
 		}
 	case verify.Unbootable:
-		p.Error("kernel %s will not mount its root filesystem at the next boot (unbootable; checked %s)", k.Version, images)
+		p.Error("kernel %s will not mount its root filesystem at the next boot (unbootable; %s)", k.Version, checked)
 	default:
 		label := p.Warning
 		if x.CannotTellFails {
 			label = p.Error
 		}
-		label("kernel %s: cannot tell whether it will mount its root filesystem (cannot-tell; checked %s)", k.Version, images)
+		label("kernel %s: cannot tell whether it will mount its root filesystem (cannot-tell; %s)", k.Version, checked)
 	}
 	// The same cause or fix under several problems is printed once.
 	said := map[string]bool{}
