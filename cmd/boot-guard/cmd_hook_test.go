@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/boot-guard/boot-guard/verify/checktest"
 )
 
 // hookPaths are the contract's hook entry points, by protocol.
@@ -81,7 +83,7 @@ func TestHookMissingInitrdFails(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			root := bareRoot(t)
 			args := map[string][]string{
-				"kernel-postinst":       {kv1, "/boot/vmlinuz-" + kv1},
+				"kernel-postinst":       {kv1, filepath.Join(root, "boot/vmlinuz-"+kv1)},
 				"kernel-install":        {"add", kv1, "/boot/efi/abc/" + kv1, filepath.Join(root, "boot/vmlinuz-"+kv1)},
 				"initramfs-post-update": {kv1, filepath.Join(root, "boot/initrd.img-"+kv1)},
 			}[name]
@@ -181,5 +183,144 @@ func TestHookCommandDispatches(t *testing.T) {
 	code, _, stderr = runAs(t, root, "boot-guard", []string{"hook", "frobnicate"})
 	if code != 2 || !strings.Contains(stderr, "unknown hook") {
 		t.Errorf("unknown hook: exit %d\n%s", code, stderr)
+	}
+}
+
+// hookArgs are each protocol's arguments for kernel kv1 on root, with the
+// image at initrd.
+func hookArgs(name, root, initrd string) []string {
+	return map[string][]string{
+		"kernel-postinst":       {kv1, filepath.Join(root, "boot/vmlinuz-"+kv1)},
+		"kernel-install":        {"add", kv1, "/boot/efi/abc/" + kv1, filepath.Join(root, "boot/vmlinuz-"+kv1)},
+		"initramfs-post-update": {kv1, initrd},
+	}[name]
+}
+
+// TestHookVerdicts drives every hook protocol through its contract path on a
+// fixture machine (kernel kv1's module index, a fake NVMe /sys and /proc) and
+// an initrd built by the test.
+func TestHookVerdicts(t *testing.T) {
+	cases := []struct {
+		name  string
+		image func(t *testing.T, mc machine) []byte
+		code  int
+		in    []string
+	}{
+		{"good", func(t *testing.T, mc machine) []byte {
+			return checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1)}.Build()
+		}, 0, []string{"kernel " + kv1 + ": bootable"}},
+		{"empty", func(t *testing.T, mc machine) []byte { return []byte{} }, 1, []string{"is empty"}},
+		{"truncated", func(t *testing.T, mc machine) []byte {
+			b := checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1)}.Build()
+			return b[:len(b)*2/3]
+		}, 1, []string{"is not whole"}},
+		{"lacking nvme", func(t *testing.T, mc machine) []byte {
+			return checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1, "nvme")}.Build()
+		}, 1, []string{"lacks module nvme;", "PCI 0000:02:00.0", "add the line nvme to /etc/initramfs-tools/modules"}},
+		{"lacking nvme_core", func(t *testing.T, mc machine) []byte {
+			return checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1, "nvme_core")}.Build()
+		}, 1, []string{"cannot load nvme: it lacks nvme_core"}},
+		{"nvme of another kernel", func(t *testing.T, mc machine) []byte {
+			mods := append(mc.modules(t, kv1, "nvme"), checktest.Module{Path: "kernel/drivers/nvme/host/nvme.ko", Version: "6.1.0-17-amd64"})
+			return checktest.Initrd{Version: kv1, Modules: mods}.Build()
+		}, 1, []string{"nvme only for kernel 6.1.0-17-amd64"}},
+	}
+	for _, tc := range cases {
+		for name, argv0 := range hookPaths {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				mc := newMachine(t, kv1)
+				initrd := filepath.Join(mc.root, "boot", "initrd.img-"+kv1)
+				checktest.WriteFile(t, initrd, tc.image(t, mc))
+				code, stdout, stderr := mc.run(t, append([]string{argv0}, hookArgs(name, mc.root, initrd)...), "DEB_MAINT_PARAMS", "configure 6.1.76-1")
+				if code != tc.code {
+					t.Fatalf("exit %d, want %d\n%s", code, tc.code, stderr)
+				}
+				if stdout != "" {
+					t.Errorf("stdout %q", stdout)
+				}
+				for _, want := range tc.in {
+					if !strings.Contains(stderr, want) {
+						t.Errorf("stderr lacks %q:\n%s", want, stderr)
+					}
+				}
+				for _, l := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+					if !strings.HasPrefix(l, "boot-guard: ") {
+						t.Errorf("line without prefix: %q", l)
+					}
+				}
+				if code != 0 {
+					assertFailureMessage(t, stderr, "update-initramfs -c -k "+kv1)
+					if !strings.Contains(stderr, "failing "+name) {
+						t.Errorf("does not say it fails %s:\n%s", name, stderr)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestHookCannotTellPolicy(t *testing.T) {
+	mc := newMachine(t, kv1)
+	checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1)}.Write(t, mc.root)
+	// No /proc: the root device is unknown, so the verdict is cannot-tell.
+	env, _, errb := mc.env()
+	env.Sys, env.Proc = nil, nil
+	code := run(context.Background(), []string{hookPaths["kernel-postinst"], kv1}, env)
+	if code != 0 || !strings.Contains(errb.String(), "warning: kernel "+kv1+": cannot tell") {
+		t.Fatalf("CANNOT_TELL=warn (default): exit %d\n%s", code, errb.String())
+	}
+	writeFile(t, mc.root, "etc/default/boot-guard", "CANNOT_TELL=fail\n")
+	env, _, errb = mc.env()
+	env.Sys, env.Proc = nil, nil
+	code = run(context.Background(), []string{hookPaths["kernel-postinst"], kv1}, env)
+	if code != 1 || !strings.Contains(errb.String(), "error: kernel "+kv1+": cannot tell") {
+		t.Fatalf("CANNOT_TELL=fail: exit %d\n%s", code, errb.String())
+	}
+	assertFailureMessage(t, errb.String(), "--module")
+	// MODULES= makes the requirements known again without /sys: bootable.
+	writeFile(t, mc.root, "etc/default/boot-guard", "CANNOT_TELL=fail\nMODULES=\"nvme ext4\"\n")
+	env, _, errb = mc.env()
+	env.Sys, env.Proc = nil, nil
+	if code = run(context.Background(), []string{hookPaths["kernel-postinst"], kv1}, env); code != 0 {
+		t.Fatalf("MODULES=nvme ext4: exit %d\n%s", code, errb.String())
+	}
+}
+
+func TestHookTriggerBlame(t *testing.T) {
+	mc := newMachine(t, kv1)
+	initrd := checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1, "nvme")}.Write(t, mc.root)
+	code, _, stderr := mc.run(t, []string{hookPaths["initramfs-post-update"], kv1, initrd}, "DPKG_MAINTSCRIPT_PACKAGE", "initramfs-tools", "DPKG_MAINTSCRIPT_NAME", "postinst")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"initramfs-tools' trigger", "dpkg will report initramfs-tools as failing", "kernel " + kv1, "lacks module nvme", "dpkg --configure -a"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	assertFailureMessage(t, stderr, "update-initramfs -c -k "+kv1)
+}
+
+func TestHookKernelInstallStagingArea(t *testing.T) {
+	mc := newMachine(t, kv1)
+	staging := t.TempDir()
+	// 85-initrd.install links the image into the staging area; /boot has
+	// none (the image lives elsewhere), so only the staging area can pass.
+	img := filepath.Join(t.TempDir(), "initrd.img-"+kv1)
+	checktest.WriteFile(t, img, checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1)}.Build())
+	if err := os.Symlink(img, filepath.Join(staging, "initrd.img-"+kv1)); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{hookPaths["kernel-install"], "add", kv1, "/boot/efi/abc/" + kv1, filepath.Join(mc.root, "boot/vmlinuz-"+kv1)}
+	code, _, stderr := mc.run(t, args, "KERNEL_INSTALL_STAGING_AREA", staging)
+	if code != 0 || !strings.Contains(stderr, "bootable") {
+		t.Fatalf("staging area: exit %d\n%s", code, stderr)
+	}
+	// INITRD arguments win over the staging area.
+	bad := filepath.Join(t.TempDir(), "bad.img")
+	checktest.WriteFile(t, bad, checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1, "ext4")}.Build())
+	code, _, stderr = mc.run(t, append(args, bad), "KERNEL_INSTALL_STAGING_AREA", staging)
+	if code != 1 || !strings.Contains(stderr, "lacks module ext4") || code == 77 {
+		t.Fatalf("INITRD argument: exit %d\n%s", code, stderr)
 	}
 }
