@@ -11,6 +11,7 @@ import (
 
 	"github.com/boot-guard/boot-guard/hook"
 	"github.com/boot-guard/boot-guard/verify"
+	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -110,7 +111,7 @@ func runVerify(c *cli.Context, env *Env) error {
 }
 
 // installedKernels lists the versions with a /boot/vmlinuz-VERSION under root,
-// oldest first.
+// oldest first as dpkg orders versions (6.1.0-9 before 6.1.0-10).
 func installedKernels(root string) ([]string, error) {
 	ents, err := os.ReadDir(filepath.Join(root, "boot"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -125,6 +126,6 @@ func installedKernels(root string) ([]string, error) {
 			out = append(out, v)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return bootentry.CompareVersions(out[i], out[j]) < 0 })
 	return out, nil
 }
