@@ -111,3 +111,37 @@ func TestOverrideFrom(t *testing.T) {
 		t.Errorf("BOOT_GUARD=of: %q, %v", got, err)
 	}
 }
+
+// FuzzParseConfig: no panic; an error is always a ConfigError naming a line
+// of the input and comes with the defaults; a parsed config only holds
+// values the contract allows.
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{
+		"MODE=warn\n", "CANNOT_TELL='fail' # x\n", `MODULES="nvme ext4"`, "export METRICS_FILE=/x\n",
+		"MODE=\"warn\nx", "=x", "# only\n\n", "MODULES='a' 'b'", "METRICS_FILE=\n", "\xff=\x00",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		cfg, err := ParseConfig(strings.NewReader(in), "cfg")
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a ConfigError", err)
+			}
+			if lines := strings.Count(in, "\n") + 1; ce.Line < 1 || ce.Line > lines+1 {
+				t.Fatalf("line %d of a %d-line input", ce.Line, lines)
+			}
+			if !reflect.DeepEqual(cfg, DefaultConfig()) {
+				t.Fatalf("error %v with config %+v", err, cfg)
+			}
+			return
+		}
+		if cfg.Mode != Enforce && cfg.Mode != Warn || cfg.CannotTell != CannotTellWarn && cfg.CannotTell != CannotTellFail {
+			t.Fatalf("config %+v", cfg)
+		}
+		if cfg.MetricsFile != "" && !strings.HasPrefix(cfg.MetricsFile, "/") {
+			t.Fatalf("metrics file %q", cfg.MetricsFile)
+		}
+	})
+}

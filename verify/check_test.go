@@ -372,3 +372,50 @@ func TestCheckCancelled(t *testing.T) {
 		t.Errorf("a cancelled check said bootable")
 	}
 }
+
+func TestCheckLUKSUserspace(t *testing.T) {
+	const dmName = "nvme0n1p2_crypt"
+	needs := []string{"nvme", "ext4", "dm_mod", "dm_crypt"}
+	cryptsetup := checktest.File{Path: "usr/sbin/cryptsetup", Data: []byte("ELF"), Exec: true}
+	crypttab := checktest.File{Path: "cryptroot/crypttab", Data: []byte("# comment\n" + dmName + " UUID=abcd none luks,discard\n")}
+	cases := []struct {
+		name  string
+		extra []checktest.File
+		code  string
+	}{
+		{"cryptsetup and crypttab", []checktest.File{cryptsetup, crypttab}, ""},
+		{"dracut's etc/crypttab", []checktest.File{cryptsetup, {Path: "etc/crypttab", Data: []byte(dmName + " UUID=abcd none\n")}}, ""},
+		{"no cryptsetup", []checktest.File{crypttab}, verify.CodeUserspaceMissing},
+		{"no crypttab", []checktest.File{cryptsetup}, verify.CodeCrypttabMissing},
+		{"crypttab for another mapping", []checktest.File{cryptsetup, {Path: "cryptroot/crypttab", Data: []byte("other_crypt UUID=x none\n")}}, verify.CodeCrypttabMissing},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.m = checktest.LUKSMachine(t, dmName)
+			checktest.Initrd{Version: kv, Modules: f.modules(t, needs), Extra: tc.extra}.Write(t, f.root)
+			k := check(t, f.request())
+			if tc.code == "" {
+				if k.Verdict != verify.Bootable {
+					t.Fatalf("verdict %v, problems %+v", k.Verdict, k.Problems)
+				}
+				if r, ok := requirement(k, "dm_crypt"); !ok || r.Status != verify.StatusInInitrd {
+					t.Errorf("dm_crypt: %+v", r)
+				}
+				return
+			}
+			p := problem(t, k, tc.code)
+			if k.Verdict != verify.Unbootable || !strings.Contains(p.Message, dmName) || !strings.Contains(p.Hint, "update-initramfs -c -k "+kv) {
+				t.Errorf("%v %+v", k.Verdict, p)
+			}
+		})
+	}
+	// dm_crypt missing from the image is a module problem naming the layer.
+	f := newFixture(t)
+	f.m = checktest.LUKSMachine(t, dmName)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, needs, "dm_crypt"), Extra: []checktest.File{cryptsetup, crypttab}}.Write(t, f.root)
+	k := check(t, f.request())
+	if p := problem(t, k, verify.CodeModuleMissing); !strings.Contains(p.Message, "dm_crypt") || !strings.Contains(p.Message, dmName) {
+		t.Errorf("%+v", p)
+	}
+}

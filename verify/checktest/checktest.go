@@ -241,6 +241,31 @@ type Machine struct {
 // nvme0n1p2, an NVMe disk on PCI 0000:02:00.0 driven by the nvme module.
 func NVMeMachine(t testing.TB) Machine {
 	t.Helper()
+	m := nvme(t)
+	m.mountinfo("259:2", "/dev/nvme0n1p2")
+	return m
+}
+
+// LUKSMachine makes /sys and /proc for a machine whose / is ext4 on the
+// LUKS2 mapping dmName (dm-0, 254:0) over nvme0n1p2, as NVMeMachine's disk.
+func LUKSMachine(t testing.TB, dmName string) Machine {
+	t.Helper()
+	m := nvme(t)
+	dm := "devices/virtual/block/dm-0"
+	m.file(dm+"/dev", "254:0\n")
+	m.file(dm+"/dm/name", dmName+"\n")
+	m.file(dm+"/dm/uuid", "CRYPT-LUKS2-0123456789abcdef0123456789abcdef-"+dmName+"\n")
+	m.link(dm+"/subsystem", "class/block")
+	m.link(dm+"/slaves/nvme0n1p2", "devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1/nvme0n1p2")
+	m.link("dev/block/254:0", dm)
+	m.link("class/block/dm-0", dm)
+	m.mountinfo("254:0", "/dev/mapper/"+dmName)
+	return m
+}
+
+// nvme makes the NVMe disk of NVMeMachine, without a mount table.
+func nvme(t testing.TB) Machine {
+	t.Helper()
 	dir := t.TempDir()
 	m := Machine{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc"), t: t}
 	pci := "devices/pci0000:00/0000:00:1d.0/0000:02:00.0"
@@ -264,11 +289,15 @@ func NVMeMachine(t testing.TB) Machine {
 	m.link("dev/block/259:2", part)
 	m.link("class/block/nvme0n1", disk)
 	m.link("class/block/nvme0n1p2", part)
-	WriteFile(t, filepath.Join(m.Proc, "self", "mountinfo"),
-		[]byte("22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"+
-			"23 22 0:21 / /proc rw,nosuid shared:2 - proc proc rw\n"))
 	WriteFile(t, filepath.Join(m.Proc, "cmdline"), []byte("BOOT_IMAGE=/boot/vmlinuz root=UUID=1234 ro quiet\n"))
 	return m
+}
+
+// mountinfo writes /proc/self/mountinfo with / on majmin from source.
+func (m Machine) mountinfo(majmin, source string) {
+	WriteFile(m.t, filepath.Join(m.Proc, "self", "mountinfo"),
+		[]byte("22 1 "+majmin+" / / rw,relatime shared:1 - ext4 "+source+" rw,errors=remount-ro\n"+
+			"23 22 0:21 / /proc rw,nosuid shared:2 - proc proc rw\n"))
 }
 
 func (m Machine) mkdir(rel string) {
