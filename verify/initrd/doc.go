@@ -31,8 +31,9 @@
 // The reader is stricter than the kernel in a few places, always towards
 // "broken", never towards "whole": every cpio archive must end with
 // TRAILER!!!, header fields must be hexadecimal, a name must end with its
-// NUL, and entries the kernel would silently skip (a name longer than
-// PATH_MAX, a directory with a body, an unknown file type) are Corrupt.
+// NUL, entries the kernel would silently skip (a name longer than PATH_MAX,
+// a directory with a body, an unknown file type) are Corrupt, and an image
+// with no cpio archive at all (empty, or zero padding only) is Truncated.
 //
 // # Offsets
 //

@@ -163,6 +163,14 @@ func read(ctx context.Context, r io.Reader, inputs []Input, opt Options, fn func
 		return nil, err
 	}
 	rd.img.Size = src.Offset()
+	if len(rd.img.Segments) == 0 && len(rd.img.Problems) == 0 {
+		// Nothing to unpack: the kernel would boot with an empty rootfs.
+		msg := "the image is empty (0 bytes): it holds no cpio archive"
+		if rd.img.Size > 0 {
+			msg = fmt.Sprintf("the image holds no cpio archive, only %d bytes of zero padding up to offset %d: it is empty", rd.img.Size, rd.img.Size)
+		}
+		rd.img.Problems = append(rd.img.Problems, Problem{Kind: Truncated, Segment: -1, Offset: 0, InnerOffset: -1, Message: msg})
+	}
 	if collect {
 		rd.img.buildIndex()
 	}
