@@ -302,7 +302,7 @@ func (c *checker) requirements() needs {
 	if res == nil && len(c.req.Modules) == 0 && n.known {
 		n.known = false
 		c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
-			Message: fmt.Sprintf("kernel %s: no /sys and /proc describe this root (--root), and no module was named: the drivers root needs are unknown", c.req.Version),
+			Message: fmt.Sprintf("kernel %s: no /sys and /proc describe this root (--root, or a chroot), and no module was named: the drivers root needs are unknown", c.req.Version),
 			Hint:    "name them with --module NAME (repeatable) or MODULES=\"nvme ext4\" in /etc/default/boot-guard"})
 	}
 	return n

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/boot-guard/boot-guard/hook"
@@ -41,12 +42,38 @@ func runHook(ctx context.Context, name string, args []string, env *Env) int {
 			}
 		}
 	}
+	sys, proc := hostDevices(env)
 	return hook.Run(ctx, name, args, hook.Env{
 		Root:    env.Root,
-		Sys:     env.Sys,
-		Proc:    env.Proc,
+		Sys:     sys,
+		Proc:    proc,
 		Getenv:  env.Getenv,
 		Stderr:  env.Stderr,
 		ReadDir: os.ReadDir,
 	})
+}
+
+// inChroot reports whether the process runs in a chroot: its / is not the
+// root of PID 1 (as systemd-detect-virt --chroot decides). Unknown (not
+// root, no /proc) is false.
+var inChroot = func() bool {
+	root, err := os.Stat("/")
+	if err != nil {
+		return false
+	}
+	init, err := os.Stat("/proc/1/root")
+	if err != nil {
+		return false
+	}
+	return !os.SameFile(root, init)
+}
+
+// hostDevices returns the /sys and /proc that describe env.Root's hardware:
+// none in a chroot (an image being built: the host's disks are not its), so
+// device requirements come from MODULES= and --module only, as under --root.
+func hostDevices(env *Env) (sys, proc fs.FS) {
+	if env.Root == "/" && inChroot() {
+		return nil, nil
+	}
+	return env.Sys, env.Proc
 }

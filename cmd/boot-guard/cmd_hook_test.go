@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -324,3 +325,27 @@ func TestHookKernelInstallStagingArea(t *testing.T) {
 		t.Fatalf("INITRD argument: exit %d\n%s", code, stderr)
 	}
 }
+
+func TestHookInChrootIgnoresHostDevices(t *testing.T) {
+	defer func(f func() bool) { inChroot = f }(inChroot)
+	inChroot = func() bool { return true }
+	env := &Env{Root: "/", Sys: fstestEmpty{}, Proc: fstestEmpty{}}
+	if sys, proc := hostDevices(env); sys != nil || proc != nil {
+		t.Errorf("in a chroot the host's /sys and /proc were used")
+	}
+	inChroot = func() bool { return false }
+	if sys, proc := hostDevices(env); sys == nil || proc == nil {
+		t.Errorf("outside a chroot /sys and /proc were dropped")
+	}
+	// A test root is never taken for a chroot.
+	inChroot = func() bool { return true }
+	env.Root = t.TempDir()
+	if sys, _ := hostDevices(env); sys == nil {
+		t.Errorf("a fixture root dropped /sys")
+	}
+}
+
+// fstestEmpty is an fs.FS with nothing in it.
+type fstestEmpty struct{}
+
+func (fstestEmpty) Open(string) (fs.File, error) { return nil, fs.ErrNotExist }

@@ -37,7 +37,8 @@ type verifyTarget struct {
 
 // target resolves --root and the configuration's MODULES with --module.
 func target(c *cli.Context, env *Env) (verifyTarget, error) {
-	t := verifyTarget{root: env.Root, sys: env.Sys, proc: env.Proc}
+	t := verifyTarget{root: env.Root}
+	t.sys, t.proc = hostDevices(env)
 	if r := c.String("root"); r != "" {
 		st, err := os.Stat(r)
 		if err != nil {
