@@ -419,3 +419,31 @@ func TestCheckLUKSUserspace(t *testing.T) {
 		t.Errorf("%+v", p)
 	}
 }
+
+// BenchmarkCheck measures one whole check on the fixture machine: module
+// index, sysfs walk, initrd read and the closure checks.
+func BenchmarkCheck(b *testing.B) {
+	root := b.TempDir()
+	kmodtest.Debian(kv).WriteDir(b, root)
+	ix, err := kmod.Load(os.DirFS(root), kv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	closure, _ := ix.Closure("nvme", "ext4")
+	var mods []checktest.Module
+	for _, n := range closure {
+		if m, _ := ix.Module(n); !m.Builtin {
+			mods = append(mods, checktest.Module{Path: m.Path})
+		}
+	}
+	checktest.Initrd{Version: kv, Modules: mods}.Write(b, root)
+	m := checktest.NVMeMachine(b)
+	req := verify.Request{Root: root, Version: kv, Sys: os.DirFS(m.Sys), Proc: os.DirFS(m.Proc),
+		Space: func(string) (uint64, uint64, error) { return 1 << 30, 1 << 31, nil }}
+	b.ReportAllocs()
+	for b.Loop() {
+		if k := verify.Check(context.Background(), req); k.Verdict != verify.Bootable {
+			b.Fatalf("verdict %v: %+v", k.Verdict, k.Problems)
+		}
+	}
+}
