@@ -10,6 +10,12 @@
 //   - rootdev: walks /proc/self/mountinfo and /sys to find what the root
 //     device is made of (buses, drivers, modaliases, dm/md layers).
 //   - bootentry: reads what the boot loader will offer (grub.cfg, BLS, UKI).
+//   - diagnose: finds the likely cause of a bad initrd on the machine (a
+//     failed DKMS build, a half-configured package, a full /boot) and the
+//     command that fixes it for the generator in use.
+//
+// checktest builds fixtures for Check (initrds, ELF modules, fake /sys and
+// /proc); only tests import it.
 //
 // verify never prints, never exits, never writes under /boot or /lib/modules,
 // and reads the machine only through the roots and fs.FS values it is handed.
