@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -144,4 +145,28 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("metrics file %q", cfg.MetricsFile)
 		}
 	})
+}
+
+func TestRunBadConfigNeverFailsProtocols(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "etc/default/boot-guard")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.WriteFile(p, []byte("MODE=sometimes\n"), 0o644)
+	if !NeverFails["apt"] || !NeverFails["kernel-preinst"] || NeverFails["kernel-postinst"] {
+		t.Fatalf("NeverFails %v: the contract says apt and kernel-preinst never fail", NeverFails)
+	}
+	var got Config
+	Register("test-never-fails", func(_ context.Context, _ []string, env Env) int { got = env.Config; return 0 })
+	Register("test-may-fail", func(context.Context, []string, Env) int { return 0 })
+	defer func(m map[string]bool) { NeverFails = m }(NeverFails)
+	NeverFails = map[string]bool{"test-never-fails": true}
+	var b strings.Builder
+	env := Env{Root: root, Stderr: &b, Getenv: func(string) string { return "" }}
+	if code := Run(context.Background(), "test-never-fails", nil, env); code != 0 || got.Mode != Enforce || !strings.Contains(b.String(), "line 1") {
+		t.Errorf("never-fails protocol: exit %d, config %+v\n%s", code, got, b.String())
+	}
+	b.Reset()
+	if code := Run(context.Background(), "test-may-fail", nil, env); code != 1 || !strings.Contains(b.String(), "line 1") || !strings.Contains(b.String(), "BOOT_GUARD=off") {
+		t.Errorf("checking protocol: exit %d\n%s", code, b.String())
+	}
 }

@@ -84,11 +84,18 @@ func namesLocked() []string {
 	return n
 }
 
+// NeverFails names the protocols that must exit 0 whatever happens
+// (CONTRACT.md: kernel-preinst only warns; a failing DPkg::Post-Invoke would
+// fail apt for a package that installed fine). Run does not fail them for a
+// malformed configuration either: it reports it and goes on with defaults.
+var NeverFails = map[string]bool{"kernel-preinst": true, "apt": true}
+
 // Run speaks protocol name: it applies the BOOT_GUARD override, loads the
 // configuration under env.Root, then calls the protocol. An unknown name is
 // exit 2. A malformed configuration fails the hook (exit 1) with the file and
-// line, unless BOOT_GUARD says otherwise: an administrator's intent that
-// cannot be read must not silently become the default.
+// line, unless BOOT_GUARD says otherwise or the protocol NeverFails: an
+// administrator's intent that cannot be read must not silently become the
+// default.
 func Run(ctx context.Context, name string, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
@@ -118,11 +125,15 @@ func Run(ctx context.Context, name string, args []string, env Env) int {
 	if err != nil {
 		out.Error("%v", err)
 		out.Hint("fix or remove that line; see the Configuration section of boot-guard's README")
-		if ov == OverrideWarn {
+		switch {
+		case NeverFails[name]:
+			out.Line("hook %s never fails: going on with the default configuration", name)
+			cfg = DefaultConfig()
+		case ov == OverrideWarn:
 			out.Line("BOOT_GUARD=warn: going on with the default configuration and not failing")
 			cfg = DefaultConfig()
 			cfg.Mode = Warn
-		} else {
+		default:
 			out.Override()
 			return 1
 		}
