@@ -3,6 +3,7 @@ package decomp
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
 )
 
 // payload returns n bytes that compress to about a third: words from a small
@@ -44,6 +47,10 @@ type encoder struct {
 	// members (lz4 legacy has no end marker: the kernel accepts a member cut
 	// at a block boundary).
 	blockCuts func(member []byte) map[int]bool
+	// sep goes between two members in a row: lz4 legacy needs a zero word,
+	// or the next member's magic would be skipped as a repeated magic and
+	// its blocks read as part of the first.
+	sep []byte
 }
 
 func gzipEnc(t testing.TB, data []byte) []byte {
@@ -122,3 +129,70 @@ func checkMemberError(t *testing.T, err error, c Codec, imgLen int) *MemberError
 	}
 	return me
 }
+
+// lz4LegacyEnc builds an lz4 legacy member by hand: the magic, then blocks of
+// at most blockSize input bytes, each compressed with pierrec's CompressBlock
+// behind its 4-byte little-endian size.
+func lz4LegacyEnc(blockSize int) func(t testing.TB, data []byte) []byte {
+	return func(t testing.TB, data []byte) []byte {
+		out := binary.LittleEndian.AppendUint32(nil, lz4LegacyMagic)
+		for len(data) > 0 {
+			chunk := data[:min(blockSize, len(data))]
+			data = data[len(chunk):]
+			dst := make([]byte, lz4.CompressBlockBound(len(chunk)))
+			n, err := lz4.CompressBlock(chunk, dst, nil)
+			if err != nil || n == 0 {
+				t.Fatalf("CompressBlock: n=%d err=%v", n, err)
+			}
+			out = binary.LittleEndian.AppendUint32(out, uint32(n))
+			out = append(out, dst[:n]...)
+		}
+		return out
+	}
+}
+
+// lz4Cuts lists the prefixes of a legacy member the kernel accepts as whole:
+// the magic alone, each block end, and each block end followed by 1 to 3
+// bytes of the next size word.
+func lz4Cuts(m []byte) map[int]bool {
+	cuts := map[int]bool{}
+	pos := 4
+	for {
+		for k := 0; k < 4 && pos+k <= len(m); k++ {
+			cuts[pos+k] = true
+		}
+		if pos+4 > len(m) {
+			break
+		}
+		size := binary.LittleEndian.Uint32(m[pos:])
+		if size == lz4LegacyMagic {
+			pos += 4
+			continue
+		}
+		pos += 4 + int(size)
+	}
+	return cuts
+}
+
+func xzEnc(check byte) func(t testing.TB, data []byte) []byte {
+	return func(t testing.TB, data []byte) []byte {
+		var b bytes.Buffer
+		w, err := xz.WriterConfig{CheckSum: check, DictCap: 1 << 16}.NewWriter(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+}
+
+const (
+	xzCRC32  = xz.CRC32
+	xzCRC64  = xz.CRC64
+	xzSHA256 = xz.SHA256
+)
