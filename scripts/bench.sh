@@ -184,7 +184,7 @@ for img in "${images[@]}"; do
 	bg_t=- bg_rss=- bg_cpu=-
 	if $have_bg; then
 		if ! read -r bg_t bg_rss bg_cpu < <(measure boot-guard "$bin" ls "$f"); then
-			bg_t=FAIL
+			bg_t=FAIL bg_rss=- bg_cpu=-
 		fi
 	fi
 
