@@ -24,6 +24,10 @@ func encoders() []encoder {
 		{name: "xz/cli-mt", codec: XZ, enc: cliEnc("xz", "-c", "-T2", "--block-size=65536", "--lzma2=preset=1,dict=64KiB"), sums: true},
 		{name: "bzip2/cli", codec: Bzip2, enc: cliEnc("bzip2", "-c", "-9"), sums: true},
 		{name: "bzip2/cli-1", codec: Bzip2, enc: cliEnc("bzip2", "-c", "-1"), sums: true},
+		{name: "lzo/go-adler32", codec: LZO, enc: lzopEnc(32<<10, false), sums: true},
+		{name: "lzo/go-crc32", codec: LZO, enc: lzopEnc(100<<10, true), sums: true},
+		{name: "lzo/cli", codec: LZO, enc: cliEnc("lzop", "-c", "-9"), sums: true},
+		{name: "lzo/cli-1", codec: LZO, enc: cliEnc("lzop", "-c", "-1"), sums: true},
 		{name: "lz4/go", codec: LZ4, enc: lz4LegacyEnc(64 << 10), blockCuts: lz4Cuts, sep: make([]byte, 4)},
 		{name: "lz4/cli", codec: LZ4, enc: cliEnc("lz4", "-l", "-c", "-q", "-9"), blockCuts: lz4Cuts, sep: make([]byte, 4)},
 	}
