@@ -100,6 +100,13 @@ cleanup() {
     cp -a "$WORK/initrd.img-$KV" "/boot/initrd.img-$KV"
     echo "restored /boot/initrd.img-$KV"
   fi
+  # A run cut short while dpkg was configuring the kernel (a hook removed
+  # under it) leaves the package half-configured: finish configuring it, now
+  # that the hooks are back to what they were.
+  if [ -n "$KV" ] && dpkg-query -W -f='${Status}' "linux-image-$KV" 2>/dev/null | grep -qv ' installed$'; then
+    echo "linux-image-$KV is $(dpkg-query -W -f='${Status}' "linux-image-$KV"): apt-get -f install"
+    "${APT[@]}" -f install || echo "hooks-real-system: WARNING: linux-image-$KV is still not configured: run dpkg --configure -a"
+  fi
   if [ "$ENTRY_DIR_EXISTED" = no ] && [ -n "$MACHINE_ID" ] && [ -d "/boot/$MACHINE_ID" ]; then
     rm -rf "/boot/${MACHINE_ID:?}"
   fi
