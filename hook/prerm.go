@@ -83,7 +83,11 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 		for _, k := range others {
 			for _, p := range k.Problems {
 				if p.Verdict != verify.Bootable {
-					out.Line("  kernel %s: %s", k.Version, p.Message)
+					msg := p.Message
+					if !strings.HasPrefix(msg, "kernel "+k.Version) {
+						msg = "kernel " + k.Version + ": " + msg
+					}
+					out.Line("  %s", msg)
 					break
 				}
 			}
