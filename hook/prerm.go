@@ -93,7 +93,15 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 			}
 		}
 	}
-	out.Hint("install or fix another kernel first (apt-get install linux-image-%s; boot-guard verify --all shows what is wrong), then remove this one", metaFlavour(version))
+	for _, k := range others {
+		for _, p := range k.Problems {
+			if p.Verdict != verify.Bootable && p.Hint != "" {
+				out.Hint("fix kernel %s first: %s", k.Version, p.Hint)
+				break
+			}
+		}
+	}
+	out.Hint("or install another kernel (apt-get install linux-image-%s pulls the newest), check it with boot-guard verify --all, then remove this one", metaFlavour(version))
 	if d.Exit != 0 {
 		pkg := env.Getenv("DPKG_MAINTSCRIPT_PACKAGE")
 		if pkg == "" {

@@ -31,6 +31,7 @@ func TestPrermRefusesLastBootableKernel(t *testing.T) {
 		"refusing to remove kernel " + kvNew,
 		"BOOT_GUARD=off apt-get remove linux-image-" + kvNew,
 		"nvme",
+		"hint: fix kernel " + kvOld + " first: rebuild it: update-initramfs -c -k " + kvOld,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
