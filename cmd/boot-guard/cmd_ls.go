@@ -74,7 +74,7 @@ func lsImage(ctx context.Context, env *Env, path string, long bool) verify.Verdi
 		return verify.CannotTell
 	}
 	w.Flush()
-	return reportProblems(env.Stderr, path, im)
+	return reportProblems(env.Stderr, path, im, true)
 }
 
 // imageVerdict maps an image's problems to the contract's verdicts.
@@ -90,15 +90,18 @@ func imageVerdict(im *initrd.Image) verify.Verdict {
 	return v
 }
 
-// reportProblems prints an image's problems to stderr and returns its verdict.
-func reportProblems(stderr io.Writer, path string, im *initrd.Image) verify.Verdict {
+// reportProblems prints an image's problems (when each is not already on
+// stdout) and what they mean to stderr, and returns its verdict.
+func reportProblems(stderr io.Writer, path string, im *initrd.Image, each bool) verify.Verdict {
 	v := imageVerdict(im)
 	for _, p := range im.Problems {
-		fmt.Fprintf(stderr, "boot-guard: %s: %s: %s\n", path, p.Kind, p.Message)
+		if each {
+			fmt.Fprintf(stderr, "boot-guard: %s: %s: %s\n", path, p.Kind, p.Message)
+		}
 	}
 	switch v {
 	case verify.Unbootable:
-		fmt.Fprintf(stderr, "boot-guard: %s: the image is broken: the kernel stops unpacking there, so nothing after it reaches the root filesystem (and nothing after it is listed)\n", path)
+		fmt.Fprintf(stderr, "boot-guard: %s: the image is broken: the kernel stops unpacking at the first problem, so nothing after it reaches the root filesystem\n", path)
 		fmt.Fprintln(stderr, "boot-guard: hint: rebuild it: update-initramfs -u -k VERSION (initramfs-tools) or dracut --force (dracut)")
 	case verify.CannotTell:
 		fmt.Fprintf(stderr, "boot-guard: %s: cannot tell whether the image is whole: boot-guard cannot decode part of it\n", path)
@@ -174,7 +177,9 @@ func inspectCommand(env *Env) *cli.Command {
 				if ii.Error != "" {
 					fmt.Fprintf(env.Stderr, "boot-guard: error: %s\n", ii.Error)
 				} else if ii.image != nil {
-					reportProblems(env.Stderr, p, ii.image)
+					// The text report lists the problems on stdout;
+					// --json's stdout is for machines.
+					reportProblems(env.Stderr, p, ii.image, c.Bool("json"))
 				}
 			}
 			if c.Bool("json") {

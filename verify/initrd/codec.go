@@ -3,6 +3,7 @@ package initrd
 import (
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/internal/decomp"
 )
@@ -33,4 +34,19 @@ func memberErrKind(err error) ProblemKind {
 		return Truncated
 	}
 	return Corrupt
+}
+
+// memberDetail returns where in the image a decoder's error was found and
+// what it says, without the member and class prefixes the reader's own
+// message already gives.
+func memberDetail(err error) (off int64, detail string, ok bool) {
+	var me *decomp.MemberError
+	if !errors.As(err, &me) || me.Err == nil {
+		return 0, "", false
+	}
+	detail = me.Err.Error()
+	for _, class := range []error{decomp.ErrCorrupt, decomp.ErrUnsupported, io.ErrUnexpectedEOF} {
+		detail = strings.TrimPrefix(detail, class.Error()+": ")
+	}
+	return me.Offset, detail, true
 }

@@ -224,7 +224,8 @@ func (r *reader) problem(kind ProblemKind, l loc, off int64, format string, a ..
 
 // streamErr turns a read error of stream l at off into a problem or, for an
 // I/O failure of the input or a cancelled ctx, into the error read returns.
-// what says what was being read ("cpio header at ...").
+// what says what was being read ("cpio header at ..."), for the end of data;
+// a decoder's error says where it is itself.
 func (r *reader) streamErr(err error, l loc, off int64, what string) error {
 	if err == io.EOF {
 		if l.inner {
@@ -248,14 +249,19 @@ func (r *reader) streamErr(err error, l loc, off int64, what string) error {
 	if !l.inner {
 		return fmt.Errorf("read initrd at offset %d: %w", off, err)
 	}
+	member := fmt.Sprintf("segment %d (%s member at image offset %s)", l.seg, l.codec, r.fileOff(l.base))
 	kind := memberErrKind(err)
+	at, detail, ok := memberDetail(err)
+	if !ok {
+		at, detail = l.base, err.Error()
+	}
 	switch kind {
 	case Truncated:
-		return r.problem(kind, l, off, "%s: segment %d (%s member at image offset %s) is cut short: %v", what, l.seg, l.codec, r.fileOff(l.base), err)
+		return r.problem(kind, l, off, "%s is cut short: the image ends inside it, at offset %s (%s), after %d bytes decompressed", member, r.fileOff(at), detail, off)
 	case Unsupported:
-		return r.problem(kind, l, off, "segment %d (%s member at image offset %s) cannot be decoded: %v", l.seg, l.codec, r.fileOff(l.base), err)
+		return r.problem(kind, l, off, "%s cannot be decoded here: %s", member, detail)
 	}
-	return r.problem(Corrupt, l, off, "%s: segment %d (%s member at image offset %s) is corrupt: %v", what, l.seg, l.codec, r.fileOff(l.base), err)
+	return r.problem(Corrupt, l, off, "%s is corrupt at image offset %s: %s (after %d bytes decompressed)", member, r.fileOff(at), detail, off)
 }
 
 // run is the kernel's unpack_to_rootfs loop over the whole image.
