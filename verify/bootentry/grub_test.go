@@ -363,3 +363,37 @@ func FuzzParseGrubConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestGrubDefaultFromGrubD(t *testing.T) {
+	// Debian's cloud images set GRUB_DEFAULT in /etc/default/grub.d/*.cfg,
+	// sourced after /etc/default/grub: the last one wins.
+	root := writeTree(t, map[string]string{
+		"boot/grub/grub.cfg":                              debian12Cfg(t),
+		"etc/default/grub":                                "GRUB_DEFAULT=0\n",
+		"etc/default/grub.d/15_timeout.cfg":               "GRUB_TIMEOUT=0\n",
+		"etc/default/grub.d/50-cloudimg-settings.cfg":     "GRUB_DEFAULT=saved\n",
+		"etc/default/grub.d/init-select.cfg.dpkg-dist":    "GRUB_DEFAULT=7\n",
+		"etc/default/grub.d/40-not-a-cfg-file.cfg.ignore": "GRUB_DEFAULT=3\n",
+	})
+	m, err := Scan(Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GrubDefault != "saved" || !m.GrubSaved() {
+		t.Errorf("GRUB_DEFAULT=%q, want saved", m.GrubDefault)
+	}
+}
+
+func BenchmarkParseGrubConfig(b *testing.B) {
+	data, err := os.ReadFile("testdata/debian12-separate-boot.grub.cfg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseGrubConfig(strings.NewReader(string(data)), "grub.cfg"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -42,7 +42,8 @@ type Menu struct {
 	// OneShot: the default is for the next boot only (grub-reboot's
 	// next_entry, systemd-boot's LoaderEntryOneShot).
 	OneShot bool `json:"one_shot"`
-	// GrubDefault is GRUB_DEFAULT from /etc/default/grub ("" when unset:
+	// GrubDefault is GRUB_DEFAULT from /etc/default/grub and
+	// /etc/default/grub.d/*.cfg, the last one set ("" when unset:
 	// GRUB's own default is 0).
 	GrubDefault string `json:"grub_default,omitempty"`
 	// GrubConfig is the host path of the grub.cfg read, if any.
@@ -129,13 +130,23 @@ func scanGrub(m *Menu, l Layout) bool {
 		m.Unknown = append(m.Unknown, err.Error())
 		return true
 	}
-	if dg, err := os.Open(filepath.Join(l.Root, "etc/default/grub")); err == nil {
+	// /etc/default/grub, then /etc/default/grub.d/*.cfg in order, as
+	// grub-mkconfig sources them (cloud images set GRUB_DEFAULT there).
+	defaults := []string{filepath.Join(l.Root, "etc/default/grub")}
+	more, _ := filepath.Glob(filepath.Join(l.Root, "etc/default/grub.d/*.cfg"))
+	for _, name := range append(defaults, more...) {
+		dg, err := os.Open(name)
+		if err != nil {
+			continue
+		}
 		vals, err := ParseShellAssignments(dg)
 		dg.Close()
 		if err != nil {
-			m.Unknown = append(m.Unknown, fmt.Sprintf("read /etc/default/grub: %v", err))
+			m.Unknown = append(m.Unknown, fmt.Sprintf("read %s: %v", name, err))
 		}
-		m.GrubDefault = vals["GRUB_DEFAULT"]
+		if v, ok := vals["GRUB_DEFAULT"]; ok {
+			m.GrubDefault = v
+		}
 	}
 	var env map[string]string
 	envPath := filepath.Join(l.Root, "boot/grub/grubenv")
