@@ -66,13 +66,17 @@ func Apt(ctx context.Context, args []string, env Env, opt AptOptions) int {
 	req.Check = cache.check
 	req.Now = now
 	rep := verify.Audit(ctx, req)
+	var cacheErr error
 	if ctx.Err() == nil {
-		if err := cache.save(rep.Verdict); err != nil {
-			out.Warning("cannot keep the audit cache: %v (the next run re-verifies everything)", err)
-		}
+		cacheErr = cache.save(rep.Verdict)
 	}
 	if err := WriteMetrics(HostPath(env.Root, env.Config.MetricsFile), false, rep); err != nil {
 		out.Warning("%v", err)
+	}
+	if cacheErr != nil && rep.Verdict != verify.Bootable {
+		// Said only with something else to say: a read-only /run (a
+		// chroot) must not make the hook noisy when all is well.
+		out.Warning("cannot keep the audit cache: %v (the next run re-verifies everything)", cacheErr)
 	}
 	switch {
 	case rep.Verdict == verify.Bootable:
@@ -186,8 +190,12 @@ func printProblem(out Printer, p verify.Problem, cannotTellFails bool) {
 func printFallback(out Printer, rep verify.AuditReport) {
 	fb := rep.Fallback
 	if fb == nil {
-		if rep.Verdict != verify.Bootable {
+		switch {
+		case len(rep.Entries) == 0:
+		case rep.Verdict == verify.Unbootable:
 			out.Error("no other boot entry will boot either: fix the default before rebooting")
+		case rep.Verdict == verify.CannotTell:
+			out.Warning("no other boot entry is known to boot either")
 		}
 		return
 	}

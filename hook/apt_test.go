@@ -328,3 +328,26 @@ func TestAutoFallbackConfigKey(t *testing.T) {
 		t.Errorf("bad value: %v", err)
 	}
 }
+
+func TestAptUnwritableCacheIsSilentWhenAllIsWell(t *testing.T) {
+	h := newHost(t, []string{kvNew}, nil)
+	h.grub(t, "", kvNew)
+	// The cache directory's place is taken by a file: saving fails.
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	checktest.WriteFile(t, blocker, []byte("x"))
+	var stderr bytes.Buffer
+	env := h.env(&stderr)
+	env.Config.MetricsFile = ""
+	if code := Apt(context.Background(), nil, env, AptOptions{CacheDir: filepath.Join(blocker, "cache")}); code != 0 || stderr.Len() != 0 {
+		t.Fatalf("exit %d, output %q", code, stderr.String())
+	}
+	// With a default entry that will not boot, the failure is mentioned.
+	h2 := newHost(t, []string{kvOld}, []string{kvNew})
+	h2.grub(t, "", kvNew, kvOld)
+	env = h2.env(&stderr)
+	env.Config.MetricsFile = ""
+	Apt(context.Background(), nil, env, AptOptions{CacheDir: filepath.Join(blocker, "cache")})
+	if !strings.Contains(stderr.String(), "cannot keep the audit cache") {
+		t.Errorf("output:\n%s", stderr.String())
+	}
+}
