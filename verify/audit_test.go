@@ -291,3 +291,22 @@ func loadIndex(t *testing.T, root, version string) *kmod.Index {
 	}
 	return ix
 }
+
+func TestAuditCustomEntryThroughSymlinks(t *testing.T) {
+	// A 40_custom entry booting Debian's /vmlinuz and /initrd.img symlinks
+	// (which the kernel package points at the newest kernel).
+	f := newAuditFixture(t)
+	os.Remove(filepath.Join(f.root, "etc/fstab")) // /boot on the root filesystem
+	for link, target := range map[string]string{"vmlinuz": "boot/vmlinuz-" + kvOld, "initrd.img": "boot/initrd.img-" + kvOld} {
+		if err := os.Symlink(target, filepath.Join(f.root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := "menuentry 'Custom' {\n\tlinux /vmlinuz root=UUID=" + rootUUID + " ro\n\tinitrd /initrd.img\n}\n"
+	checktest.WriteFile(t, filepath.Join(f.root, "boot/grub/grub.cfg"), []byte(cfg))
+	rep := verify.Audit(context.Background(), f.request())
+	d := rep.DefaultEntry()
+	if d == nil || d.Version != kvOld || rep.Verdict != verify.Bootable {
+		t.Fatalf("verdict %v entry %+v", rep.Verdict, d)
+	}
+}
