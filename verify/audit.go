@@ -273,13 +273,12 @@ func auditEntry(ctx context.Context, req AuditRequest, root string, e bootentry.
 	switch {
 	case e.Embedded != nil:
 		r.InitrdSection = e.Embedded
-		r.Kernel = e.Source // the UKI file holds the kernel
 	case len(e.Initrds) == 0:
 		r.NoInitrd = true
 	}
-	if e.Loader == bootentry.LoaderUKI && e.Embedded == nil {
+	if r.Kernel == "" {
+		// A UKI (type #2 entry): the image file holds the kernel.
 		r.Kernel = e.Source
-		r.NoInitrd = true
 	}
 	key := memoKey(r)
 	kr, ok := memo[key]

@@ -310,3 +310,23 @@ func TestAuditCustomEntryThroughSymlinks(t *testing.T) {
 		t.Fatalf("verdict %v entry %+v", rep.Verdict, d)
 	}
 }
+
+func TestAuditBLSEntryStartingAUKI(t *testing.T) {
+	// A type #1 entry whose "efi" key starts a UKI: the UKI's embedded
+	// initrd is what gets checked, and its file is the kernel image.
+	f := newAuditFixture(t)
+	os.Remove(filepath.Join(f.root, "boot/grub/grub.cfg"))
+	good := checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Build()
+	uki := filepath.Join(f.root, "boot/efi/EFI/debian/uki-"+kv+".efi")
+	checktest.WriteFile(t, uki, bootentrytest.PE(bootentrytest.UKI(kv, "root=UUID="+rootUUID+" ro", good)))
+	checktest.WriteFile(t, filepath.Join(f.root, "boot/efi/loader/entries/debian-uki.conf"),
+		[]byte("title Debian (UKI)\nefi /EFI/debian/uki-"+kv+".efi\n"))
+	rep := verify.Audit(context.Background(), f.request())
+	d := rep.DefaultEntry()
+	if d == nil || rep.Verdict != verify.Bootable || d.Kernel == nil || d.Entry.Kernel != uki || d.Version != kv {
+		t.Fatalf("verdict %v entry %+v", rep.Verdict, d)
+	}
+	if len(d.Kernel.Initrds) != 1 || !strings.Contains(d.Kernel.Initrds[0], uki+" (.initrd section") {
+		t.Errorf("checked %q", d.Kernel.Initrds)
+	}
+}

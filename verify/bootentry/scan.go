@@ -393,6 +393,7 @@ func blsEntry(path string) (Entry, [3]string, error) {
 		// A type #1 entry that starts an EFI program: a UKI if it has a
 		// .linux section.
 		u, err := ReadUKI(filepath.Join(base, b.EFI))
+		e.Kernel = filepath.Join(base, b.EFI) // the image holds the kernel
 		if err != nil {
 			e.Kind = KindOther
 			e.Unresolved = err.Error()
