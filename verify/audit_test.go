@@ -330,3 +330,21 @@ func TestAuditBLSEntryStartingAUKI(t *testing.T) {
 		t.Errorf("checked %q", d.Kernel.Initrds)
 	}
 }
+
+func TestAuditJSONKeepsBothKernelFields(t *testing.T) {
+	// The entry's kernel path and its kernel report must not shadow each
+	// other in the JSON document.
+	f := newAuditFixture(t)
+	rep := verify.Audit(context.Background(), f.request())
+	b, err := json.Marshal(rep.Entries[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if string(m["kernel_path"]) != `"`+filepath.Join(f.root, "boot/vmlinuz-"+kvOld)+`"` || !strings.HasPrefix(string(m["kernel"]), `{"version":"`+kvOld+`"`) {
+		t.Errorf("kernel_path %s kernel %.60s", m["kernel_path"], m["kernel"])
+	}
+}

@@ -47,7 +47,7 @@ type Entry struct {
 	// the kernel's file name), a UKI's .uname section. Empty when unknown.
 	Version string `json:"version"`
 	// Kernel is the host path of the kernel image; empty for a UKI.
-	Kernel string `json:"kernel,omitempty"`
+	Kernel string `json:"kernel_path,omitempty"`
 	// KernelRaw is the kernel path exactly as the configuration writes it.
 	KernelRaw string `json:"kernel_raw,omitempty"`
 	// Initrds are the host paths of the initrds, in load order. Empty when
