@@ -139,7 +139,7 @@ func (r *AuditReport) Kernels() []KernelReport {
 // Audit checks every entry the boot loaders offer. It never writes
 // anything and never runs a program: choosing the fallback is the caller's
 // (see Fallback.Argv).
-func Audit(ctx context.Context, req AuditRequest) AuditReport {
+func Audit(ctx context.Context, req AuditRequest) (rep AuditReport) {
 	now := req.Now
 	if now == nil {
 		now = time.Now
@@ -149,7 +149,9 @@ func Audit(ctx context.Context, req AuditRequest) AuditReport {
 	if root == "" {
 		root = "/"
 	}
-	rep := AuditReport{SchemaVersion: SchemaVersion, Default: -1, Verdict: CannotTell, CheckedAt: start, Notes: []string{}}
+	rep = AuditReport{SchemaVersion: SchemaVersion, Default: -1, Verdict: CannotTell, CheckedAt: start,
+		Entries: []EntryReport{}, Notes: []string{}, Problems: []Problem{}}
+	// rep is the named result: the duration is set after every return.
 	defer func() { rep.DurationSeconds = now().Sub(start).Seconds() }()
 
 	menu, err := bootentry.Scan(bootentry.Options{Root: root, EFIVars: req.EFIVars})

@@ -348,3 +348,24 @@ func TestAuditJSONKeepsBothKernelFields(t *testing.T) {
 		t.Errorf("kernel_path %s kernel %.60s", m["kernel_path"], m["kernel"])
 	}
 }
+
+func TestAuditJSONListsAndDuration(t *testing.T) {
+	ticks := []time.Time{time.Unix(100, 0), time.Unix(102, 500_000_000)}
+	now := func() time.Time { t := ticks[0]; ticks = ticks[1:]; return t }
+	rep := verify.Audit(context.Background(), verify.AuditRequest{Root: t.TempDir(), Now: now})
+	if rep.DurationSeconds != 2.5 {
+		t.Errorf("duration %v, want 2.5", rep.DurationSeconds)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"entries":[]`, `"notes":[]`, `"problems":[{`} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("JSON lacks %s: %s", key, b)
+		}
+	}
+	if strings.Contains(string(b), "null") {
+		t.Errorf("JSON has a null: %s", b)
+	}
+}
