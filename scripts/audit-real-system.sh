@@ -36,6 +36,7 @@ start=$(date +%s)
 step() { echo "--- $(date -u +%T) (+$(($(date +%s) - start))s) $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+[[ $EUID == 0 ]] || fail "run as root (it installs packages and uses mount namespaces)"
 work=$(mktemp -d /tmp/boot-guard-audit.XXXXXX)
 chmod 755 "$work"
 installed_hello=no installed_cloud=no created_prerm_dir=no had_cache=no
@@ -69,6 +70,11 @@ trap cleanup EXIT
 step "build boot-guard"
 CGO_ENABLED=0 go build -trimpath -o "$work/boot-guard" ./cmd/boot-guard
 BG=$work/boot-guard
+# A fresh machine may not have package lists yet.
+if ! apt-cache show grub-common hello linux-image-cloud-amd64 >/dev/null 2>&1; then
+	step "apt-get update"
+	apt-get -o DPkg::Lock::Timeout=900 -q update >/dev/null
+fi
 command -v jq >/dev/null || "${APT[@]}" install jq >/dev/null
 
 # The newest installed kernel (not a cloud one, not dpkg's temporary files).
