@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make deb: build the boot-guard .deb for amd64 and arm64 (cross, static Go)
-# with dpkg-buildpackage, then lintian them. Output: build/deb/ (override with
-# OUT=DIR), holding boot-guard_VERSION_ARCH.{deb,changes,buildinfo}.
+# make deb: build the boot-guard source package and the .deb for this machine's
+# architecture, and the .debs of the other ARCHES cross-built (static Go), with
+# dpkg-buildpackage; then lintian every .changes. Output: build/deb/ (override
+# with OUT=DIR): boot-guard_VERSION.{dsc,tar.xz} and
+# boot-guard_VERSION_ARCH.{deb,changes,buildinfo}.
 #
 # The tree is copied first (tracked and untracked-but-not-ignored files), so
 # dpkg-buildpackage's droppings (debian/boot-guard/, ../*.deb) never land in
@@ -74,17 +76,20 @@ rm -rf "$src/bin" "$src/build"
 mkdir -p "$OUT"
 for arch in $ARCHES; do
 	step "dpkg-buildpackage for $arch ($(elapsed))"
-	host=()
-	[ "$arch" = "$(dpkg --print-architecture)" ] || host=(--host-arch "$arch")
-	# -b: binary only (the source package is the git tree); -us -uc: unsigned.
-	# -d is not needed: Build-Depends names no Go (see debian/control).
-	(cd "$src" && dpkg-buildpackage -b -us -uc "${host[@]}") >"$work/build-$arch.log" 2>&1 || {
+	# Native: source and binary. Others: binary only, cross-built. -us -uc:
+	# unsigned. -d is not needed: Build-Depends names no Go (debian/control).
+	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
+		what=(-us -uc)
+	else
+		what=(-b -us -uc --host-arch "$arch")
+	fi
+	(cd "$src" && dpkg-buildpackage "${what[@]}") >"$work/build-$arch.log" 2>&1 || {
 		tail -n 60 "$work/build-$arch.log" >&2
 		echo "build-deb: error: dpkg-buildpackage for $arch failed (full log above, last 60 lines)" >&2
 		exit 1
 	}
-	for f in "$work"/boot-guard_"$version"_"$arch".{deb,changes,buildinfo}; do
-		cp "$f" "$OUT/"
+	for f in "$work"/boot-guard_"$version"_"$arch".{deb,changes,buildinfo} "$work"/boot-guard_"$version".{dsc,tar.xz}; do
+		[ ! -e "$f" ] || cp "$f" "$OUT/"
 	done
 	step "built $OUT/boot-guard_${version}_$arch.deb ($(elapsed))"
 done
@@ -96,8 +101,9 @@ if [ "${LINTIAN:-1}" != 0 ]; then
 	fi
 	for arch in $ARCHES; do
 		step "lintian boot-guard_${version}_$arch.changes ($(elapsed))"
-		# The .changes covers the .deb and .buildinfo. No errors, no
-		# warnings; info tags are printed for the record.
+		# The .changes covers the .deb, .buildinfo and (native) the source
+		# package. No errors, no warnings; info and pedantic tags are
+		# printed for the record.
 		lintian --fail-on error,warning --display-info --pedantic "$OUT/boot-guard_${version}_$arch.changes"
 	done
 fi
