@@ -185,6 +185,11 @@ func TestGrubPathWithoutFstab(t *testing.T) {
 	if _, why := l.grubPath("${prefix}/vmlinuz", ""); !strings.Contains(why, "GRUB variable") {
 		t.Errorf("a variable path was mapped: %q", why)
 	}
+	// btrfs: the subvolume mounted at / is part of GRUB's path.
+	got, _ = l.grubPath("/@rootfs/boot/vmlinuz-1", "")
+	if got != filepath.Join(root, "boot/vmlinuz-1") {
+		t.Errorf("btrfs subvolume path mapped to %q", got)
+	}
 	got, _ = l.grubPath("(hd0,gpt2)/boot/vmlinuz-1", "")
 	if got != filepath.Join(root, "boot/vmlinuz-1") {
 		t.Errorf("device-prefixed path mapped to %q", got)

@@ -131,6 +131,15 @@ func (l Layout) grubPath(raw, searchUUID string) (string, string) {
 	if !strings.HasPrefix(p, "/") {
 		return "", fmt.Sprintf("path %q is not absolute", raw)
 	}
+	// On btrfs, grub-mkconfig writes paths from the top of the filesystem,
+	// through the subvolume mounted as / or /boot ("/@rootfs/boot/vmlinuz-V"
+	// from Debian's installer): drop a leading "@..." component when the
+	// path does not exist as written but does without it.
+	if first, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/"); ok && strings.HasPrefix(first, "@") {
+		if _, err := os.Lstat(filepath.Join(l.Root, p)); err != nil {
+			p = "/" + rest
+		}
+	}
 	onRoot := filepath.Join(l.Root, p)
 	onBoot := filepath.Join(l.Root, "boot", p)
 	if l.Boot != nil {
