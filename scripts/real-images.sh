@@ -20,8 +20,9 @@
 #   BG_IMAGES   cache directory (default build/images; /build/ is git-ignored).
 #               Images are reused within a run: one is rebuilt only when missing,
 #               when the kernel or this script changed, or with --force.
-#   BG_KERNEL   kernel version to build for (default: the newest installed
-#               Debian kernel with /boot/vmlinuz-V and /lib/modules/V/modules.dep)
+#   BG_KERNEL   kernel version to build for (default: the one linux-image-amd64
+#               depends on, else the newest installed kernel with /boot/vmlinuz-V
+#               and /lib/modules/V/modules.dep)
 #
 # Files in $BG_IMAGES (other scripts and tests rely on these names):
 #   KERNEL                        the kernel version the images are built for
@@ -146,6 +147,12 @@ fi
 
 # --- kernel -----------------------------------------------------------------
 kernel=${BG_KERNEL:-}
+if [ -z "$kernel" ]; then
+	# The kernel linux-image-amd64 depends on (the one the drivers-as-modules
+	# checks expect: not a -cloud kernel), else the newest installed one.
+	kernel=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+	[ -n "$kernel" ] && [ -e "/boot/vmlinuz-$kernel" ] || kernel=
+fi
 if [ -z "$kernel" ]; then
 	for d in $(ls -1 /lib/modules 2>/dev/null | sort -V); do
 		[ -e "/boot/vmlinuz-$d" ] && [ -e "/lib/modules/$d/modules.dep" ] && [ -e "/boot/config-$d" ] && kernel=$d
