@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // payload returns n bytes that compress to about a third: words from a small
@@ -196,3 +197,30 @@ const (
 	xzCRC64  = xz.CRC64
 	xzSHA256 = xz.SHA256
 )
+
+// lzmaEnc makes a legacy .lzma member with ulikunitz's writer: with the
+// size in the header and no end marker, or with an unknown size and the
+// end marker (what the lzma tool writes).
+func lzmaEnc(sizeInHeader bool) func(t testing.TB, data []byte) []byte {
+	return func(t testing.TB, data []byte) []byte {
+		var b bytes.Buffer
+		c := lzma.WriterConfig{DictCap: 1 << 16}
+		if sizeInHeader {
+			c.SizeInHeader = true
+			c.Size = int64(len(data))
+		} else {
+			c.EOSMarker = true
+		}
+		w, err := c.NewWriter(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+}

@@ -28,6 +28,10 @@ func encoders() []encoder {
 		{name: "lzo/go-crc32", codec: LZO, enc: lzopEnc(100<<10, true), sums: true},
 		{name: "lzo/cli", codec: LZO, enc: cliEnc("lzop", "-c", "-9"), sums: true},
 		{name: "lzo/cli-1", codec: LZO, enc: cliEnc("lzop", "-c", "-1"), sums: true},
+		{name: "lzma/go-size", codec: LZMA, enc: lzmaEnc(true)},
+		{name: "lzma/go-eos", codec: LZMA, enc: lzmaEnc(false)},
+		{name: "lzma/cli", codec: LZMA, enc: cliEnc("lzma", "-c", "-6")},
+		{name: "lzma/cli-9", codec: LZMA, enc: cliEnc("lzma", "-c", "-9e")},
 		{name: "lz4/go", codec: LZ4, enc: lz4LegacyEnc(64 << 10), blockCuts: lz4Cuts, sep: make([]byte, 4)},
 		{name: "lz4/cli", codec: LZ4, enc: cliEnc("lz4", "-l", "-c", "-q", "-9"), blockCuts: lz4Cuts, sep: make([]byte, 4)},
 	}
@@ -93,13 +97,13 @@ func TestMemberFollowedBySegment(t *testing.T) {
 					if !bytes.Equal(out, data) {
 						t.Fatalf("output differs: %d bytes, want %d", len(out), len(data))
 					}
-					if s.Offset() != int64(len(m)) {
-						t.Fatalf("Offset after member = %d, want %d (member length)", s.Offset(), len(m))
-					}
+					checkEnd(t, e.codec, m, s.Offset())
+					left := len(m) - int(s.Offset()) // lzma may leave one zero byte
 					rest, err := io.ReadAll(s)
 					if err != nil {
 						t.Fatal(err)
 					}
+					rest = rest[left:]
 					if !bytes.Equal(rest, tail) {
 						t.Fatalf("bytes after member = %q, want %q", trim(rest), trim(tail))
 					}
@@ -148,13 +152,12 @@ func TestMemberThroughPipe(t *testing.T) {
 				if !bytes.Equal(got, want) {
 					t.Fatalf("member %d: output differs", i)
 				}
-				if _, err := s.Discard(len(e.sep)); err != nil {
-					t.Fatal(err)
-				}
+				skipZeros(t, s)
 			}
 			if want := int64(len(ma) + len(mb) + 2*len(e.sep)); s.Offset() != want {
 				t.Fatalf("Offset = %d, want %d", s.Offset(), want)
 			}
+
 			rest, _ := io.ReadAll(s)
 			if string(rest) != marker {
 				t.Fatalf("rest = %q, want the marker", trim(rest))
@@ -271,4 +274,33 @@ func flips(c Codec) []byte {
 		return []byte{0x10}
 	}
 	return []byte{0x01, 0x80, 0xff}
+}
+
+// checkEnd asserts the Source stopped at the member's end: its last byte,
+// except for lzma, where the kernel's decoder (normalizing before each bit,
+// never after the last) leaves the encoder's final byte unread when the
+// range needed one more normalization. That byte is then always 0 (the
+// encoder's low register had just been shifted), and unpack_to_rootfs skips
+// it as padding.
+func checkEnd(t *testing.T, c Codec, m []byte, off int64) {
+	t.Helper()
+	if off == int64(len(m)) {
+		return
+	}
+	if c == LZMA && off == int64(len(m))-1 && m[len(m)-1] == 0 {
+		return
+	}
+	t.Fatalf("Offset after member = %d, want %d (member length)", off, len(m))
+}
+
+// skipZeros skips zero bytes as unpack_to_rootfs does between segments.
+func skipZeros(t *testing.T, s *Source) {
+	t.Helper()
+	for {
+		b, err := s.Peek(1)
+		if err != nil || b[0] != 0 {
+			return
+		}
+		s.Discard(1)
+	}
 }
