@@ -1,21 +1,16 @@
 package decomp
 
-import (
-	"bytes"
-	"encoding/binary"
-	"hash/crc32"
-	"io"
-)
+import "io"
 
 // endWatch reads from a Source for a library decoder that would read past
-// its member's end (compress/bzip2 looks for a further stream; ulikunitz/xz
-// in single-stream mode insists on io.EOF after the footer). It watches the
-// bytes as they pass and, once they end with the format's end-of-member
-// structure, returns io.EOF, so the decoder finishes cleanly and the Source
-// stays on the first byte after the member. A false match inside member data
-// would need a 48-bit pattern (and for xz a CRC32 too) to line up; the
-// decoder then sees a truncated member and reports an error, never a wrong
-// success.
+// its member's end (compress/bzip2 looks for a concatenated stream, and
+// bzip2 blocks cannot be walked without decoding them). It watches the bytes
+// as they pass and, once they end with the format's end-of-member structure,
+// returns io.EOF, so the decoder finishes cleanly and the Source stays on
+// the first byte after the member. A false match inside member data would
+// need the 48-bit end-of-stream magic to line up at the right bit offset;
+// the decoder then sees a truncated member and reports an error, never a
+// wrong success.
 type endWatch struct {
 	s     *Source
 	ended bool
@@ -23,8 +18,6 @@ type endWatch struct {
 	hi, lo uint64
 	n      int64 // bytes consumed
 	atEnd  func(w *endWatch) bool
-	// xz: the stream flags from the header, which the footer repeats.
-	xzFlags [2]byte
 }
 
 func (w *endWatch) push(b byte) {
@@ -91,22 +84,6 @@ func bzip2AtEnd(w *endWatch) bool {
 		}
 	}
 	return false
-}
-
-// xzAtEnd: the last 12 bytes are a valid stream footer (CRC32 of backward
-// size and flags, the header's flags, "YZ").
-func xzAtEnd(w *endWatch) bool {
-	if w.n < 12+12 || byte(w.lo) != 'Z' || byte(w.lo>>8) != 'Y' {
-		return false
-	}
-	var f [16]byte
-	binary.BigEndian.PutUint64(f[:8], w.hi)
-	binary.BigEndian.PutUint64(f[8:], w.lo)
-	foot := f[4:]
-	if !bytes.Equal(foot[8:10], w.xzFlags[:]) {
-		return false
-	}
-	return binary.LittleEndian.Uint32(foot[0:4]) == crc32.ChecksumIEEE(foot[4:10])
 }
 
 // watchedReader is a library decoder reading through an endWatch. Its io.EOF

@@ -1,0 +1,146 @@
+package decomp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ErrTooLarge: a file decompresses to more than the caller's limit.
+var ErrTooLarge = errors.New("decompressed size over the limit")
+
+// OpenFile returns the decompressed contents of a kernel module file, by its
+// name's suffix: .ko (as is), .ko.gz, .ko.xz or .ko.zst, the suffixes kmod
+// and the kernel's modules_install use. It is for reading a module's
+// .modinfo out of an initrd, so it decodes with this package's bounded
+// decoders, accepts what a file may hold beyond one member (further gzip
+// members and zstd frames, xz stream padding and streams), insists that
+// the whole of r is consumed, and fails with ErrTooLarge once more than
+// limit bytes come out. Errors name the file.
+func OpenFile(name string, r io.Reader, limit int64) (io.ReadCloser, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("%s: negative size limit %d", name, limit)
+	}
+	var c Codec
+	switch {
+	case strings.HasSuffix(name, ".ko"):
+		return &fileReader{name: name, plain: r, left: limit, limit: limit}, nil
+	case strings.HasSuffix(name, ".ko.gz"):
+		c = Gzip
+	case strings.HasSuffix(name, ".ko.xz"):
+		c = XZ
+	case strings.HasSuffix(name, ".ko.zst"):
+		c = Zstd
+	default:
+		return nil, fmt.Errorf("%s: %w: not a kernel module file name (.ko, .ko.gz, .ko.xz, .ko.zst)", name, ErrUnsupported)
+	}
+	f := &fileReader{name: name, codec: c, s: NewSource(r), left: limit, limit: limit}
+	if err := f.nextMember(true); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+type fileReader struct {
+	name  string
+	codec Codec
+	plain io.Reader // .ko
+	s     *Source
+	m     io.ReadCloser
+	left  int64 // bytes still allowed
+	limit int64
+	err   error
+}
+
+// nextMember opens the member at the Source, or reports the end of the
+// file (io.EOF) when nothing but xz stream padding is left.
+func (f *fileReader) nextMember(first bool) error {
+	if !first && f.codec == XZ {
+		// Stream padding: zero bytes in multiples of four.
+		zeros := 0
+		for {
+			b, err := f.s.Peek(1)
+			if err != nil || b[0] != 0 {
+				break
+			}
+			f.s.Discard(1)
+			zeros++
+		}
+		if zeros%4 != 0 {
+			return fmt.Errorf("%s: %w: %d bytes of xz stream padding, not a multiple of 4, before offset %d", f.name, ErrCorrupt, zeros, f.s.Offset())
+		}
+	}
+	head, err := f.s.Peek(4)
+	if len(head) == 0 && err == io.EOF {
+		if first {
+			return fmt.Errorf("%s: %w: empty file", f.name, io.ErrUnexpectedEOF)
+		}
+		return io.EOF
+	}
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("%s: %w", f.name, err)
+	}
+	if Detect(head) != f.codec {
+		return fmt.Errorf("%s: %w: %d bytes at offset %d that are not a %s member (% x)", f.name, ErrCorrupt, len(head), f.s.Offset(), f.codec, head)
+	}
+	m, err := Member(f.codec, f.s)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.name, err)
+	}
+	f.m = m
+	return nil
+}
+
+func (f *fileReader) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	// Read at most one byte beyond the limit, to tell "exactly limit"
+	// from "more".
+	if int64(len(p)) > f.left+1 {
+		p = p[:f.left+1]
+	}
+	var n int
+	var err error
+	if f.plain != nil {
+		n, err = f.plain.Read(p)
+	} else {
+		for n == 0 && err == nil {
+			n, err = f.m.Read(p)
+			if err == io.EOF {
+				f.m.Close()
+				err = f.nextMember(false)
+			} else if err != nil {
+				err = fmt.Errorf("%s: %w", f.name, err)
+			}
+		}
+	}
+	if int64(n) > f.left {
+		f.err = fmt.Errorf("%s: %w: more than %d bytes", f.name, ErrTooLarge, f.limit)
+		n = int(f.left)
+		f.left = 0
+		return n, f.err
+	}
+	f.left -= int64(n)
+	if err != nil {
+		if err != io.EOF && f.plain != nil {
+			err = fmt.Errorf("%s: %w", f.name, err)
+		}
+		f.err = err
+	}
+	return n, err
+}
+
+func (f *fileReader) Close() error {
+	if f.m != nil {
+		f.m.Close()
+	}
+	if f.err == nil {
+		f.err = fmt.Errorf("%s: read after close", f.name)
+	}
+	return nil
+}
