@@ -3,7 +3,9 @@
 // the ones the kernel build installs next to them (modules.builtin,
 // modules.builtin.modinfo). It answers what kmod's modprobe would: which
 // module a modalias or a name means, whether it is built in, where its file is,
-// and what must be loaded before it.
+// what must be loaded before it (Deps: modules.dep, a load fails without
+// them) and what modprobe loads first when it can (Softdeps: modules.softdep,
+// whose load errors libkmod ignores).
 //
 // It follows kmod's rules: module names compare with '-' and '_' equal and
 // without the .ko, .ko.gz, .ko.xz or .ko.zst suffix (modname_normalize); alias

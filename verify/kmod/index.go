@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -76,6 +77,9 @@ type Index struct {
 	modules map[string]*Module
 	aliases *aliasIndex
 	missing []string
+	// unlisted are dependencies with no modules.dep line, kept until the
+	// built-in modules are known (Load's checkDeps).
+	unlisted []unlistedDep
 }
 
 // The index files Load reads, in the modules directory.
@@ -126,6 +130,9 @@ func Load(root fs.FS, version string) (*Index, error) {
 		return nil, err
 	}
 	if err := open(fileModinfo, false, "", ix.parseModinfo); err != nil {
+		return nil, err
+	}
+	if err := ix.checkDeps(); err != nil {
 		return nil, err
 	}
 	if err := open(fileAlias, true, depmod, ix.parseAlias); err != nil {
@@ -212,14 +219,31 @@ func (ix *Index) Resolve(name string) []string {
 	return ix.Alias(name)
 }
 
-// Closure returns names and everything they need loaded first: modules.dep's
-// dependencies and modules.softdep's "pre:" modules, transitively, each after
-// what it needs (load order), each once. A softdep that names nothing the
-// kernel has is skipped, as modprobe skips it. Built-in modules appear in the
-// result (check Module(n).Builtin): they need no file. Unknown names make an
-// error wrapping ErrUnknownModule that lists them all; the rest is still
-// returned.
+// Closure returns names and everything modprobe loads before them:
+// modules.dep's dependencies and modules.softdep's "pre:" modules,
+// transitively, each after what it needs (load order), each once. It is what
+// an initrd generator copies (modprobe --show-depends lists softdeps too),
+// not what a module needs to load: modprobe ignores a softdep it cannot load
+// (libkmod's kmod_module_probe_insert_module: "Ignore errors from
+// softdeps"). Deps and Softdeps tell the two apart. A softdep that names
+// nothing the kernel has is skipped, as modprobe skips it. Built-in modules
+// appear in the result (check Module(n).Builtin): they need no file.
+// Unknown names make an error wrapping ErrUnknownModule that lists them all;
+// the rest is still returned.
 func (ix *Index) Closure(names ...string) ([]string, error) {
+	return ix.closure(true, names)
+}
+
+// Deps returns names and their hard dependencies, the modules.dep lines
+// that modprobe must load first or fail, in load order, each once; no
+// softdeps. A dependency that is built in is in the result (check
+// Module(n).Builtin) and satisfied: modprobe skips a module the kernel has.
+// Unknown names make an error wrapping ErrUnknownModule, as for Closure.
+func (ix *Index) Deps(names ...string) ([]string, error) {
+	return ix.closure(false, names)
+}
+
+func (ix *Index) closure(soft bool, names []string) ([]string, error) {
 	const (
 		unseen = iota
 		active
@@ -242,10 +266,12 @@ func (ix *Index) Closure(names ...string) ([]string, error) {
 				visit(d)
 			}
 		}
-		for _, s := range m.SoftPre {
-			for _, r := range ix.Resolve(s) {
-				if r != n {
-					visit(r)
+		if soft {
+			for _, s := range m.SoftPre {
+				for _, r := range ix.Resolve(s) {
+					if r != n {
+						visit(r)
+					}
 				}
 			}
 		}
@@ -264,6 +290,54 @@ func (ix *Index) Closure(names ...string) ([]string, error) {
 		return out, fmt.Errorf("%s: %w: not in %s/modules.dep nor built in", strings.Join(unknown, ", "), ErrUnknownModule, ix.dir)
 	}
 	return out, nil
+}
+
+// Softdep is one "pre:" name of a modules.softdep line, resolved as modprobe
+// resolves it. modprobe loads it before Of when it can and goes on without
+// it when it cannot: it is never needed for Of to load.
+type Softdep struct {
+	// Of is the module whose softdep it is.
+	Of string
+	// Name is as written in modules.softdep: a module or an alias
+	// ("crypto-crc32c").
+	Name string
+	// Modules are what Name resolves to (Resolve), sorted, built-in ones
+	// first: any one of them loaded is what the softdep asks for. Empty
+	// when the kernel has nothing by that name.
+	Modules []string
+}
+
+// Softdeps returns the "pre:" softdeps of every module in Deps(names...),
+// in that order, each (Of, Name) once. A softdep on a module of that set
+// itself is left out: it is loaded anyway. Softdeps of the softdeps'
+// modules are not followed. Unknown names are skipped (Deps reports them).
+func (ix *Index) Softdeps(names ...string) []Softdep {
+	deps, _ := ix.Deps(names...)
+	in := map[string]bool{}
+	for _, d := range deps {
+		in[d] = true
+	}
+	seen := map[string]bool{}
+	var out []Softdep
+	for _, d := range deps {
+		m := ix.modules[d]
+		for _, s := range m.SoftPre {
+			key := d + " " + Normalize(s)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			mods := ix.Resolve(s)
+			if slices.ContainsFunc(mods, func(r string) bool { return in[r] }) {
+				continue
+			}
+			sort.SliceStable(mods, func(i, j int) bool {
+				return ix.modules[mods[i]].Builtin && !ix.modules[mods[j]].Builtin
+			})
+			out = append(out, Softdep{Of: d, Name: s, Modules: mods})
+		}
+	}
+	return out
 }
 
 // Names returns every module name, sorted: loadable and built in.

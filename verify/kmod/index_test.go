@@ -236,6 +236,106 @@ func TestSoftdepPre(t *testing.T) {
 	}
 }
 
+// TestDepsLeaveSoftdepsOut: modules.dep's dependencies are what a module
+// needs to load; a softdep is loaded first when it can be and skipped when it
+// cannot (libkmod ignores a softdep's load error), so Deps has none and
+// Softdeps lists them, each resolved to every module that would do.
+func TestDepsLeaveSoftdepsOut(t *testing.T) {
+	ix := load(t, kmodtest.Debian(v))
+	deps := func(names ...string) []string {
+		t.Helper()
+		got, err := ix.Deps(names...)
+		if err != nil {
+			t.Fatalf("Deps(%v): %v", names, err)
+		}
+		return got
+	}
+	if got := deps("ext4"); !reflect.DeepEqual(got, []string{"crc16", "mbcache", "jbd2", "ext4"}) {
+		t.Fatalf("Deps(ext4) = %v", got)
+	}
+	if got := deps("xfs"); !reflect.DeepEqual(got, []string{"libcrc32c", "xfs"}) {
+		t.Fatalf("Deps(xfs) = %v", got)
+	}
+	crc := []string{"crc32c_generic", "crc32c_intel"}
+	want := []kmod.Softdep{
+		{Of: "jbd2", Name: "crypto-crc32c", Modules: crc},
+		{Of: "ext4", Name: "crypto-crc32c", Modules: crc},
+	}
+	if got := ix.Softdeps("ext4"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Softdeps(ext4) = %+v\nwant %+v", got, want)
+	}
+	// btrfs: its own four, and libcrc32c's (a hard dependency).
+	var got []string
+	for _, s := range ix.Softdeps("btrfs") {
+		got = append(got, s.Of+":"+s.Name+"="+strings.Join(s.Modules, ","))
+	}
+	wantB := []string{"libcrc32c:crc32c=crc32c_generic,crc32c_intel", "btrfs:blake2b-256=", "btrfs:sha256=", "btrfs:xxhash64=", "btrfs:crypto-crc32c=crc32c_generic,crc32c_intel"}
+	if !reflect.DeepEqual(got, wantB) {
+		t.Fatalf("Softdeps(btrfs) = %q\nwant %q", got, wantB)
+	}
+	// A softdep on a module the set has anyway is no softdep to look for:
+	// crc64_rocksoft's crc64 is a hard dependency of nvme.
+	for _, s := range ix.Softdeps("nvme") {
+		if s.Name == "crc64" {
+			t.Fatalf("Softdeps(nvme) lists crc64, a hard dependency: %+v", s)
+		}
+	}
+	if got := ix.Softdeps("nvme"); len(got) != 1 || got[0].Of != "crc_t10dif" || !reflect.DeepEqual(got[0].Modules, []string{"crct10dif_generic"}) {
+		t.Fatalf("Softdeps(nvme) = %+v, want crc_t10dif's crct10dif", got)
+	}
+	if _, err := ix.Deps("nvmee"); !errors.Is(err, kmod.ErrUnknownModule) {
+		t.Fatalf("Deps(nvmee) err = %v, want ErrUnknownModule", err)
+	}
+	// A built-in implementation comes first: it needs no file.
+	bi := load(t, func() kmodtest.Kernel {
+		k := kmodtest.Debian(v)
+		k.Builtin = append(k.Builtin, "kernel/crypto/crc32c_generic.ko")
+		k.Modinfo = append(k.Modinfo, "crc32c_generic.alias=crypto-crc32c", "crc32c_generic.alias=crc32c")
+		return k
+	}())
+	if got := bi.Softdeps("ext4"); len(got) != 2 || !reflect.DeepEqual(got[1].Modules, []string{"crc32c_generic", "crc32c_intel"}) {
+		t.Fatalf("Softdeps(ext4) with crc32c_generic built in = %+v", got)
+	}
+	bi2 := load(t, func() kmodtest.Kernel {
+		k := kmodtest.Debian(v)
+		k.Builtin = append(k.Builtin, "kernel/arch/x86/crypto/crc32c-intel.ko")
+		k.Modinfo = append(k.Modinfo, "crc32c_intel.alias=crypto-crc32c")
+		return k
+	}())
+	if got := bi2.Softdeps("ext4"); !reflect.DeepEqual(got[1].Modules, []string{"crc32c_intel", "crc32c_generic"}) {
+		t.Fatalf("Softdeps(ext4) with crc32c_intel built in = %+v, want it first", got)
+	}
+}
+
+// TestBuiltinDependency: a modules.dep dependency that is built into the
+// kernel is satisfied, whether it has a line of its own (a stale .ko left
+// behind) or none at all; one neither listed nor built in is a stale index.
+func TestBuiltinDependency(t *testing.T) {
+	k := kmodtest.Debian(v)
+	k.Dep = append(k.Dep, "kernel/fs/foo.ko: kernel/lib/crc16.ko kernel/lib/bar.ko")
+	k.Builtin = append(k.Builtin, "kernel/lib/crc16.ko", "kernel/lib/bar.ko")
+	ix := load(t, k)
+	for _, name := range []string{"crc16", "bar"} {
+		if m, ok := ix.Module(name); !ok || !m.Builtin {
+			t.Fatalf("Module(%s) = %+v, %v; want built in", name, m, ok)
+		}
+	}
+	got, err := ix.Deps("foo")
+	if err != nil || !reflect.DeepEqual(got, []string{"crc16", "bar", "foo"}) {
+		t.Fatalf("Deps(foo) = %v, %v", got, err)
+	}
+	if l := loadable(ix, got); !reflect.DeepEqual(l, []string{"foo"}) {
+		t.Fatalf("loadable of Deps(foo) = %v, want [foo]", l)
+	}
+	if got := loadable(ix, closure(t, ix, "ext4")); !reflect.DeepEqual(got, []string{"mbcache", "crc32c_generic", "crc32c_intel", "jbd2", "ext4"}) {
+		t.Fatalf("loadable of Closure(ext4) = %v: crc16 is built in", got)
+	}
+	k.Builtin = k.Builtin[:len(k.Builtin)-1]
+	if _, err := kmod.Load(kmodtest.FS(k), v); !errors.Is(err, kmod.ErrMalformed) || !strings.Contains(err.Error(), "dependency bar has no line of its own and is not built in") {
+		t.Fatalf("Load with bar neither listed nor built in: %v", err)
+	}
+}
+
 func TestClosureUnknown(t *testing.T) {
 	ix := load(t, kmodtest.Debian(v))
 	got, err := ix.Closure("xen-blkfront", "nvmee", "foo")
@@ -340,7 +440,7 @@ func TestMalformed(t *testing.T) {
 		}, dir + `modules.dep:1: dependency "kernel/b" of a is not a module path`},
 		{"dep dangling dependency", func(k *kmodtest.Kernel) {
 			k.Dep = []string{"kernel/a.ko:", "kernel/b.ko: kernel/c.ko kernel/a.ko"}
-		}, dir + `modules.dep:2: dependency c has no line of its own: the index is stale, run depmod ` + v},
+		}, dir + `modules.dep:2: dependency c has no line of its own and is not built in: the index is stale, run depmod ` + v},
 		{"dep duplicate", func(k *kmodtest.Kernel) {
 			k.Dep = []string{"kernel/a-b.ko:", "kernel/x.ko:", "updates/a_b.ko:"}
 		}, dir + `modules.dep:3: module a_b listed again (first on line 1)`},

@@ -155,14 +155,36 @@ func (ix *Index) parseDep(r *lineReader) error {
 	if err := r.err(); err != nil {
 		return err
 	}
-	// Every dependency must have a line of its own, or modprobe fails.
+	// Every dependency must have a line of its own, or modprobe fails,
+	// unless it is built in (checked by checkDeps once modules.builtin is
+	// read): modprobe skips a module the kernel already has.
 	for _, pl := range pending {
 		for _, d := range pl.deps {
 			if _, ok := lineOf[d]; !ok {
-				return &SyntaxError{File: r.file, Line: pl.line, Msg: fmt.Sprintf("dependency %s has no line of its own: the index is stale, run depmod %s", d, ix.version)}
+				ix.unlisted = append(ix.unlisted, unlistedDep{file: r.file, line: pl.line, dep: d})
 			}
 		}
 	}
+	return nil
+}
+
+// unlistedDep is a modules.dep dependency with no line of its own.
+type unlistedDep struct {
+	file string
+	line int
+	dep  string
+}
+
+// checkDeps fails on the first dependency that has no modules.dep line of
+// its own and is not built in either: modprobe could not load it.
+func (ix *Index) checkDeps() error {
+	for _, u := range ix.unlisted {
+		if m, ok := ix.modules[u.dep]; ok && m.Builtin {
+			continue
+		}
+		return &SyntaxError{File: u.file, Line: u.line, Msg: fmt.Sprintf("dependency %s has no line of its own and is not built in: the index is stale, run depmod %s", u.dep, ix.version)}
+	}
+	ix.unlisted = nil
 	return nil
 }
 
