@@ -142,7 +142,7 @@ func (m *member) Read(p []byte) (int, error) {
 		return 0, m.err
 	}
 	if m.r == nil {
-		m.err = m.wrap(errors.New("read after close"))
+		m.err = &MemberError{Codec: m.codec, Start: m.start, Offset: m.s.Offset(), Err: errors.New("read after close")}
 		return 0, m.err
 	}
 	n, err := m.r.Read(p)
@@ -164,7 +164,7 @@ func (m *member) Close() error {
 	}
 	m.r = nil
 	if m.err == nil {
-		m.err = m.wrap(errors.New("read after close"))
+		m.err = &MemberError{Codec: m.codec, Start: m.start, Offset: m.s.Offset(), Err: errors.New("read after close")}
 	}
 	return nil
 }

@@ -304,3 +304,20 @@ func skipZeros(t *testing.T, s *Source) {
 		s.Discard(1)
 	}
 }
+
+// TestZstdContentSize: a frame whose content size field disagrees with its
+// blocks is corrupt (the kernel's zstd checks it too).
+func TestZstdContentSize(t *testing.T) {
+	m := zstdEnc(t, payload(1000, 1))
+	if m[4] != 0x44 || m[6] != 0xe8 || m[7] != 0x02 {
+		t.Fatalf("unexpected frame header % x", m[:8])
+	}
+	for _, fcs := range []byte{0xe7, 0xe9} {
+		bad := append([]byte{}, m...)
+		bad[6] = fcs
+		_, _, err := decode(Zstd, bad, 1<<20)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("content size %#x: error %v, want ErrCorrupt", fcs, err)
+		}
+	}
+}
