@@ -22,6 +22,7 @@ package main
 //	                         lines become a minimal ELF module with that .modinfo;
 //	                         LINK->TARGET adds a symbolic link
 //	truncate FILE N          cut $ROOT/FILE to its first N bytes
+//	cp FROM TO / rm FILE     copy or remove files under $ROOT
 //
 // Whatever the script asserts, a hook invocation (argv0 set) must write nothing
 // to stdout and prefix every stderr line with "boot-guard:", and no invocation
@@ -84,7 +85,7 @@ func parseTxtar(data []byte) (string, map[string]string, error) {
 			if _, dup := sections[name]; dup {
 				return "", nil, fmt.Errorf("section %q appears twice", name)
 			}
-			if path.IsAbs(name) || strings.HasPrefix(path.Clean(name), "..") {
+			if !filepath.IsLocal(name) {
 				return "", nil, fmt.Errorf("section %q: must be a relative path inside the root", name)
 			}
 			cur, inScript = name, false
@@ -161,7 +162,7 @@ func (s *scenario) command(neg bool, cmd string, args []string) {
 		s.fatalf("%q cannot be negated", cmd)
 	}
 	want := map[string]int{"exec": -1, "status": 1, "stdout": 1, "stderr": 1, "cmp": 2, "env": 1,
-		"argv0": 1, "machine": -1, "sys": 1, "proc": 1, "initrd": -1, "truncate": 2}[cmd]
+		"argv0": 1, "machine": -1, "sys": 1, "proc": 1, "initrd": -1, "truncate": 2, "cp": 2, "rm": 1}[cmd]
 	if want == 0 {
 		s.fatalf("unknown command %q", cmd)
 	}
@@ -223,7 +224,7 @@ func (s *scenario) command(neg bool, cmd string, args []string) {
 		}
 		s.sys, s.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
 	case "sys", "proc":
-		fsys := os.DirFS(filepath.Join(s.root, filepath.FromSlash(args[0])))
+		fsys := os.DirFS(s.path(args[0]))
 		if cmd == "sys" {
 			s.sys = fsys
 		} else {
@@ -231,15 +232,34 @@ func (s *scenario) command(neg bool, cmd string, args []string) {
 		}
 	case "initrd":
 		s.initrd(args)
+	case "cp":
+		data, err := os.ReadFile(s.path(args[0]))
+		if err != nil {
+			s.fatalf("cp: %v", err)
+		}
+		checktest.WriteFile(s.t, s.path(args[1]), data)
+	case "rm":
+		if err := os.RemoveAll(s.path(args[0])); err != nil {
+			s.fatalf("rm: %v", err)
+		}
 	case "truncate":
 		n, err := strconv.ParseInt(args[1], 10, 64)
 		if err == nil {
-			err = os.Truncate(filepath.Join(s.root, filepath.FromSlash(args[0])), n)
+			err = os.Truncate(s.path(args[0]), n)
 		}
 		if err != nil {
 			s.fatalf("truncate: %v", err)
 		}
 	}
+}
+
+// path is the host path of a script's FILE argument, relative to $ROOT.
+func (s *scenario) path(rel string) string {
+	s.t.Helper()
+	if filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+		s.fatalf("%q: want a path relative to $ROOT, inside it", rel)
+	}
+	return filepath.Join(s.root, filepath.FromSlash(rel))
 }
 
 func (s *scenario) mustHaveRun() {
@@ -326,7 +346,7 @@ func (s *scenario) initrd(args []string) {
 			files = append(files, f)
 		}
 	}
-	checktest.WriteFile(s.t, filepath.Join(s.root, filepath.FromSlash(args[0])), checktest.Gzip(checktest.Cpio(files)))
+	checktest.WriteFile(s.t, s.path(args[0]), checktest.Gzip(checktest.Cpio(files)))
 }
 
 // moduleFromModinfo makes an ELF module from "key=value" lines (vermagic,
@@ -363,8 +383,8 @@ func (s *scenario) expand(words []string, re bool) []string {
 	return out
 }
 
-// splitWords splits a script line on spaces; 'single quotes' group, and ''
-// inside them is one quote.
+// splitWords splits a script line on spaces; single quotes group words, and a
+// doubled quote inside them is one quote.
 func splitWords(line string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
