@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/bootentry"
@@ -500,6 +501,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 
 	seen := map[string]bool{}
 	reported := map[string]bool{}
+	noted := map[string]bool{} // softdeps already reported, "MODULE NAME"
 	for _, nd := range n.list {
 		if m, ok := n.builtin(nd); ok {
 			c.require(seen, Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
@@ -513,7 +515,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 				break
 			}
 		}
-		closure, err := n.ix.Closure(chosen)
+		closure, err := n.ix.Deps(chosen)
 		if err != nil {
 			c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
 				Message: fmt.Sprintf("kernel %s: the dependencies of %s are unknown: %v", v, chosen, err)})
@@ -544,13 +546,100 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 				continue
 			}
 			reported[name] = true
-			bad = append(bad, badModule{name, st, msg})
+			bad = append(bad, badModule{name: name, status: st, msg: msg})
 		}
+		bad = append(bad, c.softdeps(n.ix, chosen, nd.reason, whole, seen, noted, mine, other, listed, haveDep)...)
 		if len(bad) > 0 {
 			c.moduleProblem(chosen, bad, nd.reason, shown)
 		}
 	}
 	c.checkUserspace(img, n.userspace, shown)
+}
+
+// softdeps checks the softdeps of chosen and its dependencies: any one
+// module of each in the image (or built in) satisfies it. An essential one
+// (EssentialSoftdep) with none is returned as bad, and required as
+// `requirements` lists it; any other with none is a note, as modprobe goes
+// on without it.
+func (c *checker) softdeps(ix *kmod.Index, chosen, reason string, whole bool, seen, noted map[string]bool, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) []badModule {
+	var bad []badModule
+	var missing []missingSoft
+	for _, sd := range ix.Softdeps(chosen) {
+		essential := EssentialSoftdep(sd.Of, sd.Name)
+		if len(sd.Modules) == 0 {
+			continue // nothing to look for: ResolveNeeds reports an essential one
+		}
+		why := fmt.Sprintf("softdep %s of %s, any one of %s (%s)", sd.Name, sd.Of, strings.Join(sd.Modules, ", "), reason)
+		if first, _ := ix.Module(sd.Modules[0]); first.Builtin {
+			if essential != "" {
+				c.require(seen, Requirement{Module: first.Name, Status: StatusBuiltin, Reason: why})
+			}
+			continue
+		}
+		found := ""
+		for _, m := range sd.Modules {
+			if c.closureStatus(ix, m, mine, other, listed, haveDep) == StatusInInitrd {
+				found = m
+				break
+			}
+		}
+		if found != "" {
+			if essential == "" {
+				continue
+			}
+			deps, _ := ix.Deps(found)
+			for _, d := range deps {
+				st := StatusInInitrd
+				if dm, _ := ix.Module(d); dm.Builtin {
+					st = StatusBuiltin
+				}
+				c.require(seen, Requirement{Module: d, Status: st, Reason: why})
+			}
+			continue
+		}
+		if !whole {
+			continue // the image is reported broken; the module may lie after the break
+		}
+		key := sd.Of + " " + kmod.Normalize(sd.Name)
+		if essential == "" {
+			if !noted[key] {
+				noted[key] = true
+				c.rep.Add(Problem{Code: CodeSoftdepMissing, Verdict: Bootable,
+					Message: fmt.Sprintf("kernel %s: initrd %s has none of %s (softdep %s of %s); modprobe loads %s without it (%s)", c.req.Version, strings.Join(c.rep.Initrds, " + "), strings.Join(sd.Modules, ", "), sd.Name, sd.Of, sd.Of, reason)})
+			}
+			continue
+		}
+		first, _ := ix.Module(sd.Modules[0])
+		st, _ := moduleStatus(first.Name, first.Path, c.req.Version, mine, other, listed, haveDep)
+		c.require(seen, Requirement{Module: first.Name, Status: st, Reason: why})
+		// One sentence per set of modules: jbd2 and ext4 both ask for
+		// crc32c, and the last asked (the need's own module, Softdeps
+		// lists dependencies first) says best why.
+		set := "modules " + strings.Join(sd.Modules, " ")
+		if noted[key] || (noted[set] && !slices.ContainsFunc(missing, func(m missingSoft) bool { return m.set == set })) {
+			continue
+		}
+		noted[key], noted[set] = true, true
+		i := slices.IndexFunc(missing, func(m missingSoft) bool { return m.set == set })
+		if i < 0 {
+			missing = append(missing, missingSoft{set: set, name: sd.Name, modules: sd.Modules, first: first.Name, status: st})
+			i = len(missing) - 1
+		}
+		missing[i].of = append(missing[i].of, sd.Of)
+		missing[i].why = essential
+	}
+	for _, m := range missing {
+		bad = append(bad, badModule{name: m.first, status: m.status, soft: true,
+			msg: fmt.Sprintf("has no module for %s (any one of %s), a softdep of %s: %s", m.name, strings.Join(m.modules, ", "), strings.Join(m.of, " and "), m.why)})
+	}
+	return bad
+}
+
+// missingSoft is an essential softdep none of whose modules is in the image.
+type missingSoft struct {
+	set, name, first, why string
+	modules, of           []string
+	status                Status
 }
 
 // require adds r to the report's requirements once per module.
@@ -562,9 +651,10 @@ func (c *checker) require(seen map[string]bool, r Requirement) {
 	c.rep.Requirements = append(c.rep.Requirements, r)
 }
 
-// closureStatus is the worst status over module's dependency closure.
+// closureStatus is the worst status over module and its modules.dep
+// dependencies (softdeps are judged apart: softdepStatus).
 func (c *checker) closureStatus(ix *kmod.Index, module string, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) Status {
-	closure, err := ix.Closure(module)
+	closure, err := ix.Deps(module)
 	if err != nil {
 		return StatusMissing
 	}
@@ -611,6 +701,7 @@ type badModule struct {
 	name   string
 	status Status
 	msg    string
+	soft   bool // an essential softdep none of whose modules is there
 }
 
 // moduleProblem records what the image lacks (or carries for another
@@ -620,9 +711,11 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 	d := c.diagnosis()
 	code := CodeModuleMissing
 	var self bool
-	var deps, other []string
+	var deps, other, soft []string
 	for _, b := range bad {
 		switch {
+		case b.soft:
+			soft = append(soft, b.msg)
 		case b.status == StatusMissing && strings.HasPrefix(b.msg, "lacks module "):
 			if b.name == module {
 				self = true
@@ -649,9 +742,24 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 		what = append(what, fmt.Sprintf("cannot load %s: it lacks %s, which %s needs", module, strings.Join(deps, ", "), module))
 	}
 	what = append(what, other...)
+	if code == CodeModuleNotInDep && len(soft) > 0 {
+		code = CodeModuleMissing
+	}
+	what = append(what, soft...)
+	add := module
+	if len(what) == len(soft) {
+		// Only a softdep is missing: name its module, not the one that
+		// loads fine without it.
+		for _, b := range bad {
+			if b.soft {
+				add = b.name
+				break
+			}
+		}
+	}
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s; needed for %s", c.req.Version, shown, strings.Join(what, "; it "), reason),
-		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(module) + " and rebuild",
+		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(add) + " and rebuild",
 		Causes:  d.ModuleCauses(module)})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/boot-guard/boot-guard/verify/checktest"
 	"github.com/boot-guard/boot-guard/verify/kmod"
 	"github.com/boot-guard/boot-guard/verify/kmod/kmodtest"
+	"github.com/boot-guard/boot-guard/verify/rootdev"
 )
 
 const kv = "6.1.0-18-amd64"
@@ -445,5 +447,174 @@ func BenchmarkCheck(b *testing.B) {
 		if k := verify.Check(context.Background(), req); k.Verdict != verify.Bootable {
 			b.Fatalf("verdict %v: %+v", k.Verdict, k.Problems)
 		}
+	}
+}
+
+// TestCheckSoftdeps: a softdep is satisfied by any one module it resolves to;
+// crc32c, which ext4 and jbd2 ask the crypto API for when they mount
+// (metadata_csum), is required as any one of its implementations; other
+// softdeps missing are a note, never unbootable.
+func TestCheckSoftdeps(t *testing.T) {
+	cases := []struct {
+		name    string
+		drop    []string
+		verdict verify.Verdict
+		code    string   // a problem that must be there
+		in      []string // in its message
+		req     string   // a requirement that must be there...
+		status  verify.Status
+	}{
+		{"every implementation", nil, verify.Bootable, "", nil, "crc32c_generic", verify.StatusInInitrd},
+		{"crc32c_intel only", []string{"crc32c_generic"}, verify.Bootable, "", nil, "crc32c_intel", verify.StatusInInitrd},
+		{"crc32c_generic only", []string{"crc32c_intel"}, verify.Bootable, "", nil, "crc32c_generic", verify.StatusInInitrd},
+		{"no crc32c at all", []string{"crc32c_generic", "crc32c_intel"}, verify.Unbootable, verify.CodeModuleMissing,
+			[]string{"has no module for crypto-crc32c (any one of crc32c_generic, crc32c_intel), a softdep of jbd2 and ext4: ext4 asks the kernel for crc32c", "Cannot load crc32c driver", "needed for filesystem ext4, mounted at /"},
+			"crc32c_generic", verify.StatusMissing},
+		{"crc_t10dif's softdep missing", []string{"crct10dif_generic"}, verify.Bootable, verify.CodeSoftdepMissing,
+			[]string{"has none of crct10dif_generic (softdep crct10dif of crc_t10dif); modprobe loads crc_t10dif without it", "PCI 0000:02:00.0"}, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, tc.drop...)}.Write(t, f.root)
+			k := check(t, f.request())
+			if k.Verdict != tc.verdict {
+				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.verdict, k.Problems)
+			}
+			if tc.code != "" {
+				p := problem(t, k, tc.code)
+				for _, w := range tc.in {
+					if !strings.Contains(p.Message, w) {
+						t.Errorf("message %q lacks %q", p.Message, w)
+					}
+				}
+				if p.Verdict == verify.Unbootable {
+					assertFix(t, p)
+					if !strings.Contains(p.Hint, "add the line crc32c_generic to /etc/initramfs-tools/modules") && !strings.Contains(p.Hint, "crc32c_generic") {
+						t.Errorf("hint does not name the module to add: %q", p.Hint)
+					}
+					if n := strings.Count(p.Message, "crypto-crc32c"); n != 1 {
+						t.Errorf("crypto-crc32c said %d times (jbd2's and ext4's are one): %q", n, p.Message)
+					}
+				}
+			} else if len(k.Problems) != 0 {
+				t.Fatalf("problems %+v", k.Problems)
+			}
+			if tc.req != "" {
+				if r, ok := requirement(k, tc.req); !ok || r.Status != tc.status || !strings.Contains(r.Reason, "softdep crypto-crc32c of") {
+					t.Errorf("requirement %s: %+v, %v", tc.req, r, ok)
+				}
+			}
+			for _, r := range k.Requirements {
+				if r.Module == "crct10dif_generic" {
+					t.Errorf("a softdep that is not essential is a requirement: %+v", r)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckBuiltinDependency: a modules.dep dependency built into the
+// kernel is satisfied; the image need not carry it.
+func TestCheckBuiltinDependency(t *testing.T) {
+	root := t.TempDir()
+	k := kmodtest.Debian(kv)
+	k.Builtin = append(k.Builtin, "kernel/lib/crc16.ko", "kernel/fs/mbcache.ko") // crc16 keeps its modules.dep line, mbcache too
+	k.Dep = append(k.Dep, "kernel/fs/extra.ko: kernel/lib/crc7.ko")
+	k.Builtin = append(k.Builtin, "kernel/lib/crc7.ko") // no line of its own
+	k.WriteDir(t, root)
+	checktest.WriteFile(t, filepath.Join(root, "etc/kernel/postinst.d/initramfs-tools"), []byte("#!/bin/sh\n"))
+	ix, err := kmod.Load(os.DirFS(root), kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fixture{root: root, ix: ix, m: checktest.NVMeMachine(t)}
+	checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"nvme", "ext4", "extra"})}.Write(t, root)
+	req := f.request()
+	req.Modules = []string{"extra"}
+	rep := check(t, req)
+	if rep.Verdict != verify.Bootable || len(rep.Problems) != 0 {
+		t.Fatalf("verdict %v, problems %+v", rep.Verdict, rep.Problems)
+	}
+	for _, m := range []string{"crc16", "mbcache", "crc7"} {
+		if r, ok := requirement(rep, m); !ok || r.Status != verify.StatusBuiltin {
+			t.Errorf("requirement %s: %+v, %v; want builtin", m, r, ok)
+		}
+	}
+	if r, ok := requirement(rep, "extra"); !ok || r.Status != verify.StatusInInitrd {
+		t.Errorf("requirement extra: %+v, %v", r, ok)
+	}
+}
+
+// TestRequirementsAgreeWithVerify: for one machine and kernel, the modules
+// `boot-guard requirements` lists (RequirementsOf over ResolveNeeds) are
+// exactly those verify looks for, built in or in the initrd.
+func TestRequirementsAgreeWithVerify(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(*kmodtest.Kernel)
+		extra []string
+	}{
+		{"debian", nil, nil},
+		{"built-in dependency and crc32c", func(k *kmodtest.Kernel) {
+			k.Builtin = append(k.Builtin, "kernel/lib/crc16.ko", "kernel/arch/x86/crypto/crc32c-intel.ko")
+			k.Modinfo = append(k.Modinfo, "crc32c_intel.alias=crypto-crc32c", "crc32c_intel.alias=crc32c")
+		}, []string{"xfs", "dm-crypt"}},
+		{"built-in storage driver", func(k *kmodtest.Kernel) {
+			k.Builtin = append(k.Builtin, "kernel/drivers/nvme/host/nvme.ko", "kernel/drivers/nvme/host/nvme-core.ko")
+			k.Modinfo = append(k.Modinfo, "nvme.alias=pci:v*d*sv*sd*bc01sc08i02*")
+		}, []string{"btrfs"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			k := kmodtest.Debian(kv)
+			if tc.edit != nil {
+				tc.edit(&k)
+			}
+			k.WriteDir(t, root)
+			checktest.WriteFile(t, filepath.Join(root, "etc/kernel/postinst.d/initramfs-tools"), []byte("#!/bin/sh\n"))
+			ix, err := kmod.Load(os.DirFS(root), kv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := fixture{root: root, ix: ix, m: checktest.NVMeMachine(t)}
+			checktest.Initrd{Version: kv, Modules: f.modules(t, append([]string{"nvme", "ext4"}, tc.extra...))}.Write(t, root)
+			req := f.request()
+			req.Modules = tc.extra
+
+			res, err := rootdev.Discover(req.Sys, req.Proc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			needs, problems := verify.ResolveNeeds(res, ix, tc.extra)
+			for _, p := range problems {
+				if p.Verdict != verify.Bootable {
+					t.Fatalf("requirements problem %+v", p)
+				}
+			}
+			listed := map[string]verify.Status{}
+			for _, r := range verify.RequirementsOf(needs) {
+				listed[r.Module] = r.Status
+			}
+			rep := check(t, req)
+			if rep.Verdict != verify.Bootable {
+				t.Fatalf("verify: %v %+v", rep.Verdict, rep.Problems)
+			}
+			looked := map[string]verify.Status{}
+			for _, r := range rep.Requirements {
+				st := r.Status
+				if st == verify.StatusInInitrd {
+					st = verify.StatusLoadable
+				}
+				looked[r.Module] = st
+			}
+			if !reflect.DeepEqual(listed, looked) {
+				t.Fatalf("requirements lists %v\nverify looks for %v", listed, looked)
+			}
+			if len(listed) < 5 {
+				t.Fatalf("too few requirements to compare: %v", listed)
+			}
+		})
 	}
 }

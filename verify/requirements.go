@@ -23,7 +23,43 @@ const (
 	// the disk, and no loadable module drives it now (nothing, or a driver
 	// built into the running kernel). A note: it changes no verdict.
 	CodeDeviceUnclaimed = "device-unclaimed"
+	// CodeSoftdepMissing: the initrd has no module for a softdep (a
+	// modules.softdep "pre:" name) of a required module. modprobe goes on
+	// without it, so it is a note, except for the softdeps root cannot
+	// mount without (EssentialSoftdep): those are module-missing.
+	CodeSoftdepMissing = "softdep-missing"
 )
+
+// essentialSoftdeps are the softdeps without which the root filesystem does
+// not mount although every module loads, keyed "MODULE NAME" (normalised).
+// A softdep is how a module asks modprobe for something it looks up itself
+// at run time, through the crypto API (crypto_alloc_shash): modprobe skips a
+// softdep it cannot load and the module loads fine, but the lookup fails
+// later. These are the lookups with no fallback on the way to mounting root
+// (Linux 6.1; kernels whose modules no longer softdep on crc32c, 6.15 and
+// later, ask for nothing here):
+var essentialSoftdeps = map[string]string{
+	// fs/ext4/super.c, ext4_fill_super: crypto_alloc_shash("crc32c") for
+	// metadata_csum, else "Cannot load crc32c driver." and the mount fails
+	// (VFS: Cannot open root device ... error -80).
+	"ext4 crypto_crc32c": "ext4 asks the kernel for crc32c when it mounts a filesystem with metadata_csum (mke2fs's default since e2fsprogs 1.43): without one the mount fails with \"Cannot load crc32c driver\"",
+	// fs/jbd2/journal.c, load_superblock: the same for a journal with
+	// checksums v2/v3, which metadata_csum turns on.
+	"jbd2 crypto_crc32c": "jbd2 asks the kernel for crc32c when it loads a journal with checksums (metadata_csum turns them on): without one \"JBD2: Cannot load crc32c driver\" and the mount fails",
+	// fs/btrfs/disk-io.c, btrfs_init_csum_hash: the filesystem's checksum
+	// algorithm, crc32c unless mkfs.btrfs --csum chose another (whose
+	// softdeps stay notes).
+	"btrfs crypto_crc32c": "btrfs asks the kernel for its checksum algorithm when it mounts, crc32c unless mkfs.btrfs --csum chose another: without one the mount fails",
+	// lib/libcrc32c.c, libcrc32c_mod_init: crypto_alloc_shash("crc32c")
+	// or the module fails to load, and xfs and btrfs with it.
+	"libcrc32c crc32c": "libcrc32c asks the kernel for crc32c when it loads and fails to load without one, and xfs and btrfs need libcrc32c",
+}
+
+// EssentialSoftdep says why root cannot mount without softdep name of
+// module of ("" when it can: modprobe skips a softdep it cannot load).
+func EssentialSoftdep(of, name string) string {
+	return essentialSoftdeps[kmod.Normalize(of)+" "+kmod.Normalize(name)]
+}
 
 // ExtraReason is the reason of a requirement named with --module or MODULES=.
 const ExtraReason = "named with --module or MODULES= in /etc/default/boot-guard"
@@ -38,9 +74,16 @@ type Need struct {
 	// Builtin: Module is compiled into the kernel; the initrd needs nothing.
 	Builtin bool
 	// Closure are the loadable modules the initrd must carry for Module, in
-	// load order (dependencies and softdep pre: first, Module last). Empty
+	// load order (modules.dep's dependencies first, Module last). Empty
 	// when Builtin.
 	Closure []string
+	// BuiltinDeps are Module's dependencies that are built into the
+	// kernel: satisfied, nothing to carry. Empty when Builtin.
+	BuiltinDeps []string
+	// Softdeps are the modules.softdep "pre:" names of Module and its
+	// dependencies (kmod.Index.Softdeps): any one module of each will do,
+	// and only the Essential ones are required. Empty when Builtin.
+	Softdeps []Softdep
 	// Alternatives are the other modules that would satisfy the need just as
 	// well (several drivers claim the modalias): any one suffices. Sorted.
 	Alternatives []string
@@ -52,6 +95,26 @@ type Need struct {
 	// filesystem type.
 	Kind  rootdev.NeedKind
 	Value string
+}
+
+// Softdep is one softdep of a need: what modprobe loads first when it can.
+type Softdep struct {
+	// Of is the module whose softdep it is; Name as modules.softdep writes
+	// it ("crypto-crc32c").
+	Of, Name string
+	// Modules are what Name resolves to, built-in ones first, then by
+	// name: any one satisfies it. Empty: the kernel has nothing by that
+	// name.
+	Modules []string
+	// Builtin: Modules[0] is built in; the initrd needs nothing for it.
+	Builtin bool
+	// Loadable are the loadable modules Modules[0] needs with it, in load
+	// order, Modules[0] last (empty when Builtin): what `requirements`
+	// lists for an essential softdep.
+	Loadable []string
+	// Essential says why root cannot mount without it (EssentialSoftdep);
+	// "" for a softdep whose absence costs nothing at boot.
+	Essential string
 }
 
 // ResolveNeeds turns what the root device needs (res, from rootdev.Discover;
@@ -232,7 +295,7 @@ func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
 	m, _ := r.ix.Module(chosen)
 	n.Builtin = m.Builtin
 	if !n.Builtin {
-		all, err := r.ix.Closure(chosen)
+		all, err := r.ix.Deps(chosen)
 		if err != nil {
 			// Cannot happen for a module the index returned; say so rather
 			// than drop it.
@@ -240,13 +303,99 @@ func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
 				Message: fmt.Sprintf("kernel %s: dependencies of %s: %v", r.ix.Version(), chosen, err)})
 		}
 		for _, c := range all {
-			if cm, _ := r.ix.Module(c); !cm.Builtin {
+			if cm, _ := r.ix.Module(c); cm.Builtin {
+				n.BuiltinDeps = append(n.BuiltinDeps, c)
+			} else {
 				n.Closure = append(n.Closure, c)
 			}
+		}
+		for _, sd := range r.ix.Softdeps(chosen) {
+			n.Softdeps = append(n.Softdeps, r.softdep(sd, n))
 		}
 	}
 	r.seen[key] = len(r.needs)
 	r.needs = append(r.needs, n)
+}
+
+// RequirementsOf flattens needs into the modules Check looks for, each once,
+// with the status `boot-guard requirements` reports (builtin, or loadable:
+// to be carried by the initrd): each need's module, its modules.dep
+// dependencies, and for each essential softdep its first module with what
+// that needs. Softdeps that are not essential are no requirement: modprobe
+// goes on without them. A need with alternatives lists the preferred one,
+// the one Check looks at first.
+func RequirementsOf(needs []Need) []Requirement {
+	reqs := []Requirement{}
+	seen := map[string]bool{}
+	add := func(module string, st Status, reason string) {
+		if !seen[module] {
+			seen[module] = true
+			reqs = append(reqs, Requirement{Module: module, Status: st, Reason: reason})
+		}
+	}
+	for _, n := range needs {
+		reason := n.Reason
+		if len(n.Alternatives) > 0 {
+			reason += fmt.Sprintf(" (any one of %s, %s suffices)", n.Module, strings.Join(n.Alternatives, ", "))
+		}
+		if n.Builtin {
+			add(n.Module, StatusBuiltin, reason)
+			continue
+		}
+		add(n.Module, StatusLoadable, reason)
+		for _, m := range n.BuiltinDeps {
+			add(m, StatusBuiltin, "dependency of "+n.Module+": "+n.Reason)
+		}
+		for _, m := range n.Closure {
+			add(m, StatusLoadable, "dependency of "+n.Module+": "+n.Reason)
+		}
+		for _, sd := range n.Softdeps {
+			if sd.Essential == "" || len(sd.Modules) == 0 {
+				continue
+			}
+			why := fmt.Sprintf("softdep %s of %s, any one of %s: %s", sd.Name, sd.Of, strings.Join(sd.Modules, ", "), n.Reason)
+			if sd.Builtin {
+				add(sd.Modules[0], StatusBuiltin, why)
+				continue
+			}
+			for _, m := range sd.Loadable {
+				add(m, StatusLoadable, why)
+			}
+		}
+	}
+	return reqs
+}
+
+// softdep resolves one softdep of need n; an essential one the kernel has
+// nothing for is a problem of its own.
+func (r *resolver) softdep(sd kmod.Softdep, n Need) Softdep {
+	out := Softdep{Of: sd.Of, Name: sd.Name, Modules: sd.Modules, Essential: EssentialSoftdep(sd.Of, sd.Name)}
+	if len(sd.Modules) > 0 {
+		first, _ := r.ix.Module(sd.Modules[0])
+		out.Builtin = first.Builtin
+		if !out.Builtin {
+			deps, _ := r.ix.Deps(sd.Modules[0])
+			for _, d := range deps {
+				if dm, _ := r.ix.Module(d); !dm.Builtin {
+					out.Loadable = append(out.Loadable, d)
+				}
+			}
+		}
+		return out
+	}
+	if out.Essential == "" {
+		return out // modprobe skips it; nothing to say
+	}
+	v := r.ix.Version()
+	p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
+		Message: fmt.Sprintf("kernel %s has no module for %s (a softdep of %s), neither loadable nor built in: %s (%s)", v, sd.Name, sd.Of, out.Essential, n.Reason),
+		Hint:    fmt.Sprintf("check its configuration: grep -i %s /boot/config-%s", strings.TrimPrefix(kmod.Normalize(sd.Name), "crypto_"), v)}
+	if r.missingModinfo() {
+		p.Verdict = CannotTell
+		p.Message += "; " + r.ix.Dir() + "/modules.builtin.modinfo is missing, so built-in ones are unknown"
+	}
+	r.problem(p)
+	return out
 }
 
 func (r *resolver) missingModinfo() bool {

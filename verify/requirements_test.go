@@ -27,12 +27,14 @@ func debianIndex(t *testing.T, edit ...func(*kmodtest.Kernel)) *kmod.Index {
 	return ix
 }
 
-// t10 is t10_pi with its CRCs, which NVMe and SCSI disks pull in.
-var t10 = []string{"crc64", "crc64_rocksoft", "crct10dif_common", "crct10dif_generic", "crc_t10dif", "t10_pi"}
+// t10 is t10_pi with its CRCs, which NVMe and SCSI disks pull in (not
+// crct10dif_generic: crc_t10dif's softdep, which it does without).
+var t10 = []string{"crc64", "crc64_rocksoft", "crct10dif_common", "crc_t10dif", "t10_pi"}
 
 func cat(a []string, b ...string) []string { return append(append([]string(nil), a...), b...) }
 
-var ext4Closure = []string{"crc16", "mbcache", "crc32c_generic", "crc32c_intel", "jbd2", "ext4"}
+// ext4Closure is what modules.dep requires; crc32c comes as a softdep.
+var ext4Closure = []string{"crc16", "mbcache", "jbd2", "ext4"}
 
 type wantNeed struct {
 	module  string
@@ -100,7 +102,7 @@ func TestResolveStorageStacks(t *testing.T) {
 		}, []wantNeed{
 			{"virtio_blk", false, []string{"virtio", "virtio_ring", "virtio_blk"}, nil, ""},
 			{"virtio_pci", false, []string{"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio", "virtio_ring", "virtio_pci"}, nil, ""},
-			{"xfs", false, []string{"crc32c_generic", "crc32c_intel", "libcrc32c", "xfs"}, nil, ""},
+			{"xfs", false, []string{"libcrc32c", "xfs"}, nil, ""},
 		}},
 		{"ahci sata", []rootdev.Need{
 			{Kind: rootdev.NeedModalias, Value: "scsi:t-0x00", Bound: "sd_mod", Reason: "driver for SCSI device 0:0:0:0, disk sda, mounted at /"},
@@ -109,7 +111,7 @@ func TestResolveStorageStacks(t *testing.T) {
 		}, []wantNeed{
 			{"sd_mod", false, cat(t10, "scsi_common", "scsi_mod", "sd_mod"), nil, ""},
 			{"ahci", false, []string{"scsi_common", "scsi_mod", "libata", "libahci", "ahci"}, nil, ""},
-			{"btrfs", false, []string{"xor", "raid6_pq", "crc32c_generic", "crc32c_intel", "libcrc32c", "btrfs"}, nil, ""},
+			{"btrfs", false, []string{"xor", "raid6_pq", "libcrc32c", "btrfs"}, nil, ""},
 		}},
 		{"virtio-scsi", []rootdev.Need{
 			{Kind: rootdev.NeedModalias, Value: "scsi:t-0x00", Bound: "sd_mod", Reason: "driver for SCSI device 2:0:0:0, disk sda, mounted at /"},
@@ -357,6 +359,105 @@ func TestMergedReasonsAndUnknown(t *testing.T) {
 	}
 	if len(p) != 1 || p[0].Code != CodeDevicesUnknown || p[0].Verdict != CannotTell || !strings.Contains(p[0].Message, "overlay") {
 		t.Fatalf("problems %+v; want the Unknown entry as cannot-tell", p)
+	}
+}
+
+// softdeps renders a need's softdeps as "OF:NAME=MODULES!" (! when essential).
+func softdeps(n Need) []string {
+	var out []string
+	for _, s := range n.Softdeps {
+		e := ""
+		if s.Essential != "" {
+			e = "!"
+		}
+		out = append(out, s.Of+":"+s.Name+"="+strings.Join(s.Modules, ",")+e)
+	}
+	return out
+}
+
+// TestSoftdeps: a softdep is no hard requirement (modprobe ignores its load
+// error); the crc32c that ext4, jbd2, btrfs and libcrc32c ask the crypto API
+// for at mount or load time is, as any one of the modules that provide it.
+func TestSoftdeps(t *testing.T) {
+	res := &rootdev.Result{Needs: []rootdev.Need{fsNeed("ext4"),
+		{Kind: rootdev.NeedModalias, Value: "pci:v00008086d0000F1A5sv00008086sd0000390Abc01sc08i02", Bound: "nvme", Reason: "driver for PCI 0000:02:00.0, disk nvme0n1, mounted at /"},
+		fsNeed("xfs")}}
+	needs, problems := ResolveNeeds(res, debianIndex(t), nil)
+	if len(problems) != 0 {
+		t.Fatalf("problems %+v", problems)
+	}
+	want := [][]string{
+		{"jbd2:crypto-crc32c=crc32c_generic,crc32c_intel!", "ext4:crypto-crc32c=crc32c_generic,crc32c_intel!"},
+		{"crc_t10dif:crct10dif=crct10dif_generic"},
+		{"libcrc32c:crc32c=crc32c_generic,crc32c_intel!"},
+	}
+	for i, n := range needs {
+		if got := softdeps(n); !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("%s softdeps = %q, want %q", n.Module, got, want[i])
+		}
+	}
+	var got []string
+	for _, r := range RequirementsOf(needs) {
+		got = append(got, r.Module+"="+string(r.Status))
+	}
+	wantReqs := []string{"ext4=loadable", "crc16=loadable", "mbcache=loadable", "jbd2=loadable", "crc32c_generic=loadable",
+		"nvme=loadable", "crc64=loadable", "crc64_rocksoft=loadable", "crct10dif_common=loadable", "crc_t10dif=loadable", "t10_pi=loadable", "nvme_core=loadable",
+		"xfs=loadable", "libcrc32c=loadable"}
+	if !reflect.DeepEqual(got, wantReqs) {
+		t.Fatalf("RequirementsOf = %q\nwant %q", got, wantReqs)
+	}
+
+	// crc32c built in: the requirement is met by the kernel.
+	builtin := debianIndex(t, func(k *kmodtest.Kernel) {
+		k.Builtin = append(k.Builtin, "kernel/arch/x86/crypto/crc32c-intel.ko")
+		k.Modinfo = append(k.Modinfo, "crc32c_intel.alias=crypto-crc32c", "crc32c_intel.alias=crc32c")
+	})
+	needs, problems = ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{fsNeed("ext4")}}, builtin, nil)
+	if len(problems) != 0 || len(needs) != 1 || !needs[0].Softdeps[1].Builtin || needs[0].Softdeps[1].Modules[0] != "crc32c_intel" {
+		t.Fatalf("needs %+v, problems %+v", needs, problems)
+	}
+	if r := RequirementsOf(needs); r[len(r)-1].Module != "crc32c_intel" || r[len(r)-1].Status != StatusBuiltin {
+		t.Fatalf("RequirementsOf = %+v, want crc32c_intel built in last", r)
+	}
+
+	// No crc32c at all in the kernel: ext4 loads but cannot mount.
+	none := func(k *kmodtest.Kernel) {
+		var dep, alias []string
+		for _, l := range k.Dep {
+			if !strings.Contains(l, "crc32c-intel.ko:") && !strings.Contains(l, "crc32c_generic.ko:") {
+				dep = append(dep, l)
+			}
+		}
+		for _, l := range k.Alias {
+			if !strings.Contains(l, "crc32c_") {
+				alias = append(alias, l)
+			}
+		}
+		k.Dep, k.Alias = dep, alias
+	}
+	_, problems = ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{fsNeed("ext4")}}, debianIndex(t, none), nil)
+	if len(problems) != 2 {
+		t.Fatalf("problems %+v, want jbd2's and ext4's", problems)
+	}
+	p := problems[1]
+	for _, w := range []string{"kernel " + kver + " has no module for crypto-crc32c (a softdep of ext4)", "Cannot load crc32c driver", "filesystem ext4, mounted at /"} {
+		if !strings.Contains(p.Message, w) {
+			t.Errorf("message %q lacks %q", p.Message, w)
+		}
+	}
+	if p.Code != CodeModuleUnknown || p.Verdict != Unbootable || !strings.Contains(p.Hint, "grep -i crc32c /boot/config-"+kver) {
+		t.Errorf("problem %+v", p)
+	}
+	// Without modules.builtin.modinfo a built-in crc32c would not show.
+	_, problems = ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{fsNeed("ext4")}}, debianIndex(t, none, func(k *kmodtest.Kernel) { k.Modinfo = nil }), nil)
+	if len(problems) != 2 || problems[1].Verdict != CannotTell {
+		t.Fatalf("problems %+v, want cannot-tell", problems)
+	}
+	// A softdep that is not essential and resolves to nothing is no problem
+	// (btrfs's blake2b-256 in this index): modprobe skips it.
+	_, problems = ResolveNeeds(&rootdev.Result{Needs: []rootdev.Need{fsNeed("btrfs")}}, debianIndex(t), nil)
+	if len(problems) != 0 {
+		t.Fatalf("btrfs problems %+v", problems)
 	}
 }
 
