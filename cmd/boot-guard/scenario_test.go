@@ -60,18 +60,66 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			script, sections, err := parseTxtar(data)
-			if err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			s := &scenario{t: t, file: file, root: t.TempDir(), sections: sections, vars: map[string]string{}, argv0: "boot-guard"}
-			for _, name := range sectionNames(sections) {
-				checktest.WriteFile(t, filepath.Join(s.root, filepath.FromSlash(name)), []byte(sections[name]))
-			}
-			s.run(script)
+			runScenario(t, file, data, nil)
 		})
 	}
 }
+
+// runScenario runs one txtar scenario. A failure calls fail, when not nil,
+// before failing t.
+func runScenario(t *testing.T, file string, data []byte, fail func(string)) {
+	t.Helper()
+	script, sections, err := parseTxtar(data)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	s := &scenario{t: t, fail: fail, file: file, root: t.TempDir(), sections: sections, vars: map[string]string{}, argv0: "boot-guard"}
+	for _, name := range sectionNames(sections) {
+		checktest.WriteFile(t, filepath.Join(s.root, filepath.FromSlash(name)), []byte(sections[name]))
+	}
+	s.run(script)
+}
+
+// TestScenarioRunnerFails checks the runner itself: each script asserts
+// something false and must fail, on the line that says so.
+func TestScenarioRunnerFails(t *testing.T) {
+	cases := map[string]struct{ script, want string }{
+		"exec of a failing command":   {"exec boot-guard frobnicate\n", ":1: exec: exit 2"},
+		"! exec of a passing one":     {"! exec boot-guard --version\n", ":1: ! exec: exit 0"},
+		"wrong status":                {"! exec boot-guard frobnicate\nstatus 3\n", ":2: exit 2, want 3"},
+		"stderr not matching":         {"! exec boot-guard frobnicate\nstderr 'unknown flag'\n", ":2: stderr never matches"},
+		"! stdout matching":           {"exec boot-guard --help\n! stdout USAGE\n", ":2: stdout matches"},
+		"cmp differs":                 {"exec boot-guard --version\ncmp stdout want\n-- want --\nboot-guard version 0\n", ":2: stdout differs from want"},
+		"assertion before exec":       {"stdout .\n", ":1: no exec before this line"},
+		"unknown command":             {"frob\n", `:1: unknown command "frob"`},
+		"unterminated quote":          {"stdout 'x\n", ":1: unterminated quote"},
+		"path outside the root":       {"truncate ../x 0\n", "want a path relative to $ROOT"},
+		"initrd of a missing section": {"initrd boot/x.img nothing\n", `no section "nothing"`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := ""
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						f, ok := r.(scenarioFailed)
+						if !ok {
+							panic(r)
+						}
+						got = string(f)
+					}
+				}()
+				runScenario(t, "self-test.txt", []byte(tc.script), func(msg string) { panic(scenarioFailed(msg)) })
+			}()
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("failure %q, want one containing %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// scenarioFailed carries a self-test scenario's failure out of runScenario.
+type scenarioFailed string
 
 // parseTxtar splits a txtar archive into its leading comment (the script) and
 // its sections, keyed by name. A marker line is exactly "-- NAME --".
@@ -113,6 +161,7 @@ func txtarMarker(line string) (string, bool) {
 // scenario is one script's state.
 type scenario struct {
 	t          *testing.T
+	fail       func(string)
 	file       string
 	line       int
 	root       string
@@ -130,7 +179,11 @@ type scenario struct {
 func (s *scenario) fatalf(format string, a ...any) {
 	s.t.Helper()
 	// The last exec's output is in the log above.
-	s.t.Fatalf("%s:%d: %s", s.file, s.line, fmt.Sprintf(format, a...))
+	msg := fmt.Sprintf("%s:%d: %s", s.file, s.line, fmt.Sprintf(format, a...))
+	if s.fail != nil {
+		s.fail(msg)
+	}
+	s.t.Fatal(msg)
 }
 
 func (s *scenario) run(script string) {
