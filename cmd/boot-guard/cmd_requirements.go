@@ -131,32 +131,11 @@ func kernelRequirements(t verifyTarget, version string) (verify.KernelReport, []
 	return k, needs
 }
 
-// requirementsOf flattens needs into the report's requirements: each need's
-// module, then the loadable modules it pulls in, each module once.
+// requirementsOf flattens needs into the report's requirements exactly as
+// verify looks for them (verify.RequirementsOf): each need's module, its
+// dependencies, one module per essential softdep, each module once.
 func requirementsOf(needs []verify.Need) []verify.Requirement {
-	reqs := []verify.Requirement{}
-	seen := map[string]bool{}
-	for _, n := range needs {
-		reason := n.Reason
-		if len(n.Alternatives) > 0 {
-			reason += fmt.Sprintf(" (any one of %s, %s suffices)", n.Module, strings.Join(n.Alternatives, ", "))
-		}
-		if !seen[n.Module] {
-			seen[n.Module] = true
-			r := verify.Requirement{Module: n.Module, Status: verify.StatusLoadable, Reason: reason}
-			if n.Builtin {
-				r.Status = verify.StatusBuiltin
-			}
-			reqs = append(reqs, r)
-		}
-		for _, m := range n.Closure {
-			if !seen[m] {
-				seen[m] = true
-				reqs = append(reqs, verify.Requirement{Module: m, Status: verify.StatusLoadable, Reason: "dependency of " + n.Module + ": " + n.Reason})
-			}
-		}
-	}
-	return reqs
+	return verify.RequirementsOf(needs)
 }
 
 // printNeeds writes the requirements for a person on stdout:
@@ -184,6 +163,27 @@ func printNeeds(w io.Writer, version string, needs []verify.Need) {
 			fmt.Fprintf(&b, "  %s: must be in the initrd, with %s\n", name, strings.Join(n.Closure[:len(n.Closure)-1], " "))
 		default:
 			fmt.Fprintf(&b, "  %s: must be in the initrd\n", name)
+		}
+		// Essential softdeps, one line per set of modules (jbd2 and ext4
+		// both ask for crc32c).
+		var sets []string
+		of := map[string][]string{}
+		for _, sd := range n.Softdeps {
+			if sd.Essential == "" || len(sd.Modules) == 0 {
+				continue
+			}
+			where := "in the initrd"
+			if sd.Builtin {
+				where = "built in"
+			}
+			set := fmt.Sprintf("%s (%s): %s", strings.Join(sd.Modules, " "), where, sd.Name)
+			if _, ok := of[set]; !ok {
+				sets = append(sets, set)
+			}
+			of[set] = append(of[set], sd.Of)
+		}
+		for _, set := range sets {
+			fmt.Fprintf(&b, "    and one of %s, a softdep of %s that root does not mount without\n", set, strings.Join(of[set], " and "))
 		}
 		fmt.Fprintf(&b, "    why: %s\n", n.Reason)
 	}
