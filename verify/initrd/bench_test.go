@@ -39,7 +39,7 @@ func BenchmarkRead(b *testing.B) {
 		enc  func(testing.TB, []byte) []byte
 	}{
 		{"none", func(_ testing.TB, b []byte) []byte { return b }},
-		{"gzip", gz}, {"zstd", zst}, {"xz", xzc}, {"lz4", lz4c},
+		{"gzip", gz}, {"zstd", zst}, {"xz", xzc}, {"lzma", lzmac}, {"lz4", lz4c},
 	}
 	for _, c := range codecs {
 		b.Run(c.name, func(b *testing.B) {

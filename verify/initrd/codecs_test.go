@@ -7,6 +7,7 @@ import (
 
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 func xzc(t testing.TB, b []byte) []byte {
@@ -15,6 +16,20 @@ func xzc(t testing.TB, b []byte) []byte {
 	// The kernel's xz decoder knows CRC32 and no check; mkinitramfs uses
 	// --check=crc32.
 	w, err := xz.WriterConfig{CheckSum: xz.CRC32}.NewWriter(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(b)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func lzmac(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := lzma.WriterConfig{SizeInHeader: true, Size: int64(len(b))}.NewWriter(&out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (r *reader) addModule(p, version string, raw []byte, size int64) {
 	} else {
 		info, err := readModinfo(p, raw)
 		if err != nil {
-			m.Err = fmt.Errorf("module %s: %w", p, err)
+			m.Err = err
 		} else {
 			m.Vermagic = info["vermagic"]
 			if d := info["depends"]; d != "" {
@@ -79,14 +79,24 @@ func (r *reader) addModule(p, version string, raw []byte, size int64) {
 
 // readModinfo decompresses a module file if its name says so and returns the
 // key=value pairs of its .modinfo section (the first value of each key).
-func readModinfo(name string, raw []byte) (info map[string]string, err error) {
+// Errors name the file.
+func readModinfo(name string, raw []byte) (map[string]string, error) {
 	data := raw
 	if !strings.HasSuffix(name, ".ko") {
-		data, err = decompressModule(name, raw)
-		if err != nil {
-			return nil, err
+		var err error
+		if data, err = decompressModule(name, raw); err != nil {
+			return nil, err // decomp names the file
 		}
 	}
+	info, err := parseModinfo(data)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", name, err)
+	}
+	return info, nil
+}
+
+// parseModinfo returns the key=value pairs of an ELF file's .modinfo.
+func parseModinfo(data []byte) (info map[string]string, err error) {
 	defer func() {
 		// debug/elf is not meant for hostile input; a panic in it must
 		// not take the check down with it.
@@ -123,26 +133,12 @@ func readModinfo(name string, raw []byte) (info map[string]string, err error) {
 }
 
 // decompressModule decodes a .ko.gz, .ko.xz or .ko.zst held in memory, up to
-// MaxModuleSize bytes.
+// MaxModuleSize bytes, through decomp.OpenFile.
 func decompressModule(name string, raw []byte) ([]byte, error) {
-	src := decomp.NewSource(bytes.NewReader(raw))
-	head, _ := src.Peek(16)
-	codec := decomp.Detect(head)
-	want := map[string]decomp.Codec{".gz": decomp.Gzip, ".xz": decomp.XZ, ".zst": decomp.Zstd}[name[strings.LastIndexByte(name, '.'):]]
-	if codec != want {
-		return nil, fmt.Errorf("file name says %s, content starts with % x", want, head[:min(len(head), 4)])
-	}
-	rc, err := decomp.Member(codec, src)
+	rc, err := decomp.OpenFile(name, bytes.NewReader(raw), MaxModuleSize)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, MaxModuleSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > MaxModuleSize {
-		return nil, fmt.Errorf("decompresses to more than %d bytes", MaxModuleSize)
-	}
-	return data, nil
+	return io.ReadAll(rc)
 }

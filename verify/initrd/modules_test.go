@@ -38,7 +38,7 @@ func TestModules(t *testing.T) {
 	if m := im.Modules[3]; m.Name != "broken" || m.Err == nil || !strings.Contains(m.Err.Error(), "not a readable ELF") {
 		t.Errorf("broken module %+v %v", m, m.Err)
 	}
-	if m := im.Modules[4]; m.Err == nil || !strings.Contains(m.Err.Error(), "file name says xz") {
+	if m := im.Modules[4]; m.Err == nil || !strings.Contains(m.Err.Error(), "liar.ko.xz") || !strings.Contains(m.Err.Error(), "not a xz member") {
 		t.Errorf("module with the wrong compression %+v %v", m, m.Err)
 	}
 }
