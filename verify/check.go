@@ -295,6 +295,13 @@ func (c *checker) requirements() needs {
 		if p.Verdict == CannotTell {
 			n.known = false
 		}
+		if p.Verdict == Unbootable && p.Code == CodeModuleUnknown {
+			// A module the kernel lacks: most often a DKMS build that
+			// failed for this kernel.
+			for _, f := range c.diagnosis().DKMS {
+				p.Causes = append(p.Causes, f.String(c.req.Version))
+			}
+		}
 		c.rep.Add(p)
 	}
 	for _, nd := range list {
@@ -630,7 +637,8 @@ func (c *checker) softdeps(ix *kmod.Index, chosen, reason string, whole bool, se
 	}
 	for _, m := range missing {
 		bad = append(bad, badModule{name: m.first, status: m.status, soft: true,
-			msg: fmt.Sprintf("has no module for %s (any one of %s), a softdep of %s: %s", m.name, strings.Join(m.modules, ", "), strings.Join(m.of, " and "), m.why)})
+			short: strings.Join(m.modules, " or "),
+			msg:   fmt.Sprintf("has no module for %s (any one of %s), a softdep of %s: %s", m.name, strings.Join(m.modules, ", "), strings.Join(m.of, " and "), m.why)})
 	}
 	return bad
 }
@@ -702,6 +710,9 @@ type badModule struct {
 	status Status
 	msg    string
 	soft   bool // an essential softdep none of whose modules is there
+	// short names a soft one among the module's other missing
+	// dependencies: "crc32c_generic or crc32c_intel".
+	short string
 }
 
 // moduleProblem records what the image lacks (or carries for another
@@ -712,10 +723,12 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 	code := CodeModuleMissing
 	var self bool
 	var deps, other, soft []string
+	var softShort []string
 	for _, b := range bad {
 		switch {
 		case b.soft:
 			soft = append(soft, b.msg)
+			softShort = append(softShort, b.short)
 		case b.status == StatusMissing && strings.HasPrefix(b.msg, "lacks module "):
 			if b.name == module {
 				self = true
@@ -731,6 +744,12 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 			}
 			other = append(other, b.msg)
 		}
+	}
+	if self {
+		// ext4 itself is missing: its crc32c is one more thing it needs,
+		// not a sentence of its own.
+		deps = append(deps, softShort...)
+		soft = nil
 	}
 	var what []string
 	switch {
@@ -760,7 +779,7 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s; needed for %s", c.req.Version, shown, strings.Join(what, "; it "), reason),
 		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(add) + " and rebuild",
-		Causes:  d.ModuleCauses(module)})
+		Causes:  d.ModuleCauses(add)})
 }
 
 // parseDepNames returns the module names the image's modules.dep lists.
@@ -823,9 +842,12 @@ func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, show
 			}
 		}
 		if !found {
+			pkg := initramfsPackage(u.Program, c.diagnosis().Generator)
 			c.rep.Add(Problem{Code: CodeUserspaceMissing, Verdict: Unbootable,
 				Message: fmt.Sprintf("kernel %s: initrd %s has no %s, needed for %s", c.req.Version, shown, u.Program, u.Detail),
-				Hint:    fmt.Sprintf("install its initramfs integration (apt-get install %s), then %s", initramfsPackage(u.Program, c.diagnosis().Generator), c.fixHint())})
+				Hint:    fmt.Sprintf("install its initramfs integration (apt-get install %s), then %s", pkg, c.fixHint()),
+				Causes: append([]string{fmt.Sprintf("no initramfs hook put %s in the image: package %s is not installed, or the image was built before it was", u.Program, pkg)},
+					c.diagnosis().ImageCauses()...)})
 			continue
 		}
 		if u.Program != "cryptsetup" || u.CryptName == "" {
@@ -834,7 +856,8 @@ func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, show
 		if !crypttabHas(img, u.CryptName) {
 			c.rep.Add(Problem{Code: CodeCrypttabMissing, Verdict: Unbootable,
 				Message: fmt.Sprintf("kernel %s: initrd %s carries no crypttab entry for %s (looked in %s), needed for %s", c.req.Version, shown, u.CryptName, strings.Join(crypttabPaths, ", "), u.Detail),
-				Hint:    fmt.Sprintf("add %s to /etc/crypttab, then %s", u.CryptName, c.fixHint())})
+				Hint:    fmt.Sprintf("add %s to /etc/crypttab, then %s", u.CryptName, c.fixHint()),
+				Causes:  []string{fmt.Sprintf("/etc/crypttab has no line for %s, or the image was built before it had one: the initramfs cannot unlock root without it", u.CryptName)}})
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -470,6 +471,9 @@ func TestCheckSoftdeps(t *testing.T) {
 		{"no crc32c at all", []string{"crc32c_generic", "crc32c_intel"}, verify.Unbootable, verify.CodeModuleMissing,
 			[]string{"has no module for crypto-crc32c (any one of crc32c_generic, crc32c_intel), a softdep of jbd2 and ext4: ext4 asks the kernel for crc32c", "Cannot load crc32c driver", "needed for filesystem ext4, mounted at /"},
 			"crc32c_generic", verify.StatusMissing},
+		{"ext4 missing, its crc32c too", []string{"ext4", "jbd2", "crc32c_generic", "crc32c_intel"}, verify.Unbootable, verify.CodeModuleMissing,
+			[]string{"lacks module ext4 and 2 it needs (jbd2, crc32c_generic or crc32c_intel); needed for filesystem ext4, mounted at /"},
+			"crc32c_generic", verify.StatusMissing},
 		{"crc_t10dif's softdep missing", []string{"crct10dif_generic"}, verify.Bootable, verify.CodeSoftdepMissing,
 			[]string{"has none of crct10dif_generic (softdep crct10dif of crc_t10dif); modprobe loads crc_t10dif without it", "PCI 0000:02:00.0"}, "", ""},
 	}
@@ -490,11 +494,18 @@ func TestCheckSoftdeps(t *testing.T) {
 				}
 				if p.Verdict == verify.Unbootable {
 					assertFix(t, p)
-					if !strings.Contains(p.Hint, "add the line crc32c_generic to /etc/initramfs-tools/modules") && !strings.Contains(p.Hint, "crc32c_generic") {
-						t.Errorf("hint does not name the module to add: %q", p.Hint)
+					// The module to add: crc32c_generic when only crc32c
+					// is missing; ext4 (which brings its softdeps) when
+					// ext4 is.
+					add := "crc32c_generic"
+					if slices.Contains(tc.drop, "ext4") {
+						add = "ext4"
 					}
-					if n := strings.Count(p.Message, "crypto-crc32c"); n != 1 {
-						t.Errorf("crypto-crc32c said %d times (jbd2's and ext4's are one): %q", n, p.Message)
+					if !strings.Contains(p.Hint, "add the line "+add+" to /etc/initramfs-tools/modules") {
+						t.Errorf("hint does not name %s to add: %q", add, p.Hint)
+					}
+					if n := strings.Count(p.Message, "crc32c_intel"); n != 1 {
+						t.Errorf("crc32c_intel said %d times (jbd2's and ext4's softdeps are one): %q", n, p.Message)
 					}
 				}
 			} else if len(k.Problems) != 0 {
@@ -614,6 +625,83 @@ func TestRequirementsAgreeWithVerify(t *testing.T) {
 			}
 			if len(listed) < 5 {
 				t.Fatalf("too few requirements to compare: %v", listed)
+			}
+		})
+	}
+}
+
+// TestFailuresReadAt2AM: every unbootable problem says what is missing, for
+// which kernel and device, its likely cause and the command that fixes it
+// (the override, BOOT_GUARD=warn|off, is the hook's and CLI's last line).
+func TestFailuresReadAt2AM(t *testing.T) {
+	const dmName = "nvme0n1p2_crypt"
+	dkmsLog := "DKMS make.log for mydrv-1.0 for kernel " + kv + " (x86_64)\nmake -C /lib/modules/" + kv + "/build\nmydrv.c:12:3: error: implicit declaration of function 'foo'\n"
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, f *fixture) verify.Request
+		codes []string
+		// where is text that says which device (or which name) needs it.
+		where string
+		cause string
+	}{
+		{"storage driver missing under MODULES=list", func(t *testing.T, f *fixture) verify.Request {
+			checktest.WriteFile(t, filepath.Join(f.root, "etc/initramfs-tools/initramfs.conf"), []byte("MODULES=list\n"))
+			checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"ext4"})}.Write(t, f.root)
+			return f.request()
+		}, []string{verify.CodeModuleMissing}, "PCI 0000:02:00.0, disk nvme0n1, partition nvme0n1p2, mounted at /", "MODULES=list"},
+		{"no crc32c under MODULES=list", func(t *testing.T, f *fixture) verify.Request {
+			checktest.WriteFile(t, filepath.Join(f.root, "etc/initramfs-tools/initramfs.conf"), []byte("MODULES=list\n"))
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, "crc32c_generic", "crc32c_intel")}.Write(t, f.root)
+			return f.request()
+		}, []string{verify.CodeModuleMissing}, "filesystem ext4, mounted at /", "add the line crc32c_generic to /etc/initramfs-tools/modules"},
+		{"LUKS without cryptsetup", func(t *testing.T, f *fixture) verify.Request {
+			f.m = checktest.LUKSMachine(t, dmName)
+			checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"nvme", "ext4", "dm_mod", "dm_crypt"}),
+				Extra: []checktest.File{{Path: "cryptroot/crypttab", Data: []byte(dmName + " UUID=abcd none luks\n")}}}.Write(t, f.root)
+			return f.request()
+		}, []string{verify.CodeUserspaceMissing}, dmName, "cryptsetup-initramfs is not installed"},
+		{"LUKS without crypttab", func(t *testing.T, f *fixture) verify.Request {
+			f.m = checktest.LUKSMachine(t, dmName)
+			checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"nvme", "ext4", "dm_mod", "dm_crypt"}),
+				Extra: []checktest.File{{Path: "usr/sbin/cryptsetup", Data: []byte("ELF"), Exec: true}}}.Write(t, f.root)
+			return f.request()
+		}, []string{verify.CodeCrypttabMissing}, dmName, "/etc/crypttab has no line for " + dmName},
+		{"a module the kernel lacks after a failed DKMS build", func(t *testing.T, f *fixture) verify.Request {
+			checktest.WriteFile(t, filepath.Join(f.root, "var/lib/dkms/mydrv/1.0/build/make.log"), []byte(dkmsLog))
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+			req := f.request()
+			req.Modules = []string{"mydrv"}
+			return req
+		}, []string{verify.CodeModuleUnknown}, "named with --module", "the DKMS build of mydrv/1.0 failed for kernel " + kv},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			k := check(t, tc.setup(t, &f))
+			if k.Verdict != verify.Unbootable {
+				t.Fatalf("verdict %v, problems %+v", k.Verdict, k.Problems)
+			}
+			var codes []string
+			for _, p := range k.Problems {
+				if p.Verdict != verify.Unbootable {
+					continue
+				}
+				codes = append(codes, p.Code)
+				if !strings.Contains(p.Message, kv) {
+					t.Errorf("%s: message does not name the kernel: %q", p.Code, p.Message)
+				}
+				if !strings.Contains(p.Message, tc.where) {
+					t.Errorf("%s: message does not say where (%q): %q", p.Code, tc.where, p.Message)
+				}
+				if p.Hint == "" {
+					t.Errorf("%s: no fix command", p.Code)
+				}
+				if len(p.Causes) == 0 || !strings.Contains(strings.Join(p.Causes, "\n"), tc.cause) {
+					t.Errorf("%s: causes %q lack %q", p.Code, p.Causes, tc.cause)
+				}
+			}
+			if !reflect.DeepEqual(codes, tc.codes) {
+				t.Errorf("unbootable problems %q, want %q: %+v", codes, tc.codes, k.Problems)
 			}
 		})
 	}
