@@ -24,7 +24,8 @@ package main
 //	truncate FILE N          cut $ROOT/FILE to its first N bytes
 //	cp FROM TO / rm FILE     copy or remove files under $ROOT
 //
-// Whatever the script asserts, a hook invocation (argv0 set) must write nothing
+// Whatever the script asserts, a hook invocation (argv0 a hook path, or
+// "boot-guard hook NAME") must write nothing
 // to stdout and prefix every stderr line with "boot-guard:", and no invocation
 // may read stdin.
 
@@ -342,7 +343,7 @@ func (s *scenario) exec(args []string) {
 	if s.stdinReads > 0 {
 		s.fatalf("read stdin")
 	}
-	if _, hook := hookFromInvocation(s.argv0); hook {
+	if _, hook := hookFromInvocation(s.argv0); hook || (len(args) > 0 && args[0] == "hook") {
 		if s.stdout != "" {
 			s.fatalf("a hook wrote to stdout")
 		}
