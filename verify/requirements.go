@@ -132,7 +132,7 @@ type Softdep struct {
 // in): a note when it is the device nearest the disk. ResolveNeeds never says "bootable" about anything: it only lists
 // what the initrd must hold; the caller checks that.
 func ResolveNeeds(res *rootdev.Result, ix *kmod.Index, extra []string) ([]Need, []Problem) {
-	r := &resolver{ix: ix, seen: map[string]int{}, chainSeen: map[string]bool{}}
+	r := &resolver{ix: ix, seen: map[string]int{}, chainSeen: map[string]bool{}, softSeen: map[string]bool{}}
 	if res != nil {
 		for _, u := range res.Unknown {
 			r.problem(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
@@ -161,6 +161,9 @@ type resolver struct {
 	// /") that already have a device: rootdev lists each path bottom up,
 	// so the first device of a chain is the disk's own controller.
 	chainSeen map[string]bool
+	// softSeen are the essential softdeps (normalised names) already
+	// reported as missing from the kernel.
+	softSeen map[string]bool
 }
 
 func (r *resolver) problem(p Problem) { r.problems = append(r.problems, p) }
@@ -310,8 +313,9 @@ func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
 			}
 		}
 		for _, sd := range r.ix.Softdeps(chosen) {
-			n.Softdeps = append(n.Softdeps, r.softdep(sd, n))
+			n.Softdeps = append(n.Softdeps, r.softdep(sd))
 		}
+		r.unresolvedSoftdeps(n)
 	}
 	r.seen[key] = len(r.needs)
 	r.needs = append(r.needs, n)
@@ -366,9 +370,9 @@ func RequirementsOf(needs []Need) []Requirement {
 	return reqs
 }
 
-// softdep resolves one softdep of need n; an essential one the kernel has
-// nothing for is a problem of its own.
-func (r *resolver) softdep(sd kmod.Softdep, n Need) Softdep {
+// softdep resolves one softdep: whether its first module is built in, and
+// what that one needs loaded with it.
+func (r *resolver) softdep(sd kmod.Softdep) Softdep {
 	out := Softdep{Of: sd.Of, Name: sd.Name, Modules: sd.Modules, Essential: EssentialSoftdep(sd.Of, sd.Name)}
 	if len(sd.Modules) > 0 {
 		first, _ := r.ix.Module(sd.Modules[0])
@@ -381,21 +385,45 @@ func (r *resolver) softdep(sd kmod.Softdep, n Need) Softdep {
 				}
 			}
 		}
-		return out
 	}
-	if out.Essential == "" {
-		return out // modprobe skips it; nothing to say
+	return out
+}
+
+// unresolvedSoftdeps reports the essential softdeps of n the kernel has no
+// module for at all: one problem per name (jbd2's and ext4's crypto-crc32c
+// are one), the last asker's reason (n's own module, Softdeps lists
+// dependencies first), once per ResolveNeeds.
+func (r *resolver) unresolvedSoftdeps(n Need) {
+	var names []string
+	of := map[string][]string{}
+	why := map[string]string{}
+	for _, sd := range n.Softdeps {
+		if sd.Essential == "" || len(sd.Modules) > 0 {
+			continue
+		}
+		name := kmod.Normalize(sd.Name)
+		if r.softSeen[name] {
+			continue
+		}
+		if _, ok := of[name]; !ok {
+			names = append(names, sd.Name)
+		}
+		of[name] = append(of[name], sd.Of)
+		why[name] = sd.Essential
 	}
 	v := r.ix.Version()
-	p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
-		Message: fmt.Sprintf("kernel %s has no module for %s (a softdep of %s), neither loadable nor built in: %s (%s)", v, sd.Name, sd.Of, out.Essential, n.Reason),
-		Hint:    fmt.Sprintf("check its configuration: grep -i %s /boot/config-%s", strings.TrimPrefix(kmod.Normalize(sd.Name), "crypto_"), v)}
-	if r.missingModinfo() {
-		p.Verdict = CannotTell
-		p.Message += "; " + r.ix.Dir() + "/modules.builtin.modinfo is missing, so built-in ones are unknown"
+	for _, nm := range names {
+		name := kmod.Normalize(nm)
+		r.softSeen[name] = true
+		p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s has no module for %s (a softdep of %s), neither loadable nor built in: %s (%s)", v, nm, strings.Join(of[name], " and "), why[name], n.Reason),
+			Hint:    fmt.Sprintf("check its configuration: grep -i %s /boot/config-%s", strings.TrimPrefix(name, "crypto_"), v)}
+		if r.missingModinfo() {
+			p.Verdict = CannotTell
+			p.Message += "; " + r.ix.Dir() + "/modules.builtin.modinfo is missing, so built-in ones are unknown"
+		}
+		r.problem(p)
 	}
-	r.problem(p)
-	return out
 }
 
 func (r *resolver) missingModinfo() bool {
