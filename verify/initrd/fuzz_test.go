@@ -17,6 +17,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(cat(a, zeros(4), gz(f, a)))
 	f.Add(cat(gz(f, a), zst(f, a), zeros(3)))
 	f.Add(zst(f, cat(a, a)))
+	f.Add(cat(a, xzc(f, a), lzmac(f, a), lz4c(f, a)))
 	f.Add(archive(file("lib/modules/6.1/x.ko", string(elfModule("vermagic=6.1 ", "depends=")))))
 	f.Add([]byte("070701"))
 	f.Add(append([]byte("070701"), bytes.Repeat([]byte("F"), 104)...))
