@@ -11,8 +11,9 @@
 // image carries (name, vermagic, depends).
 //
 // It never writes anything, never reads a path it was not given, never shells
-// out and never uses the network. Memory does not grow with the size of the
-// image: bodies are streamed and discarded unless Options.Keep asks for them
+// out and never uses the network. Memory does not grow with the bytes of the
+// image (Read keeps one Entry per entry; Walk not even that): bodies are
+// streamed and discarded unless Options.Keep asks for them
 // (each capped at Options.MaxFileSize), a module is buffered one at a time
 // (capped at 64 MiB) to read its .modinfo, and the total of decompressed bytes
 // is capped by Options.MaxDecompressed. Decoders come from

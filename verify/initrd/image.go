@@ -211,8 +211,9 @@ type Input struct {
 
 // Image is what reading an initrd found.
 type Image struct {
-	// Size is the number of bytes read: the image size, or for ReadFiles
-	// the size of the concatenation (with the padding between files).
+	// Size is the number of bytes read: all of the image (for ReadFiles,
+	// of the concatenation with the padding between files), unless a
+	// problem stopped reading before its end.
 	Size     int64     `json:"size"`
 	Inputs   []Input   `json:"inputs,omitempty"`
 	Segments []Segment `json:"segments"`
