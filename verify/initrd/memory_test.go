@@ -54,21 +54,21 @@ func (g *genImage) Read(p []byte) (int, error) {
 	}
 }
 
-// TestReadMemoryBounded reads a 256 MiB image streamed from a generator:
+// TestReadMemoryBounded reads a 64 MiB image streamed from a generator:
 // what the reader allocates must not grow with the image.
 func TestReadMemoryBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("reads 256 MiB")
+		t.Skip("reads 64 MiB")
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	im, err := Read(context.Background(), &genImage{n: 256, size: 1 << 20}, Options{})
+	im, err := Read(context.Background(), &genImage{n: 64, size: 1 << 20}, Options{})
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantWhole(t, im)
-	if len(im.Entries) != 256 || im.Size < 256<<20 {
+	if len(im.Entries) != 64 || im.Size < 64<<20 {
 		t.Fatalf("%d entries, %d bytes", len(im.Entries), im.Size)
 	}
 	d := after.TotalAlloc - before.TotalAlloc
