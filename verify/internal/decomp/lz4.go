@@ -100,10 +100,13 @@ func (z *lz4Reader) block() error {
 			}
 			return &posError{off: off + 4 + int64(n), err: err}
 		}
-		if z.out == nil {
-			z.out = make([]byte, lz4LegacyBlock)
+		// An lz4 block expands at most 255-fold (a length byte of 255 per
+		// input byte), so a small block never needs the full 8 MiB.
+		need := min(lz4LegacyBlock, 255*int(size)+64)
+		if cap(z.out) < need {
+			z.out = make([]byte, need)
 		}
-		n, err := lz4.UncompressBlock(z.in, z.out[:lz4LegacyBlock])
+		n, err := lz4.UncompressBlock(z.in, z.out[:need])
 		if err != nil {
 			return corruptAt(off, "lz4 block of %d bytes: %v", size, err)
 		}
