@@ -119,7 +119,10 @@ apt_get() { apt-get -o DPkg::Lock::Timeout=900 -q "$@" </dev/null; }
 
 # snapshot FILE: every path under the trees a package can touch.
 snapshot() {
-	{ find /etc /usr /boot /var/lib/prometheus /var/lib/systemd -xdev 2>/dev/null || true; } | sort >"$1"
+	{
+		find / -mindepth 1 -maxdepth 1 2>/dev/null || true
+		find /etc /usr /boot /var/lib/prometheus /var/lib/systemd -xdev 2>/dev/null || true
+	} | sort -u >"$1"
 }
 
 # ---------------------------------------------------------------- kernel ---
@@ -200,10 +203,10 @@ for f in /etc/default/boot-guard /etc/apt/apt.conf.d/90boot-guard /etc/kernel/pr
 	grep -qx "$f" /var/lib/dpkg/info/boot-guard.conffiles || fail "$f is not a conffile"
 done
 ok "everything under /etc is a conffile"
-for key in MODE CANNOT_TELL MODULES METRICS_FILE BOOT_GUARD; do
+for key in MODE CANNOT_TELL MODULES METRICS_FILE AUTO_FALLBACK BOOT_GUARD; do
 	grep -q "$key=" /etc/default/boot-guard || fail "/etc/default/boot-guard does not document $key"
 done
-ok "/etc/default/boot-guard documents MODE CANNOT_TELL MODULES METRICS_FILE BOOT_GUARD"
+ok "/etc/default/boot-guard documents MODE CANNOT_TELL MODULES METRICS_FILE AUTO_FALLBACK BOOT_GUARD"
 zcat /usr/share/man/man8/boot-guard.8.gz | grep -q '^\.TH "*boot-guard"* "*8' || fail "boot-guard.8.gz has no .TH boot-guard 8 header"
 for want in verify requirements inspect audit /etc/kernel/postinst.d/zz-boot-guard /etc/default/boot-guard BOOT_GUARD cannot-tell; do
 	zcat /usr/share/man/man8/boot-guard.8.gz | grep -qF -- "$want" || fail "boot-guard(8) does not mention $want"
@@ -303,7 +306,9 @@ left=
 while read -r f; do
 	case $f in "" | /.) continue ;; esac
 	[ -e "$f" ] || [ -L "$f" ] || continue
-	grep -qxF "$f" "$work/before.list" && continue # a directory that was there before
+	# There before (as itself, or behind a merged-/usr symlink like /lib).
+	grep -qxF "$f" "$work/before.list" && continue
+	grep -qxF "$(readlink -f "$f")" "$work/before.list" && continue
 	# A shared directory (/lib/systemd/system) stays while others use it;
 	# dpkg removes the ones it created once they are empty.
 	if [ -d "$f" ] && [ ! -L "$f" ] && [ -n "$(ls -A "$f")" ] && [[ $f != *boot-guard* ]]; then
