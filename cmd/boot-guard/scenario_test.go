@@ -12,6 +12,8 @@ package main
 //	status N                 the last exec exited N
 //	[!] stdout|stderr REGEX  the last exec's output matches (or not) REGEX (multi-line mode)
 //	cmp stdout|stderr FILE   the last exec's output is exactly archive section FILE
+//	[!] grep REGEX FILE      $ROOT/FILE matches (or not) REGEX
+//	[!] exists FILE          $ROOT/FILE exists (or not)
 //	env K=V                  the CLI's Getenv sees K=V from now on
 //	argv0 PATH               invoke the binary as PATH (a hook path) from now on
 //	machine nvme|luks NAME   /sys and /proc are checktest's fake NVMe (or LUKS over NVMe) machine
@@ -23,6 +25,7 @@ package main
 //	                         LINK->TARGET adds a symbolic link
 //	truncate FILE N          cut $ROOT/FILE to its first N bytes
 //	cp FROM TO / rm FILE     copy or remove files under $ROOT
+//	symlink LINK TARGET      make $ROOT/LINK a symbolic link to TARGET, as given
 //
 // Whatever the script asserts, a hook invocation (argv0 a hook path, or
 // "boot-guard hook NAME") must write nothing
@@ -96,6 +99,8 @@ func TestScenarioRunnerFails(t *testing.T) {
 		"unterminated quote":          {"stdout 'x\n", ":1: unterminated quote"},
 		"path outside the root":       {"truncate ../x 0\n", "want a path relative to $ROOT"},
 		"initrd of a missing section": {"initrd boot/x.img nothing\n", `no section "nothing"`},
+		"grep not matching":           {"grep y f\n-- f --\nx\n", ":1: f never matches"},
+		"! exists of a file":          {"! exists f\n-- f --\nx\n", ":1: f: exists true, want false"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -212,11 +217,11 @@ func (s *scenario) run(script string) {
 // command runs one script line.
 func (s *scenario) command(neg bool, cmd string, args []string) {
 	s.t.Helper()
-	if neg && cmd != "exec" && cmd != "stdout" && cmd != "stderr" {
+	if neg && cmd != "exec" && cmd != "stdout" && cmd != "stderr" && cmd != "exists" && cmd != "grep" {
 		s.fatalf("%q cannot be negated", cmd)
 	}
 	want := map[string]int{"exec": -1, "status": 1, "stdout": 1, "stderr": 1, "cmp": 2, "env": 1,
-		"argv0": 1, "machine": -1, "sys": 1, "proc": 1, "initrd": -1, "truncate": 2, "cp": 2, "rm": 1}[cmd]
+		"argv0": 1, "machine": -1, "sys": 1, "proc": 1, "initrd": -1, "truncate": 2, "cp": 2, "rm": 1, "symlink": 2, "exists": 1, "grep": 2}[cmd]
 	if want == 0 {
 		s.fatalf("unknown command %q", cmd)
 	}
@@ -238,15 +243,29 @@ func (s *scenario) command(neg bool, cmd string, args []string) {
 		if err != nil || n != s.code {
 			s.fatalf("exit %d, want %s", s.code, args[0])
 		}
-	case "stdout", "stderr":
-		s.mustHaveRun()
+	case "stdout", "stderr", "grep":
 		re, err := regexp.Compile("(?m)" + s.expand(args, true)[0])
 		if err != nil {
 			s.fatalf("%v", err)
 		}
-		out := map[string]string{"stdout": s.stdout, "stderr": s.stderr}[cmd]
+		var out string
+		if cmd == "grep" {
+			b, err := os.ReadFile(s.path(args[1]))
+			if err != nil {
+				s.fatalf("grep: %v", err)
+			}
+			cmd, out = args[1], string(b)
+		} else {
+			s.mustHaveRun()
+			out = map[string]string{"stdout": s.stdout, "stderr": s.stderr}[cmd]
+		}
 		if re.MatchString(out) == neg {
 			s.fatalf("%s %smatches %q", cmd, map[bool]string{false: "never "}[neg], re)
+		}
+	case "exists":
+		_, err := os.Lstat(s.path(args[0]))
+		if (err == nil) == neg {
+			s.fatalf("%s: exists %v, want %v (%v)", args[0], err == nil, !neg, err)
 		}
 	case "cmp":
 		s.mustHaveRun()
@@ -295,6 +314,14 @@ func (s *scenario) command(neg bool, cmd string, args []string) {
 	case "rm":
 		if err := os.RemoveAll(s.path(args[0])); err != nil {
 			s.fatalf("rm: %v", err)
+		}
+	case "symlink":
+		p := s.path(args[0])
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			s.fatalf("symlink: %v", err)
+		}
+		if err := os.Symlink(args[1], p); err != nil {
+			s.fatalf("symlink: %v", err)
 		}
 	case "truncate":
 		n, err := strconv.ParseInt(args[1], 10, 64)
