@@ -8,7 +8,8 @@ package main
 // quotes' group words, '' inside them is a quote; $ROOT expands):
 //
 //	exec boot-guard ARGS...  run the CLI; fails the scenario unless it exits 0
-//	! exec boot-guard ARGS... the same, but it must exit non-zero
+//	! exec boot-guard ARGS... the same, but it must exit non-zero, and the next
+//	                         line must be "status N" (1 and 2 mean different things)
 //	status N                 the last exec exited N
 //	[!] stdout|stderr REGEX  the last exec's output matches (or not) REGEX (multi-line mode)
 //	cmp stdout|stderr FILE   the last exec's output is exactly archive section FILE
@@ -27,10 +28,9 @@ package main
 //	cp FROM TO / rm FILE     copy or remove files under $ROOT
 //	symlink LINK TARGET      make $ROOT/LINK a symbolic link to TARGET, as given
 //
-// Whatever the script asserts, a hook invocation (argv0 a hook path, or
-// "boot-guard hook NAME") must write nothing
-// to stdout and prefix every stderr line with "boot-guard:", and no invocation
-// may read stdin.
+// Whatever the script asserts, every stderr line must start "boot-guard: ", no
+// invocation may read stdin, and a hook invocation (argv0 a hook path, or
+// "boot-guard hook NAME") must write nothing to stdout.
 
 import (
 	"bytes"
@@ -90,8 +90,10 @@ func TestScenarioRunnerFails(t *testing.T) {
 	cases := map[string]struct{ script, want string }{
 		"exec of a failing command":   {"exec boot-guard frobnicate\n", ":1: exec: exit 2"},
 		"! exec of a passing one":     {"! exec boot-guard --version\n", ":1: ! exec: exit 0"},
+		"! exec without status":       {"! exec boot-guard frobnicate\nstderr .\n", `:2: "! exec" on line 1 must be followed by "status N"`},
+		"! exec last, without status": {"! exec boot-guard frobnicate\n", `"! exec" on line 1 must be followed by "status N"`},
 		"wrong status":                {"! exec boot-guard frobnicate\nstatus 3\n", ":2: exit 2, want 3"},
-		"stderr not matching":         {"! exec boot-guard frobnicate\nstderr 'unknown flag'\n", ":2: stderr never matches"},
+		"stderr not matching":         {"! exec boot-guard frobnicate\nstatus 2\nstderr 'unknown flag'\n", ":3: stderr never matches"},
 		"! stdout matching":           {"exec boot-guard --help\n! stdout USAGE\n", ":2: stdout matches"},
 		"cmp differs":                 {"exec boot-guard --version\ncmp stdout want\n-- want --\nboot-guard version 0\n", ":2: stdout differs from want"},
 		"assertion before exec":       {"stdout .\n", ":1: no exec before this line"},
@@ -180,6 +182,8 @@ type scenario struct {
 	stdout     string
 	stderr     string
 	stdinReads int
+	// needStatus is the line of a "! exec" whose status is not asserted yet.
+	needStatus int
 }
 
 func (s *scenario) fatalf(format string, a ...any) {
@@ -210,7 +214,17 @@ func (s *scenario) run(script string) {
 		if len(words) == 0 {
 			s.fatalf("\"!\" needs a command")
 		}
+		if s.needStatus != 0 && words[0] != "status" {
+			s.fatalf("\"! exec\" on line %d must be followed by \"status N\": exit 1 and 2 mean different things", s.needStatus)
+		}
+		s.needStatus = 0
 		s.command(neg, words[0], words[1:])
+		if neg && words[0] == "exec" {
+			s.needStatus = s.line
+		}
+	}
+	if s.needStatus != 0 {
+		s.fatalf("\"! exec\" on line %d must be followed by \"status N\": exit 1 and 2 mean different things", s.needStatus)
 	}
 }
 
@@ -337,7 +351,7 @@ func (s *scenario) command(neg bool, cmd string, args []string) {
 // path is the host path of a script's FILE argument, relative to $ROOT.
 func (s *scenario) path(rel string) string {
 	s.t.Helper()
-	if filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+	if !filepath.IsLocal(rel) {
 		s.fatalf("%q: want a path relative to $ROOT, inside it", rel)
 	}
 	return filepath.Join(s.root, filepath.FromSlash(rel))
@@ -374,10 +388,10 @@ func (s *scenario) exec(args []string) {
 		if s.stdout != "" {
 			s.fatalf("a hook wrote to stdout")
 		}
-		for _, l := range strings.Split(strings.TrimSuffix(s.stderr, "\n"), "\n") {
-			if l != "" && !strings.HasPrefix(l, "boot-guard: ") {
-				s.fatalf("hook stderr line without the boot-guard: prefix: %q", l)
-			}
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(s.stderr, "\n"), "\n") {
+		if l != "" && !strings.HasPrefix(l, "boot-guard: ") {
+			s.fatalf("stderr line without the boot-guard: prefix: %q", l)
 		}
 	}
 }
