@@ -60,8 +60,10 @@ var (
 	// (a codec it does not know, a zstd window beyond its memory cap, an xz
 	// filter it lacks). The image may be fine: the verdict is cannot-tell.
 	ErrUnsupported = errors.New("unsupported compressed data")
-	// ErrCorrupt: the member is not what its format allows, or a checksum
-	// does not match. The kernel would fail to unpack it.
+	// ErrCorrupt: the member is not what its format allows, a checksum does
+	// not match, or it uses an option the kernel's decompressor rejects (an
+	// xz check other than CRC32, gzip header fields other than a name). The
+	// kernel would fail to unpack it.
 	ErrCorrupt = errors.New("corrupt compressed data")
 )
 
@@ -90,6 +92,13 @@ func (e *MemberError) Unwrap() error { return e.Err }
 // (see the package documentation for each codec's rule). Any other error is
 // a *MemberError. Close releases the decoder; it does not move s.
 func Member(c Codec, s *Source) (io.ReadCloser, error) {
+	return openMember(c, s, true)
+}
+
+// openMember opens a member for the kernel (its decompressors' restrictions
+// apply) or for a userspace reader such as kmod (forKernel false: any gzip
+// header, any xz check).
+func openMember(c Codec, s *Source, forKernel bool) (io.ReadCloser, error) {
 	start := s.Offset()
 	var (
 		r   io.Reader
@@ -98,11 +107,11 @@ func Member(c Codec, s *Source) (io.ReadCloser, error) {
 	)
 	switch c {
 	case Gzip:
-		r, err = newGzip(s)
+		r, err = newGzip(s, forKernel)
 	case Zstd:
 		r, cl, err = newZstd(s)
 	case XZ:
-		r, err = newXZ(s)
+		r, err = newXZ(s, forKernel)
 	case LZMA:
 		r, err = newLZMA(s)
 	case LZ4:

@@ -25,11 +25,11 @@
 //
 // Where each member ends, after the kernel file whose behaviour is followed:
 //
-//   - gzip (lib/decompress_inflate.c): the 10-byte header plus a file name
-//     when FNAME is set (the only optional field the kernel skips: FEXTRA,
-//     FCOMMENT, FHCRC are corrupt to it), the deflate stream, and the 8-byte
-//     trailer, read by compress/gzip with multistream off. CRC32 and ISIZE
-//     are verified (the kernel does not).
+//   - gzip (lib/decompress_inflate.c): the 10-byte header plus a file name of
+//     any length when FNAME is set (the only optional field the kernel
+//     skips: FEXTRA, FCOMMENT, FHCRC are corrupt to it), the raw deflate
+//     stream read by compress/flate byte by byte, and the 8-byte trailer.
+//     CRC32 and ISIZE are verified here (the kernel does not).
 //   - zstd (lib/decompress_unzstd.c): exactly one frame, header to last block
 //     plus the content checksum when flagged; a following frame is a new
 //     member. The frame and block headers are walked here (RFC 8878) and
@@ -40,8 +40,9 @@
 //     (unpack_to_rootfs skips zero bytes). The stream's structure is walked
 //     here (block headers, LZMA2 chunk headers, padding, index, footer) and
 //     ulikunitz/xz, which verifies block checks, index and footer, is fed
-//     exactly that stream. Filter chains other than plain LZMA2 (BCJ, delta)
-//     are ErrUnsupported.
+//     exactly that stream. Checks other than none and CRC32 are corrupt to
+//     the kernel (XZ Embedded rejects them, Documentation/staging/xz.rst).
+//     Filter chains other than plain LZMA2 (BCJ, delta) are ErrUnsupported.
 //   - lzma (lib/decompress_unlzma.c): the 13-byte header, then range-coded
 //     data until the header's size is reached or the end marker is decoded,
 //     by a decoder written here that, like the kernel's, normalizes the
@@ -67,7 +68,8 @@
 //     checksum are verified. The LZO1X decoder is written here.
 //
 // OpenFile decompresses whole module files (.ko, .ko.gz, .ko.xz, .ko.zst)
-// with the same decoders, under a size limit.
+// with the same decoders, under a size limit, as userspace (kmod) reads
+// them: any gzip header field and any xz check.
 //
 // Formats: RFC 1952 (gzip), RFC 8878 (zstd), the .xz file format 1.x, the
 // legacy .lzma (LZMA_Alone) header, lz4's legacy frame, bzip2 1.0, lzop 1.x

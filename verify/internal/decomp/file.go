@@ -84,7 +84,7 @@ func (f *fileReader) nextMember(first bool) error {
 	if Detect(head) != f.codec {
 		return fmt.Errorf("%s: %w: %d bytes at offset %d that are not a %s member (% x)", f.name, ErrCorrupt, len(head), f.s.Offset(), f.codec, head)
 	}
-	m, err := Member(f.codec, f.s)
+	m, err := openMember(f.codec, f.s, false)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.name, err)
 	}

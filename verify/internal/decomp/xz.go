@@ -17,7 +17,9 @@ const xzMaxDict = 64 << 20
 
 var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 
-// newXZ decodes one xz stream. The kernel's unxz (lib/decompress_unxz.c,
+// newXZ decodes one xz stream. For the kernel, only streams with no check or
+// CRC32 are accepted, as XZ Embedded does (Documentation/staging/xz.rst);
+// for a userspace reader (OpenFile) any check is. The kernel's unxz (lib/decompress_unxz.c,
 // xz_dec_run until XZ_STREAM_END) stops right after the stream footer;
 // stream padding and further streams are left to unpack_to_rootfs (it skips
 // zero bytes and starts a new member at the next magic). ulikunitz/xz in
@@ -28,7 +30,7 @@ var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 // bytes. The walk also refuses, before the decoder allocates anything, a
 // block dictionary over xzMaxDict and filters the library lacks (BCJ,
 // delta: the kernel may have them, so that is unsupported, not corrupt).
-func newXZ(s *Source) (io.Reader, error) {
+func newXZ(s *Source, forKernel bool) (io.Reader, error) {
 	start := s.Offset()
 	h, err := peekFull(s, 12, "xz stream header")
 	if err != nil {
@@ -43,6 +45,9 @@ func newXZ(s *Source) (io.Reader, error) {
 	if h[6] != 0 || h[7]&0xf0 != 0 {
 		return nil, corruptAt(start+6, "xz stream flags %02x %02x have reserved bits set", h[6], h[7])
 	}
+	if check := h[7] & 0x0f; forKernel && check > 1 {
+		return nil, corruptAt(start+7, "xz check type %d (%s): the kernel's xz decoder (XZ Embedded) accepts only none or CRC32, so it will not unpack this member; compress with xz --check=crc32", check, xzCheckName(check))
+	}
 	w := &xzStream{s: s, check: xzCheckSize[h[7]&0x0f], left: 12, next: xzBlockOrIndex}
 	// DictCap is a floor in ulikunitz/xz (it allocates the larger of it
 	// and the block's dictionary): keep it at the minimum so memory
@@ -52,6 +57,16 @@ func newXZ(s *Source) (io.Reader, error) {
 		return nil, w.explain(err)
 	}
 	return &xzReader{r: r, w: w}, nil
+}
+
+func xzCheckName(id byte) string {
+	switch id {
+	case 4:
+		return "CRC64, xz's default"
+	case 10:
+		return "SHA-256"
+	}
+	return "reserved"
 }
 
 // xzCheckSize is the size of a block's check field by check ID (xz format

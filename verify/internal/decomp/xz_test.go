@@ -46,6 +46,18 @@ func TestXZStructure(t *testing.T) {
 		{"cut in footer", m[:len(m)-1], io.ErrUnexpectedEOF},
 		{"cut after index", m[:len(m)-12], io.ErrUnexpectedEOF},
 	}
+	tests = append(tests,
+		struct {
+			name string
+			img  []byte
+			want error
+		}{"crc64 check", xzEnc(xzCRC64)(t, payload(500, 1)), ErrCorrupt},
+		struct {
+			name string
+			img  []byte
+			want error
+		}{"sha256 check", xzEnc(xzSHA256)(t, payload(500, 1)), ErrCorrupt},
+	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := decode(XZ, tt.img, 1<<20)
