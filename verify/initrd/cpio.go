@@ -71,7 +71,19 @@ type linkGroup struct {
 	why     string   // why content is not kept
 	wanting []string // members Keep asked for
 	members []int    // indices in Image.Entries (Read only)
+
+	// A kernel module is often one member of a hard-link group whose data
+	// rides on another member (newc puts it on the last; dracut links
+	// identical files): its .modinfo is read from whichever member carries
+	// the data, since the kernel writes that data into the shared inode.
+	pendingMods []modRef // module members seen before the data
+	modSeen     bool     // the data has come: modRaw, modSize
+	modRaw      []byte   // nil when over MaxModuleSize
+	modSize     int64
 }
+
+// modRef is a module member of a hard-link group waiting for its data.
+type modRef struct{ path, version string }
 
 // entries reads cpio entries from s: for the top level, one archive up to
 // its TRAILER!!! (the caller then goes on with the next segment); inside a
@@ -139,7 +151,7 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 		r.sawEntry = true
 		if isTrailer {
 			open = false
-			clear(r.links)
+			r.endLinkGroups()
 			seg().End = s.Offset()
 		}
 	}
@@ -297,6 +309,18 @@ func typeName(t uint32) string {
 	return fmt.Sprintf("type %#o", t)
 }
 
+// endLinkGroups closes the hard-link groups of an archive at its trailer
+// (the kernel forgets its links there too). A module member whose group
+// never carried data is an empty file: recorded, with the error that says so.
+func (r *reader) endLinkGroups() {
+	for _, g := range r.links {
+		for _, m := range g.pendingMods {
+			r.addModule(m.path, m.version, []byte{}, 0)
+		}
+	}
+	clear(r.links)
+}
+
 func (r *reader) linkGroup(k linkKey, p string) *linkGroup {
 	g, ok := r.links[k]
 	if !ok {
@@ -331,7 +355,19 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	}
 	keepData := keep || (g != nil && len(g.wanting) > 0)
 	ver, isMod := modulePath(e.Path)
-	isMod = isMod && (g == nil || size > 0)
+	if g != nil && isMod && size == 0 {
+		// A link without data: the module's bytes are the group's.
+		if g.modSeen {
+			r.addModule(e.Path, ver, g.modRaw, g.modSize)
+		} else {
+			g.pendingMods = append(g.pendingMods, modRef{e.Path, ver})
+		}
+		isMod = false
+	}
+	// The member carrying a group's data is read as a module when any
+	// member of the group is one, whatever its own name (".ko.dpkg-tmp").
+	groupMod := g != nil && size > 0 && (isMod || len(g.pendingMods) > 0)
+	readMod := isMod || groupMod
 	var content, mod []byte
 	keepContent := keepData && size <= r.opt.maxFileSize()
 	// Buffers grow with the data that actually arrives, never straight
@@ -340,7 +376,7 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	if keepContent {
 		content = make([]byte, 0, min(size, prealloc))
 	}
-	modOK := isMod && size <= MaxModuleSize
+	modOK := readMod && size <= MaxModuleSize
 	if modOK {
 		mod = make([]byte, 0, min(size, prealloc))
 	}
@@ -387,12 +423,21 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	case g != nil:
 		r.hardLinkData(g, e, size, content, keepContent, overCap)
 	}
-	if isMod {
+	if readMod {
 		var raw []byte
 		if modOK {
 			raw = mod
 		}
-		r.addModule(e.Path, ver, raw, size)
+		if isMod {
+			r.addModule(e.Path, ver, raw, size)
+		}
+		if groupMod {
+			for _, m := range g.pendingMods {
+				r.addModule(m.path, m.version, raw, size)
+			}
+			g.pendingMods = nil
+			g.modSeen, g.modRaw, g.modSize = true, raw, size
+		}
 	}
 	return nil
 }

@@ -584,3 +584,61 @@ func TestHostileSizesDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestHardLinkedModules pins the layout of a real dracut image (found by the
+// e2e suite): dracut links identical files, and newc carries a group's data
+// on its last member, so crct10dif_common.ko was a zero-size link whose bytes
+// came with crct10dif_common.ko.dpkg-tmp. The kernel writes that data into
+// the shared inode; the module is whole and its .modinfo must be read.
+func TestHardLinkedModules(t *testing.T) {
+	const dir = "usr/lib/modules/6.1.0-9-amd64/kernel/crypto/"
+	mod := string(elfModule("vermagic=6.1.0-9-amd64 SMP preempt mod_unload modversions ", "depends="))
+	cases := []struct {
+		name string
+		img  []byte
+		want []string // module paths that must read as whole modules
+	}{
+		{"data on a non-module last member", archive(
+			hardlink(dir+"crct10dif_common.ko", "", 5),
+			hardlink(dir+"crct10dif_common.ko.dpkg-new", "", 5),
+			hardlink(dir+"crct10dif_common.ko.dpkg-tmp", mod, 5)),
+			[]string{dir + "crct10dif_common.ko"}},
+		{"data first, module links after", archive(
+			hardlink(dir+"a.ko", mod, 6),
+			hardlink(dir+"b.ko", "", 6)),
+			[]string{dir + "a.ko", dir + "b.ko"}},
+		{"two module names, data on the last", archive(
+			hardlink(dir+"a.ko", "", 8),
+			hardlink(dir+"b.ko", mod, 8)),
+			[]string{dir + "a.ko", dir + "b.ko"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			im := mustRead(t, tc.img, Options{})
+			wantWhole(t, im)
+			got := map[string]Module{}
+			for _, m := range im.Modules {
+				got[m.Path] = m
+			}
+			for _, p := range tc.want {
+				m, ok := got[p]
+				if !ok {
+					t.Fatalf("module %s not found; modules %+v", p, im.Modules)
+				}
+				if m.Err != nil || m.Vermagic == "" || m.KernelVersion != "6.1.0-9-amd64" {
+					t.Errorf("module %s: %+v, want its .modinfo read from the group's data", p, m)
+				}
+			}
+		})
+	}
+	// A group that never carries data is an empty module: recorded, broken.
+	im := mustRead(t, archive(hardlink(dir+"empty.ko", "", 11), hardlink(dir+"empty2.ko", "", 11)), Options{})
+	if len(im.Modules) != 2 {
+		t.Fatalf("modules %+v, want both empty links recorded", im.Modules)
+	}
+	for _, m := range im.Modules {
+		if m.Err == nil {
+			t.Errorf("module %s with no data read without error", m.Path)
+		}
+	}
+}
