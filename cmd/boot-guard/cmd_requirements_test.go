@@ -83,7 +83,7 @@ func TestRequirementsCLI(t *testing.T) {
 		{"no devices, no modules", []string{"requirements"}, 2,
 			[]string{"no module requirement established"}, []string{"no module was named", "--module NAME", "(cannot-tell)"}},
 		{"kernel not there", []string{"requirements", "6.1.0-99-amd64", "--module", "nvme"}, 2,
-			nil, []string{"lib/modules/6.1.0-99-amd64", "installed kernels: 6.1.0-13-amd64 6.1.0-9-amd64"}},
+			nil, []string{"lib/modules/6.1.0-99-amd64", "installed kernels: 6.1.0-9-amd64 6.1.0-13-amd64"}},
 		{"two versions", []string{"requirements", "a", "b"}, 2, nil, []string{"one VERSION at a time"}},
 	}
 	for _, tc := range cases {
