@@ -6,6 +6,12 @@
 # Hook names, kernel versions (/boot/vmlinuz-VERSION) and files are completed
 # here.
 
+# _boot_guard_reply COMPGEN-ARGS...: the words of compgen matching $cur, one
+# per line (file names with spaces stay whole).
+_boot_guard_reply() {
+	mapfile -t COMPREPLY < <(compgen "$@" -- "$cur")
+}
+
 _boot_guard() {
 	local cur prev cmd i
 	COMPREPLY=()
@@ -24,20 +30,20 @@ _boot_guard() {
 
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
+			_boot_guard_reply -W '--help --version'
 		else
-			COMPREPLY=($(compgen -W "$("$prog" --generate-bash-completion 2>/dev/null)" -- "$cur"))
+			_boot_guard_reply -W "$("$prog" --generate-bash-completion 2>/dev/null)"
 		fi
 		return 0
 	fi
 
 	case $prev in
 	--root)
-		COMPREPLY=($(compgen -d -- "$cur"))
+		_boot_guard_reply -d
 		return 0
 		;;
 	--initrd | --metrics-file)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_boot_guard_reply -f
 		return 0
 		;;
 	--module)
@@ -48,7 +54,7 @@ _boot_guard() {
 	if [[ $cur == -* && $cmd != hook ]]; then
 		local flags
 		flags=$("$prog" "$cmd" --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u)
-		COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+		_boot_guard_reply -W "$flags"
 		return 0
 	fi
 
@@ -58,14 +64,14 @@ _boot_guard() {
 		for f in /boot/vmlinuz-*; do
 			[[ -e $f ]] && versions+=("${f#/boot/vmlinuz-}")
 		done
-		COMPREPLY=($(compgen -W "${versions[*]}" -- "$cur"))
+		_boot_guard_reply -W "${versions[*]}"
 		;;
 	ls | inspect)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_boot_guard_reply -f
 		;;
 	hook)
 		if [[ $prev == hook ]]; then
-			COMPREPLY=($(compgen -W 'kernel-preinst kernel-postinst kernel-prerm kernel-install initramfs-post-update apt' -- "$cur"))
+			_boot_guard_reply -W 'kernel-preinst kernel-postinst kernel-prerm kernel-install initramfs-post-update apt'
 		fi
 		;;
 	esac

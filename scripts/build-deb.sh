@@ -39,7 +39,8 @@ if [ -z "${GO:-}" ]; then
 	fi
 fi
 export GO
-export PATH="$(dirname "$GO"):$PATH"
+godir=$(dirname "$GO")
+export PATH="$godir:$PATH"
 missing=
 for tool in dpkg-buildpackage dh go-md2man; do
 	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
@@ -71,7 +72,7 @@ if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 else
 	tar -C "$top" --exclude=./build --exclude=./bin -cf - . | tar -C "$src" -xf -
 fi
-rm -rf "$src/bin" "$src/build"
+rm -rf "${src:?}/bin" "${src:?}/build"
 
 mkdir -p "$OUT"
 for arch in $ARCHES; do

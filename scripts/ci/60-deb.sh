@@ -17,6 +17,10 @@ step() {
 	tstep=$now
 }
 
+if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+	step "apt-get update (no package lists on this machine)"
+	apt-get -o DPkg::Lock::Timeout=900 -q update >/dev/null
+fi
 step "apt-get install the build and test tools"
 apt-get -o DPkg::Lock::Timeout=900 -q install -y --no-install-recommends \
 	dpkg-dev debhelper go-md2man lintian mmdebstrap binutils >/dev/null
