@@ -777,9 +777,25 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 		}
 	}
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
-		Message: fmt.Sprintf("kernel %s: initrd %s %s; needed for %s", c.req.Version, shown, strings.Join(what, "; it "), reason),
+		Message: fmt.Sprintf("kernel %s: initrd %s %s; %s", c.req.Version, shown, strings.Join(what, "; it "), neededFor(reason)),
 		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(add) + " and rebuild",
 		Causes:  d.ModuleCauses(add)})
+}
+
+// neededFor says why a module is required, after what is wrong with it:
+// "needed for filesystem ext4, mounted at /", "needed as the driver for PCI
+// 0000:02:00.0, ...". A reason that already says who needs it ("needed by
+// LUKS dm-0 ...", "named with --module ...") stands as it is.
+func neededFor(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "needed by "):
+		return reason
+	case strings.HasPrefix(reason, "named with "):
+		return "required because it is " + reason
+	case strings.HasPrefix(reason, "driver for "):
+		return "needed as the " + reason
+	}
+	return "needed for " + reason
 }
 
 // parseDepNames returns the module names the image's modules.dep lists.
