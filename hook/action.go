@@ -61,6 +61,7 @@ func Verify(ctx context.Context, a Action, env Env) int {
 		Notes:           a.Notes,
 		Decision:        d,
 		CannotTellFails: env.Config.CannotTell == CannotTellFail,
+		InHook:          true,
 	})
 	if d.Exit != 0 {
 		out.Line("failing %s so that kernel %s is not booted as it is", a.Hook, a.Version)

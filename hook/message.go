@@ -16,6 +16,12 @@ const Prefix = "boot-guard: "
 const OverrideText = "to go on anyway for one run: BOOT_GUARD=warn (report, do not fail) or BOOT_GUARD=off (do not check), " +
 	"e.g. BOOT_GUARD=warn apt-get -f install; for good: MODE=warn in " + ConfigPath
 
+// CLIOverrideText is what the commands (not the hooks) say about the
+// override: BOOT_GUARD changes what the hooks exit with, never what verify
+// exits with, so a command's failure names it as the hooks' switch.
+const CLIOverrideText = "this command only reports; in the kernel hooks, BOOT_GUARD=warn lets an install go on " +
+	"(e.g. BOOT_GUARD=warn apt-get -f install) and BOOT_GUARD=off skips the check"
+
 // Printer writes lines for a person, each prefixed "boot-guard: ", in the
 // shape of age's output: "error:", "warning:", "hint:" labels.
 type Printer struct{ W io.Writer }
@@ -48,8 +54,12 @@ func (p Printer) Hint(format string, a ...any) { p.Line("hint: "+format, a...) }
 // Note writes a "note:" line.
 func (p Printer) Note(format string, a ...any) { p.Line("note: "+format, a...) }
 
-// Override writes the override line.
+// Override writes the override line of a hook's failure.
 func (p Printer) Override() { p.Line("override: %s", OverrideText) }
+
+// CLIOverride writes, once after a command's failures, how the override
+// works in the hooks.
+func (p Printer) CLIOverride() { p.Note("%s", CLIOverrideText) }
 
 // Explanation is the context a report is printed in.
 type Explanation struct {
@@ -63,11 +73,15 @@ type Explanation struct {
 	CannotTellFails bool
 	// Quiet leaves out the line for a bootable kernel.
 	Quiet bool
+	// InHook: the report is a hook's, and a failure ends with the
+	// BOOT_GUARD override. A command (verify) prints CLIOverride once
+	// instead: the override does not change what it exits with.
+	InHook bool
 }
 
 // Report writes k for a person: a headline with the kernel and verdict, then
 // each problem (what, for which device and kernel), its likely causes, the
-// fix, and, for any failure, the override.
+// fix, and, for any failure in a hook, the override.
 func (p Printer) Report(k verify.KernelReport, x Explanation) {
 	images, checked := "no initrd", "no initrd"
 	if len(k.Initrds) > 0 {
@@ -115,7 +129,9 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		for _, n := range x.Notes {
 			p.Note("%s", n)
 		}
-		p.Override()
+		if x.InHook {
+			p.Override()
+		}
 	}
 	if x.Decision.Why != "" {
 		p.Line("%s", x.Decision.Why)

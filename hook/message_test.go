@@ -23,7 +23,7 @@ func TestReportFailure(t *testing.T) {
 		Causes:  []string{"initramfs-tools has MODULES=list"}})
 	k.Add(verify.Problem{Code: verify.CodeDevicesUnknown, Verdict: verify.CannotTell, Message: "could not walk /usr"})
 	var b strings.Builder
-	Printer{W: &b}.Report(k, Explanation{Notes: []string{"dpkg is running a trigger"}, Decision: Decision{Fails: true, Why: "MODE=warn: reporting, not failing"}})
+	Printer{W: &b}.Report(k, Explanation{Notes: []string{"dpkg is running a trigger"}, Decision: Decision{Fails: true, Why: "MODE=warn: reporting, not failing"}, InHook: true})
 	out := b.String()
 	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
 		if !strings.HasPrefix(line, "boot-guard: ") {
@@ -65,8 +65,25 @@ func TestReportCannotTellFails(t *testing.T) {
 	k := verify.KernelReport{Version: "v"}
 	k.Add(verify.Problem{Code: verify.CodeNotChecked, Verdict: verify.CannotTell, Message: "not checked"})
 	var b strings.Builder
-	Printer{W: &b}.Report(k, Explanation{CannotTellFails: true})
+	Printer{W: &b}.Report(k, Explanation{CannotTellFails: true, InHook: true})
 	if !strings.Contains(b.String(), "error: not checked") || !strings.Contains(b.String(), "BOOT_GUARD=off") || !strings.Contains(b.String(), "no initrd") {
+		t.Errorf("%q", b.String())
+	}
+}
+
+// A command's report (not a hook's) never prints the hook override as if it
+// changed the command's exit: BOOT_GUARD does not.
+func TestReportCommandHasNoHookOverride(t *testing.T) {
+	k := verify.KernelReport{Version: "v"}
+	k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable, Message: "lacks nvme"})
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{})
+	if strings.Contains(b.String(), "override:") || strings.Contains(b.String(), "BOOT_GUARD") {
+		t.Errorf("a command's report names the hook override:\n%s", b.String())
+	}
+	b.Reset()
+	Printer{W: &b}.CLIOverride()
+	if !strings.Contains(b.String(), "in the kernel hooks, BOOT_GUARD=warn lets an install go on") {
 		t.Errorf("%q", b.String())
 	}
 }

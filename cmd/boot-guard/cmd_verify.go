@@ -98,6 +98,9 @@ func runVerify(c *cli.Context, env *Env) error {
 			out.Report(k, hook.Explanation{})
 		}
 	}
+	if report.Verdict() != verify.Bootable && len(report.Kernels) > 0 && !c.Bool("json") {
+		out.CLIOverride()
+	}
 	if all && len(versions) == 0 && !c.Bool("json") {
 		out.Warning("no installed kernel under %s: no /boot/vmlinuz-* (cannot-tell)", filepath.Join(t.root, "boot"))
 	}
