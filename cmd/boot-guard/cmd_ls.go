@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -54,7 +55,9 @@ func lsImage(ctx context.Context, env *Env, path string, long bool) verify.Verdi
 	defer f.Close()
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
+	kv := kernelDirs{}
 	im, err := initrd.Walk(ctx, f, initrd.Options{}, func(e initrd.Entry) error {
+		kv.see(e.Path)
 		if long {
 			fmt.Fprintf(w, "%3d %s %10d %s", e.Segment, modeString(e.Mode), e.Size, e.Path)
 			switch {
@@ -74,7 +77,7 @@ func lsImage(ctx context.Context, env *Env, path string, long bool) verify.Verdi
 		return verify.CannotTell
 	}
 	w.Flush()
-	return reportProblems(env.Stderr, path, im, true)
+	return reportProblems(env.Stderr, path, im, true, kv)
 }
 
 // imageVerdict maps an image's problems to the contract's verdicts.
@@ -91,8 +94,9 @@ func imageVerdict(im *initrd.Image) verify.Verdict {
 }
 
 // reportProblems prints an image's problems (when each is not already on
-// stdout) and what they mean to stderr, and returns its verdict.
-func reportProblems(stderr io.Writer, path string, im *initrd.Image, each bool) verify.Verdict {
+// stdout) and what they mean to stderr, and returns its verdict. kv are the
+// lib/modules/VERSION directories seen in the image, for the fix command.
+func reportProblems(stderr io.Writer, path string, im *initrd.Image, each bool, kv kernelDirs) verify.Verdict {
 	v := imageVerdict(im)
 	for _, p := range im.Problems {
 		if each {
@@ -102,11 +106,51 @@ func reportProblems(stderr io.Writer, path string, im *initrd.Image, each bool) 
 	switch v {
 	case verify.Unbootable:
 		fmt.Fprintf(stderr, "boot-guard: %s: the image is broken: the kernel stops unpacking at the first problem, so nothing after it reaches the root filesystem\n", path)
-		fmt.Fprintln(stderr, "boot-guard: hint: rebuild it: update-initramfs -u -k VERSION (initramfs-tools) or dracut --force (dracut)")
+		if v := kv.version(path); v != "" {
+			fmt.Fprintf(stderr, "boot-guard: hint: rebuild it: update-initramfs -u -k %s (initramfs-tools) or dracut --force --kver %s (dracut)\n", v, v)
+		} else {
+			fmt.Fprintln(stderr, "boot-guard: hint: rebuild it with update-initramfs -u -k and the version of the kernel it is for (initramfs-tools), "+
+				"or dracut --force --kver and that version (dracut); ls /lib/modules lists the installed kernels")
+		}
 	case verify.CannotTell:
 		fmt.Fprintf(stderr, "boot-guard: %s: cannot tell whether the image is whole: boot-guard cannot decode part of it\n", path)
 	}
 	return v
+}
+
+// kernelDirs collects the VERSION of every lib/modules/VERSION (or
+// usr/lib/modules/VERSION) path in an image: the kernel it was built for.
+type kernelDirs map[string]bool
+
+// see records the kernel version p lies under, if any.
+func (k kernelDirs) see(p string) {
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "./"), "usr/")
+	rest, ok := strings.CutPrefix(p, "lib/modules/")
+	if !ok {
+		return
+	}
+	if v, _, _ := strings.Cut(rest, "/"); v != "" && v != "." && v != ".." {
+		k[v] = true
+	}
+}
+
+// version names the kernel an image is for: the one kernel its modules'
+// directories name, else the one its file name names (Debian's
+// initrd.img-VERSION, dracut's initramfs-VERSION.img), else "".
+func (k kernelDirs) version(path string) string {
+	if len(k) == 1 {
+		for v := range k {
+			return v
+		}
+	}
+	base := filepath.Base(path)
+	if v, ok := strings.CutPrefix(base, "initrd.img-"); ok && v != "" {
+		return strings.TrimSuffix(v, ".new")
+	}
+	if v, ok := strings.CutPrefix(base, "initramfs-"); ok && strings.HasSuffix(v, ".img") && len(v) > len(".img") {
+		return strings.TrimSuffix(v, ".img")
+	}
+	return ""
 }
 
 // modeString renders a raw cpio mode the way ls -l does.
@@ -179,7 +223,7 @@ func inspectCommand(env *Env) *cli.Command {
 				} else if ii.image != nil {
 					// The text report lists the problems on stdout;
 					// --json's stdout is for machines.
-					reportProblems(env.Stderr, p, ii.image, c.Bool("json"))
+					reportProblems(env.Stderr, p, ii.image, c.Bool("json"), ii.kernels)
 				}
 			}
 			if c.Bool("json") {
@@ -215,7 +259,8 @@ type inspectImage struct {
 	Modules        []inspectModule  `json:"modules"`
 	Problems       []initrd.Problem `json:"problems"`
 
-	image *initrd.Image
+	image   *initrd.Image
+	kernels kernelDirs
 }
 
 type inspectModule struct {
@@ -238,7 +283,8 @@ func inspectOne(ctx context.Context, path string) inspectImage {
 	}
 	defer f.Close()
 	n := 0
-	im, err := initrd.Walk(ctx, f, initrd.Options{}, func(initrd.Entry) error { n++; return nil })
+	ii.kernels = kernelDirs{}
+	im, err := initrd.Walk(ctx, f, initrd.Options{}, func(e initrd.Entry) error { n++; ii.kernels.see(e.Path); return nil })
 	if err != nil {
 		ii.Error = fmt.Sprintf("%s: %v", path, err)
 		return ii
