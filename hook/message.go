@@ -24,7 +24,14 @@ const CLIOverrideText = "this command only reports; in the kernel hooks, BOOT_GU
 
 // Printer writes lines for a person, each prefixed "boot-guard: ", in the
 // shape of age's output: "error:", "warning:", "hint:" labels.
-type Printer struct{ W io.Writer }
+type Printer struct {
+	W io.Writer
+	// Root, when an absolute directory other than "/", is the root the
+	// files are read under (--root DIR): a path under it is written as it
+	// is inside it ("/boot/initrd.img-..."), the way verify names the files
+	// it reads, and the command says once which root it checked.
+	Root string
+}
 
 // Line writes one message; a message with newlines becomes several lines,
 // each prefixed.
@@ -32,7 +39,7 @@ func (p Printer) Line(format string, a ...any) {
 	if p.W == nil {
 		return
 	}
-	msg := fmt.Sprintf(format, a...)
+	msg := insideRoot(fmt.Sprintf(format, a...), p.Root)
 	var b strings.Builder
 	for _, l := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
 		b.WriteString(Prefix)
@@ -40,6 +47,35 @@ func (p Printer) Line(format string, a ...any) {
 		b.WriteByte('\n')
 	}
 	io.WriteString(p.W, b.String())
+}
+
+// insideRoot rewrites each path under root in msg ("ROOT/boot/x" where a
+// path starts: at the start, after a space, quote, bracket, '=' or ':') as the
+// path inside it ("/boot/x").
+func insideRoot(msg, root string) string {
+	if root == "" || !strings.HasPrefix(root, "/") {
+		return msg
+	}
+	root = strings.TrimRight(root, "/")
+	if root == "" {
+		return msg
+	}
+	prefix := root + "/"
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, prefix)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		if i == 0 || strings.ContainsRune(" \t\"'([=:,", rune(msg[i-1])) {
+			b.WriteString(msg[:i])
+			b.WriteByte('/')
+		} else {
+			b.WriteString(msg[:i+len(prefix)])
+		}
+		msg = msg[i+len(prefix):]
+	}
 }
 
 // Error writes an "error:" line.

@@ -87,3 +87,23 @@ func TestReportCommandHasNoHookOverride(t *testing.T) {
 		t.Errorf("%q", b.String())
 	}
 }
+
+func TestPrinterShowsPathsInsideRoot(t *testing.T) {
+	cases := []struct{ root, in, want string }{
+		{"/mnt/img", "initrd /mnt/img/boot/initrd.img-6.1 lacks nvme", "initrd /boot/initrd.img-6.1 lacks nvme"},
+		{"/mnt/img/", "(/mnt/img/boot/grub/grub.cfg exists)", "(/boot/grub/grub.cfg exists)"},
+		{"/mnt/img", "source=\"/mnt/img/boot/x\" at /mnt/img/etc/fstab:3", "source=\"/boot/x\" at /etc/fstab:3"},
+		// Not a path under the root: a longer name, or the root inside another path.
+		{"/mnt/img", "/mnt/img2/boot and /srv/mnt/img/boot", "/mnt/img2/boot and /srv/mnt/img/boot"},
+		{"/", "/boot/x", "/boot/x"},
+		{"", "/boot/x", "/boot/x"},
+		{"rel", "rel/boot/x", "rel/boot/x"},
+	}
+	for _, tc := range cases {
+		var b strings.Builder
+		Printer{W: &b, Root: tc.root}.Line("%s", tc.in)
+		if got := strings.TrimSuffix(strings.TrimPrefix(b.String(), Prefix), "\n"); got != tc.want {
+			t.Errorf("root %q: %q became %q, want %q", tc.root, tc.in, got, tc.want)
+		}
+	}
+}

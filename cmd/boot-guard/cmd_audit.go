@@ -54,7 +54,7 @@ func runAudit(c *cli.Context, env *Env) error {
 	}
 	rep := verify.Audit(c.Context, req)
 
-	out := hook.Printer{W: env.Stderr}
+	out := t.printer(env, c.Bool("json"))
 	if c.Bool("json") {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

@@ -47,7 +47,7 @@ func runRequirements(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	out := hook.Printer{W: env.Stderr}
+	out := t.printer(env, c.Bool("json"))
 	var version string
 	if len(args) == 1 {
 		version = args[0]
@@ -62,7 +62,7 @@ func runRequirements(c *cli.Context, env *Env) error {
 					return err
 				}
 			}
-			out.Warning("no installed kernel under %s: no vmlinuz-VERSION there (cannot-tell)", filepath.Join(t.root, "boot"))
+			out.Warning("no installed kernel: %s has no vmlinuz-* (cannot-tell)", filepath.Join(t.root, "boot"))
 			out.Hint("name one: boot-guard requirements VERSION")
 			return exit(2)
 		}
@@ -115,8 +115,12 @@ func kernelRequirements(t verifyTarget, version string) (verify.KernelReport, []
 			res = nil
 		}
 	case len(t.modules) == 0:
+		why := "there is no /sys and /proc to read here (a chroot or a container)"
+		if t.under {
+			why = "under --root, /sys and /proc describe the machine boot-guard runs on, not the one this system boots on"
+		}
 		k.Add(verify.Problem{Code: verify.CodeDevicesUnknown, Verdict: verify.CannotTell,
-			Message: fmt.Sprintf("kernel %s: /sys and /proc describe the running machine, not %s, and no module was named: the drivers its root needs are unknown", version, t.root),
+			Message: fmt.Sprintf("kernel %s: the drivers its root needs are unknown: %s, and no module was named", version, why),
 			Hint:    fmt.Sprintf("name them with --module NAME (repeatable) or MODULES=\"nvme ext4\" in %s", filepath.Join(t.root, hook.ConfigPath))})
 	}
 	needs, problems := verify.ResolveNeeds(res, ix, t.modules)

@@ -112,8 +112,9 @@ func TestRequirementsCLI(t *testing.T) {
 }
 
 func TestRequirementsNoKernel(t *testing.T) {
-	code, _, stderr := runCLI(t, reqEnv(t), "requirements", "--module", "nvme")
-	if code != 2 || !strings.Contains(stderr, "no installed kernel under") {
+	none := reqEnv(t)
+	code, _, stderr := runCLI(t, none, "requirements", "--module", "nvme")
+	if code != 2 || !strings.Contains(stderr, "no installed kernel: "+filepath.Join(none.Root, "boot")+" has no vmlinuz-*") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	// A modules tree alone is not an installed kernel.
@@ -180,7 +181,17 @@ func TestRequirementsRootIgnoresHostSys(t *testing.T) {
 	image := t.TempDir()
 	kmodtest.Debian("6.1.0-13-amd64").WriteDir(t, image)
 	code, _, stderr := runCLI(t, host, "requirements", "--root", image)
-	if code != 2 || !strings.Contains(stderr, "describe the running machine, not "+image) {
+	if code != 2 || !strings.Contains(stderr, "note: checking the system under "+image+" (--root)") ||
+		!strings.Contains(stderr, "under --root, /sys and /proc describe the machine boot-guard runs on, not the one this system boots on, and no module was named") ||
+		strings.Contains(stderr, "a chroot or a container") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	// Without --root and without /sys and /proc (a chroot, a container),
+	// the message says that, and nothing about --root.
+	bare := reqEnv(t, kmodtest.Debian("6.1.0-13-amd64"))
+	code, _, stderr = runCLI(t, bare, "requirements")
+	if code != 2 || !strings.Contains(stderr, "the drivers its root needs are unknown: there is no /sys and /proc to read here (a chroot or a container), and no module was named") ||
+		strings.Contains(stderr, "--root") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	code, stdout, _ := runCLI(t, host, "requirements", "--root", image, "--module", "virtio_blk")

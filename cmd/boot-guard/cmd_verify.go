@@ -33,6 +33,21 @@ type verifyTarget struct {
 	root      string
 	sys, proc fs.FS
 	modules   []string
+	// under is set by --root: root is that directory, absolute.
+	under bool
+}
+
+// printer writes for a person what was read under t.root, paths shown as
+// they are inside it; under --root it first says once which root that is.
+func (t verifyTarget) printer(env *Env, json bool) hook.Printer {
+	out := hook.Printer{W: env.Stderr}
+	if t.under {
+		if !json {
+			out.Note("checking the system under %s (--root): the paths below are inside it", t.root)
+		}
+		out.Root = t.root
+	}
+	return out
 }
 
 // target resolves --root and the configuration's MODULES with --module.
@@ -47,8 +62,11 @@ func target(c *cli.Context, env *Env) (verifyTarget, error) {
 		if !st.IsDir() {
 			return t, usagef("--root %s: not a directory", r)
 		}
+		if abs, err := filepath.Abs(r); err == nil {
+			r = abs
+		}
 		// /sys and /proc describe the running machine, never DIR's.
-		t.root, t.sys, t.proc = r, nil, nil
+		t.root, t.sys, t.proc, t.under = r, nil, nil, true
 	}
 	cfg, err := hook.LoadConfig(t.root)
 	if err != nil {
@@ -82,7 +100,7 @@ func runVerify(c *cli.Context, env *Env) error {
 			return err
 		}
 	}
-	out := hook.Printer{W: env.Stderr}
+	out := t.printer(env, c.Bool("json"))
 	report := verify.Report{SchemaVersion: verify.SchemaVersion, Kernels: []verify.KernelReport{}}
 	for _, v := range versions {
 		k := verify.Check(c.Context, verify.Request{
@@ -102,7 +120,7 @@ func runVerify(c *cli.Context, env *Env) error {
 		out.CLIOverride()
 	}
 	if all && len(versions) == 0 && !c.Bool("json") {
-		out.Warning("no installed kernel under %s: no /boot/vmlinuz-* (cannot-tell)", filepath.Join(t.root, "boot"))
+		out.Warning("no installed kernel: %s has no vmlinuz-* (cannot-tell)", filepath.Join(t.root, "boot"))
 	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(env.Stdout)
