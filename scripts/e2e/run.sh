@@ -6,10 +6,10 @@
 # when CI=true or with --yes. Everything it builds goes under $BG_E2E (default build/e2e) and is
 # reused within a run; nothing is committed.
 #
-#   1. images: a good mkinitramfs image (MODULES=most, zstd) from the installed kernel, and variants
+#   1. images: the good mkinitramfs image (MODULES=most, zstd) of scripts/real-images.sh, and variants
 #      cut from it (no nvme, no nvme-core, no ext4, no virtio_blk: unpacked, files removed, repacked
-#      as mkinitramfs packs), an empty file, a copy truncated at 95%, a dracut image, an Ubuntu-style
-#      image (early microcode cpio, uncompressed cpio of .ko.zst modules, zstd main archive).
+#      as mkinitramfs packs), an empty file, a copy truncated at 95%; the good, dracut and Ubuntu-style
+#      images are scripts/real-images.sh's (the real-images issue's), reused as they are.
 #   2. root disks without loop mounts (mkfs.ext4 -d, mkfs.btrfs --rootdir) whose /sbin/init
 #      (busybox-static) prints a marker line and powers off.
 #   3. the real outcome of every scenario in scenarios.tsv: BOOT when the marker appears, else FAIL
@@ -20,31 +20,30 @@
 #   5. one table; a disagreement fails the run, except rows marked strict (counted apart). A false
 #      "bootable" is never excused.
 set -euo pipefail
+# The body is one function, parsed whole before it runs: editing this file during a run is safe.
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 
+main() {
 if [ "${CI:-}" != true ] && [ "${1:-}" != --yes ]; then
   echo "e2e: installs packages and boots VMs; run with CI=true or --yes" >&2
   exit 2
 fi
 
 out=${BG_E2E:-$repo/build/e2e}
-mkdir -p "$out"/{img,unpacked,disks,logs,conf}
-timeout_s=${BG_E2E_TIMEOUT:-150}
+mkdir -p "$out"/{img,unpacked,disks,logs}
+timeout_s=${BG_E2E_TIMEOUT:-180}
 t_start=$(date +%s)
 step() { echo "e2e: [$(( $(date +%s) - t_start ))s] $*"; }
 
-step "installing tools"
-apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
-  qemu-system-x86 busybox-static e2fsprogs btrfs-progs initramfs-tools dracut-core zstd cpio kmod \
-  >/dev/null
-if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq linux-image-amd64 >/dev/null
-fi
-kver=$(ls /boot/vmlinuz-* | sed 's|/boot/vmlinuz-||' | while read -r v; do [ -d "/lib/modules/$v" ] && echo "$v"; done | sort -V | tail -n1)
-[ -n "$kver" ] || { echo "e2e: no kernel with modules installed" >&2; exit 1; }
+step "real images (scripts/real-images.sh: installs the kernel and tools, builds or reuses)"
+bash "$repo/scripts/real-images.sh" --yes
+images=${BG_IMAGES:-$repo/build/images}
+kver=$(cat "$images/KERNEL")
 vmlinuz=/boot/vmlinuz-$kver
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+  qemu-system-x86 busybox-static e2fsprogs btrfs-progs >/dev/null
 step "kernel $kver"
 
 step "building boot-guard"
@@ -53,20 +52,18 @@ bin=$repo/bin/boot-guard
 
 # ---- 1. images ---------------------------------------------------------------------------------
 img=$out/img
-conf=$out/conf/initramfs-tools
-if [ ! -s "$img/good.img" ]; then
-  step "mkinitramfs good.img (MODULES=most, zstd) with a private config dir"
-  rm -rf "$conf"; cp -a /etc/initramfs-tools "$conf"
-  sed -i -e 's/^MODULES=.*/MODULES=most/' -e 's/^COMPRESS=.*/COMPRESS=zstd/' "$conf/initramfs.conf"
-  : >"$conf/modules"
-  mkinitramfs -d "$conf" -o "$img/good.img" "$kver"
-fi
+# The good image is real-images.sh's mkinitramfs -c zstd (MODULES=most, Debian 12's default), as
+# are the dracut and Ubuntu-style images; only the variants below are made here.
+ln -sf "$images/mkinitramfs-zstd.img" "$img/good.img"
+ln -sf "$images/dracut.img" "$img/dracut.img"
+ln -sf "$images/ubuntu.img" "$img/ubuntu.img"
 
 # unpack once; variants are copies with files removed, repacked as mkinitramfs packs (newc, zstd).
 if [ ! -d "$out/unpacked/good" ]; then
   step "unpacking good.img"
   rm -rf "$out/unpacked/good.tmp"; mkdir -p "$out/unpacked/good.tmp"
-  unmkinitramfs "$img/good.img" "$out/unpacked/good.tmp"
+  # unmkinitramfs fails ("premature end of archive") when handed a symlink: give it the file.
+  unmkinitramfs "$(readlink -f "$img/good.img")" "$out/unpacked/good.tmp"
   mv "$out/unpacked/good.tmp" "$out/unpacked/good"
 fi
 good_tree=$out/unpacked/good
@@ -98,32 +95,13 @@ variant no-nvme        -name 'nvme.ko*'
 variant no-nvme-core   -name 'nvme-core.ko*'
 variant no-ext4        -name 'ext4.ko*'
 variant no-virtio-blk  -name 'virtio_blk.ko*'
+variant no-crc32c-intel -name 'crc32c-intel.ko*'
+variant no-crc32c      -name 'crc32c*.ko*'        # crc32c_generic and crc32c-intel, not libcrc32c
 : >"$img/empty.img"
-size=$(stat -c %s "$img/good.img")
+size=$(stat -L -c %s "$img/good.img")
 head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
 
-if [ ! -s "$img/dracut.img" ]; then
-  step "dracut image (no-hostonly)"
-  dracut --quiet --no-hostonly --no-early-microcode --force --kver "$kver" "$img/dracut.img" "$kver"
-fi
-if [ ! -s "$img/ubuntu.img" ]; then
-  step "Ubuntu-style image: early microcode cpio + uncompressed .ko.zst cpio + zstd main"
-  u=$out/unpacked/ubuntu; rm -rf "$u"; mkdir -p "$u/early" "$u/mods" "$u/main"
-  mkdir -p "$u/early/kernel/x86/microcode"
-  head -c 4096 /dev/urandom >"$u/early/kernel/x86/microcode/GenuineIntel.bin"
-  cp -a "$good_main/." "$u/main/"
-  moddir=$(cd "$u/main" && ls -d usr/lib/modules/"$kver" lib/modules/"$kver" 2>/dev/null | head -n1)
-  # Ubuntu (initramfs-tools >= 0.146) ships modules already zstd-compressed, in their own
-  # uncompressed archive before the main one; modules.dep names the .ko.zst files.
-  (cd "$u/main/$moddir" && find . -name '*.ko' -exec zstd -q --rm -19 {} \;)
-  depmod -b "$u/main" "$kver" 2>/dev/null || depmod -b "$u/main/usr" "$kver"
-  (cd "$u/main" && find "$moddir" -name '*.ko.zst' | while read -r f; do
-     mkdir -p "$u/mods/$(dirname "$f")"; mv "$f" "$u/mods/$f"; done)
-  { cpio_tree "$u/early"; cpio_tree "$u/mods"; pack_tree "$u/main"; } >"$img/ubuntu.img.tmp"
-  mv "$img/ubuntu.img.tmp" "$img/ubuntu.img"
-  rm -rf "$u"
-fi
-ls -l "$img" | sed 's/^/e2e:   /'
+ls -lL "$img" | sed 's/^/e2e:   /'
 
 # ---- 2. root disks -----------------------------------------------------------------------------
 marker="BOOTGUARD-E2E-MARKER root mounted"
@@ -131,6 +109,8 @@ make_tree() { # make_tree DIR [verdict-payload DISK FS]
   local d=$1
   rm -rf "$d"; mkdir -p "$d"/{bin,sbin,proc,sys,dev,run,tmp,etc,root,boot,e2e}
   cp /bin/busybox "$d/bin/busybox"
+  # systemd (dracut's initrd) switches root only into an OS tree: one with an os-release file.
+  printf 'ID=boot-guard-e2e\nNAME="boot-guard e2e root"\n' >"$d/etc/os-release"
   cat >"$d/sbin/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox echo "$marker"
@@ -178,16 +158,17 @@ boot() { # boot KIND DISK INITRD LOG [extra qemu args...]: runs one VM to power-
   # shellcheck disable=SC2086
   timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
     -no-reboot -snapshot -serial stdio "$@" -kernel "$vmlinuz" "${iargs[@]}" \
-    -append "root=$root_dev rw console=ttyS0 panic=-1 rootdelay=3 rd.retry=3 rd.timeout=20 rd.shell=0" \
+    -append "root=$root_dev rw console=ttyS0 panic=-1 rootdelay=3 rd.timeout=100 rd.shell=0" \
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
 }
 
 declare -A real real_line
-mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv")
+# BG_E2E_ONLY=REGEX runs only the scenarios whose name matches (for iterating by hand).
+mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s")
 for row in "${rows[@]}"; do
   read -r name kind fs variant expect strict <<<"$row"
   initrd=none; [ "$variant" != none ] && initrd=$img/$variant.img
@@ -230,6 +211,7 @@ while read -r name file; do
   verdict=\$(\$bb sed -n 's/.*"verdict": *"\([a-z-]*\)".*/\1/p' /tmp/v.json | \$bb head -n1)
   \$bb echo "E2E-VERDICT \$name \$rc \${verdict:-none}" >/dev/ttyS1
   \$bb sed "s/^/E2E-STDERR \$name /" /tmp/v.err >/dev/ttyS1
+  \$bb echo "E2E-JSON \$name \$(\$bb tr -d '\\n' </tmp/v.json)" >/dev/ttyS1
 done </e2e/list
 \$bb echo E2E-DONE >/dev/ttyS1
 \$bb poweroff -f
@@ -249,7 +231,7 @@ done
 
 # ---- 5. the table ------------------------------------------------------------------------------
 fail=0 n_agree=0 n_strict=0 n_bad=0
-printf '\n%-22s %-7s %-6s %-13s %-6s %-6s %-12s %-8s %s\n' scenario disk fs initrd expect real boot-guard agree "telling line"
+printf '\n%-24s %-7s %-6s %-15s %-6s %-6s %-12s %-8s %s\n' scenario disk fs initrd expect real boot-guard agree "telling line"
 for row in "${rows[@]}"; do
   read -r name kind fs variant expect strict <<<"$row"
   r=${real[$name]:-?} v=${verdict[$name]:-none}
@@ -261,12 +243,15 @@ for row in "${rows[@]}"; do
   fi
   [ "$r" != "$expect" ] && a="$a/EXPECT-MISMATCH"
   case $a in yes) n_agree=$((n_agree + 1)) ;; strict) n_strict=$((n_strict + 1)) ;; *) n_bad=$((n_bad + 1)); fail=1 ;; esac
-  printf '%-22s %-7s %-6s %-13s %-6s %-6s %-12s %-8s %s\n' "$name" "$kind" "$fs" "$variant" "$expect" "$r" "$v(${vexit[$name]:-?})" "$a" "${real_line[$name]}"
+  printf '%-24s %-7s %-6s %-15s %-6s %-6s %-12s %-8s %s\n' "$name" "$kind" "$fs" "$variant" "$expect" "$r" "$v(${vexit[$name]:-?})" "$a" "${real_line[$name]}"
 done
 echo
 echo "e2e: $n_agree agree, $n_strict strict, $n_bad disagree; $(( $(date +%s) - t_start ))s in all"
 if [ "$fail" != 0 ]; then
   echo "e2e: FAILED: logs in $out/logs" >&2
-  for f in "$out"/logs/verdicts-*.serial; do grep -a E2E-STDERR "$f" | head -n 40 >&2 || true; done
+  for f in "$out"/logs/verdicts-*.serial; do grep -a -E 'E2E-(STDERR|JSON)' "$f" | cut -c1-2000 | head -n 60 >&2 || true; done
 fi
 exit "$fail"
+}
+
+main "$@"
