@@ -165,7 +165,9 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		for _, n := range x.Notes {
 			p.Note("%s", n)
 		}
-		if x.InHook {
+		if x.InHook && x.Decision.Fails {
+			// Only a hook that fails (or would, but for MODE=warn or
+			// BOOT_GUARD=warn) has anything to override.
 			p.Override()
 		}
 	}

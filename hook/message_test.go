@@ -65,7 +65,7 @@ func TestReportCannotTellFails(t *testing.T) {
 	k := verify.KernelReport{Version: "v"}
 	k.Add(verify.Problem{Code: verify.CodeNotChecked, Verdict: verify.CannotTell, Message: "not checked"})
 	var b strings.Builder
-	Printer{W: &b}.Report(k, Explanation{CannotTellFails: true, InHook: true})
+	Printer{W: &b}.Report(k, Explanation{CannotTellFails: true, InHook: true, Decision: Decision{Exit: 1, Fails: true}})
 	if !strings.Contains(b.String(), "error: not checked") || !strings.Contains(b.String(), "BOOT_GUARD=off") || !strings.Contains(b.String(), "no initrd") {
 		t.Errorf("%q", b.String())
 	}
@@ -105,5 +105,17 @@ func TestPrinterShowsPathsInsideRoot(t *testing.T) {
 		if got := strings.TrimSuffix(strings.TrimPrefix(b.String(), Prefix), "\n"); got != tc.want {
 			t.Errorf("root %q: %q became %q, want %q", tc.root, tc.in, got, tc.want)
 		}
+	}
+}
+
+// A hook that goes on (cannot-tell under CANNOT_TELL=warn) has nothing to
+// override: "to go on anyway" would be false.
+func TestReportNoOverrideWhenTheHookGoesOn(t *testing.T) {
+	k := verify.KernelReport{Version: "v"}
+	k.Add(verify.Problem{Code: verify.CodeDevicesUnknown, Verdict: verify.CannotTell, Message: "drivers unknown"})
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{InHook: true, Decision: Decide(k.Verdict, DefaultConfig(), NoOverride)})
+	if !strings.Contains(b.String(), "warning: drivers unknown") || strings.Contains(b.String(), "override:") {
+		t.Errorf("%q", b.String())
 	}
 }

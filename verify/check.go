@@ -310,7 +310,7 @@ func (c *checker) requirements() needs {
 	if res == nil && len(c.req.Modules) == 0 && n.known {
 		n.known = false
 		c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
-			Message: fmt.Sprintf("kernel %s: no /sys and /proc describe this root (--root, or a chroot), and no module was named: the drivers root needs are unknown", c.req.Version),
+			Message: fmt.Sprintf("kernel %s: the drivers its root needs are unknown: no /sys and /proc describe the machine it will boot on (boot-guard runs under --root, in a chroot or in a container), and no module was named", c.req.Version),
 			Hint:    "name them with --module NAME (repeatable) or MODULES=\"nvme ext4\" in /etc/default/boot-guard"})
 	}
 	return n
@@ -778,7 +778,7 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 	}
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s; %s", c.req.Version, shown, strings.Join(what, "; it "), neededFor(reason)),
-		Hint:    c.fixHint() + "; if it is still missing: " + d.AddModuleHint(add) + " and rebuild",
+		Hint:    c.fixHint() + "; if " + add + " is still missing: " + d.AddModuleHint(add) + " and rebuild",
 		Causes:  d.ModuleCauses(add)})
 }
 
