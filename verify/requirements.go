@@ -238,8 +238,14 @@ func (r *resolver) need(d rootdev.Need) {
 			r.add(d, mods, kmod.Normalize(d.Bound))
 			return
 		}
+		msg := fmt.Sprintf("kernel %s has no module %s: neither its modules.dep nor its built-in list names it", v, d.Value)
+		if strings.HasPrefix(d.Reason, "named with ") {
+			msg += "; check the name, " + d.Reason
+		} else {
+			msg += " (" + d.Reason + ")"
+		}
 		p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
-			Message: fmt.Sprintf("module %s is not in %s's modules.dep nor builtin: check the name (%s)", d.Value, v, d.Reason),
+			Message: msg,
 			Hint:    fmt.Sprintf("list the kernel's modules: find /%s -name '*.ko*'", r.ix.Dir())}
 		if near := r.nearNames(d.Value); len(near) > 0 {
 			p.Hint = "did you mean " + strings.Join(near, " or ") + "? " + p.Hint

@@ -330,7 +330,7 @@ func TestExtraModules(t *testing.T) {
 	if len(p) != 1 {
 		t.Fatalf("problems %+v; want one for nvmee", p)
 	}
-	want := "module nvmee is not in " + kver + "'s modules.dep nor builtin: check the name"
+	want := "kernel " + kver + " has no module nvmee: neither its modules.dep nor its built-in list names it; check the name"
 	if p[0].Code != CodeModuleUnknown || p[0].Verdict != Unbootable || !strings.HasPrefix(p[0].Message, want) {
 		t.Fatalf("problem %+v; want unbootable %q", p[0], want)
 	}

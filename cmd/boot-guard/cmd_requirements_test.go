@@ -79,7 +79,7 @@ func TestRequirementsCLI(t *testing.T) {
 		{"explicit version, flags after it", []string{"requirements", "6.1.0-9-amd64", "--module", "loop", "--module=xen-blkfront"}, 0,
 			[]string{"kernel 6.1.0-9-amd64 needs", "loop: built in", "xen_blkfront: must be in the initrd\n"}, nil},
 		{"unknown module", []string{"requirements", "--module", "nvmee"}, 1,
-			nil, []string{"boot-guard: error: module nvmee is not in 6.1.0-13-amd64's modules.dep nor builtin: check the name", "did you mean nvme?", "(unbootable)"}},
+			nil, []string{"boot-guard: error: kernel 6.1.0-13-amd64 has no module nvmee: neither its modules.dep nor its built-in list names it; check the name, named with --module", "did you mean nvme?", "(unbootable)"}},
 		{"no devices, no modules", []string{"requirements"}, 2,
 			[]string{"no module requirement established"}, []string{"no module was named", "--module NAME", "(cannot-tell)"}},
 		{"kernel not there", []string{"requirements", "6.1.0-99-amd64", "--module", "nvme"}, 2,

@@ -57,6 +57,11 @@ func target(c *cli.Context, env *Env) (verifyTarget, error) {
 	if r := c.String("root"); r != "" {
 		st, err := os.Stat(r)
 		if err != nil {
+			// "--root DIR: no such file or directory", not "stat DIR: ..." again.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
 			return t, usagef("--root %s: %v", r, err)
 		}
 		if !st.IsDir() {
