@@ -157,7 +157,15 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		}
 		if pr.Hint != "" && !said["hint "+pr.Hint] {
 			said["hint "+pr.Hint] = true
-			p.Hint("%s", pr.Hint)
+			// "rebuild it: CMD; if nvme is still missing: ..." after the
+			// same rebuild command was given: only the new part.
+			h := pr.Hint
+			head, tail, ok := strings.Cut(h, "; if ")
+			if ok && said["fix "+head] {
+				h = "if " + tail
+			}
+			said["fix "+head] = true
+			p.Hint("%s", h)
 		}
 	}
 	if k.Verdict != verify.Bootable {

@@ -119,3 +119,22 @@ func TestReportNoOverrideWhenTheHookGoesOn(t *testing.T) {
 		t.Errorf("%q", b.String())
 	}
 }
+
+// Three modules missing from one image: the rebuild command is given once,
+// then only what is new for each module.
+func TestReportGivesTheFixOnce(t *testing.T) {
+	k := verify.KernelReport{Version: "v"}
+	for _, m := range []string{"ext4", "virtio_blk"} {
+		k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable, Message: "lacks " + m,
+			Hint: "rebuild it: update-initramfs -c -k v; if " + m + " is still missing: add the line " + m + " to /etc/initramfs-tools/modules and rebuild"})
+	}
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{})
+	want := "boot-guard: error: lacks ext4\n" +
+		"boot-guard: hint: rebuild it: update-initramfs -c -k v; if ext4 is still missing: add the line ext4 to /etc/initramfs-tools/modules and rebuild\n" +
+		"boot-guard: error: lacks virtio_blk\n" +
+		"boot-guard: hint: if virtio_blk is still missing: add the line virtio_blk to /etc/initramfs-tools/modules and rebuild\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("got\n%s\nwant it to contain\n%s", b.String(), want)
+	}
+}
