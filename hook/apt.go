@@ -151,16 +151,17 @@ func PrintAuditBlock(out Printer, rep verify.AuditReport, cannotTellFails bool) 
 	if d != nil {
 		out.Line("default chosen by %s", rep.DefaultFrom)
 	}
+	said := fixes{}
 	for _, p := range rep.Problems {
-		printProblem(out, p, cannotTellFails)
+		printProblem(out, p, cannotTellFails, said)
 	}
 	if d != nil {
 		for _, p := range d.Problems {
-			printProblem(out, p, cannotTellFails)
+			printProblem(out, p, cannotTellFails, said)
 		}
 		if d.Kernel != nil {
 			for _, p := range d.Kernel.Problems {
-				printProblem(out, p, cannotTellFails)
+				printProblem(out, p, cannotTellFails, said)
 			}
 		}
 	}
@@ -170,7 +171,7 @@ func PrintAuditBlock(out Printer, rep verify.AuditReport, cannotTellFails bool) 
 	out.Line(rule)
 }
 
-func printProblem(out Printer, p verify.Problem, cannotTellFails bool) {
+func printProblem(out Printer, p verify.Problem, cannotTellFails bool, said fixes) {
 	switch {
 	case p.Verdict == verify.Unbootable, p.Verdict == verify.CannotTell && cannotTellFails:
 		out.Error("%s", p.Message)
@@ -179,12 +180,7 @@ func printProblem(out Printer, p verify.Problem, cannotTellFails bool) {
 	default:
 		return
 	}
-	for _, c := range p.Causes {
-		out.Line("  likely cause: %s", c)
-	}
-	if p.Hint != "" {
-		out.Hint("%s", p.Hint)
-	}
+	said.print(out, p)
 }
 
 func printFallback(out Printer, rep verify.AuditReport) {
@@ -234,7 +230,7 @@ func PrintAudit(out Printer, rep verify.AuditReport) {
 		out.Line("  boot loader %s (%s); default from %s%s", rep.Loader, rep.LoaderWhy, rep.DefaultFrom, oneShot)
 	}
 	for _, p := range rep.Problems {
-		printProblem(out, p, false)
+		printProblem(out, p, false, fixes{})
 	}
 	for _, n := range rep.Notes {
 		out.Note("%s", n)
@@ -252,12 +248,13 @@ func PrintAudit(out Printer, rep verify.AuditReport) {
 		if e.Verdict == verify.Bootable {
 			continue
 		}
+		said := fixes{} // per entry: each entry's fixes are read with it
 		for _, p := range e.Problems {
-			printProblem(out, p, false)
+			printProblem(out, p, false, said)
 		}
 		if e.Kernel != nil {
 			for _, p := range e.Kernel.Problems {
-				printProblem(out, p, false)
+				printProblem(out, p, false, said)
 			}
 		}
 	}

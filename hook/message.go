@@ -139,7 +139,7 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		label("kernel %s: cannot tell whether it will mount its root filesystem (cannot-tell; %s)", k.Version, checked)
 	}
 	// The same cause or fix under several problems is printed once.
-	said := map[string]bool{}
+	said := fixes{}
 	for _, pr := range k.Problems {
 		switch {
 		case pr.Verdict == verify.Unbootable, pr.Verdict == verify.CannotTell && x.CannotTellFails:
@@ -149,24 +149,7 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		default:
 			p.Note("%s", pr.Message)
 		}
-		for _, c := range pr.Causes {
-			if !said["cause "+c] {
-				said["cause "+c] = true
-				p.Line("  likely cause: %s", c)
-			}
-		}
-		if pr.Hint != "" && !said["hint "+pr.Hint] {
-			said["hint "+pr.Hint] = true
-			// "rebuild it: CMD; if nvme is still missing: ..." after the
-			// same rebuild command was given: only the new part.
-			h := pr.Hint
-			head, tail, ok := strings.Cut(h, "; if ")
-			if ok && said["fix "+head] {
-				h = "if " + tail
-			}
-			said["fix "+head] = true
-			p.Hint("%s", h)
-		}
+		said.print(p, pr)
 	}
 	if k.Verdict != verify.Bootable {
 		// Who called and who dpkg will blame matter only when it fails.
@@ -182,6 +165,34 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 	if x.Decision.Why != "" {
 		p.Line("%s", x.Decision.Why)
 	}
+}
+
+// fixes remembers the likely causes and hints already printed, so that a
+// person reads each cause and each fix command once, however many problems
+// share it.
+type fixes map[string]bool
+
+// print writes pr's causes and hint, leaving out what was already said.
+func (said fixes) print(p Printer, pr verify.Problem) {
+	for _, c := range pr.Causes {
+		if !said["cause "+c] {
+			said["cause "+c] = true
+			p.Line("  likely cause: %s", c)
+		}
+	}
+	if pr.Hint == "" || said["hint "+pr.Hint] {
+		return
+	}
+	said["hint "+pr.Hint] = true
+	// "rebuild it: CMD; if nvme is still missing: ..." after the same
+	// rebuild command was given: only the new part.
+	h := pr.Hint
+	head, tail, ok := strings.Cut(h, "; if ")
+	if ok && said["fix "+head] {
+		h = "if " + tail
+	}
+	said["fix "+head] = true
+	p.Hint("%s", h)
 }
 
 // summarize says what was found, e.g. "3 required modules: 2 builtin, 1 in the initrd".
