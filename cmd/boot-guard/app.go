@@ -160,6 +160,12 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	}
 	var flags, positional []string
 	rest := args[i+1:]
+	// Shell completion asks with this flag as the very last argument, and
+	// urfave/cli only recognises it there, and only without "--": keep it last.
+	completion := len(rest) > 0 && rest[len(rest)-1] == "--generate-bash-completion"
+	if completion {
+		rest = rest[:len(rest)-1]
+	}
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
 		switch {
@@ -178,6 +184,11 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		}
 	}
 	out = append(out, flags...)
+	if completion {
+		// urfave/cli turns completion off when "--" is present.
+		out = append(out, positional...)
+		return append(out, "--generate-bash-completion")
+	}
 	if len(positional) > 0 {
 		out = append(out, "--")
 		out = append(out, positional...)

@@ -54,6 +54,8 @@ func TestNormalizeArgsMovesFlagsBeforePositionals(t *testing.T) {
 		{"boot-guard ls x -- -weird", "boot-guard ls -- x -weird"},
 		{"boot-guard hook kernel-postinst 6.1.0 --json", "boot-guard hook kernel-postinst 6.1.0 --json"},
 		{"boot-guard --version", "boot-guard --version"},
+		{"boot-guard verify 6.1.0 --json --generate-bash-completion", "boot-guard verify --json 6.1.0 --generate-bash-completion"},
+		{"boot-guard verify --generate-bash-completion", "boot-guard verify --generate-bash-completion"},
 	}
 	for _, tc := range cases {
 		got := strings.Join(normalizeArgs(app, strings.Fields(tc.in)), " ")
