@@ -152,9 +152,13 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		said.print(p, pr)
 	}
 	if k.Verdict != verify.Bootable {
-		// Who called and who dpkg will blame matter only when it fails.
-		for _, n := range x.Notes {
-			p.Note("%s", n)
+		// Who called and who dpkg will blame matter only when the hook
+		// really fails: under MODE=warn, or for a cannot-tell that passes,
+		// dpkg blames nobody and saying so would send a person hunting.
+		if !x.InHook || x.Decision.Exit != 0 {
+			for _, n := range x.Notes {
+				p.Note("%s", n)
+			}
 		}
 		if x.InHook && x.Decision.Fails {
 			// Only a hook that fails (or would, but for MODE=warn or

@@ -23,7 +23,8 @@ func TestReportFailure(t *testing.T) {
 		Causes:  []string{"initramfs-tools has MODULES=list"}})
 	k.Add(verify.Problem{Code: verify.CodeDevicesUnknown, Verdict: verify.CannotTell, Message: "could not walk /usr"})
 	var b strings.Builder
-	Printer{W: &b}.Report(k, Explanation{Notes: []string{"dpkg is running a trigger"}, Decision: Decision{Fails: true, Why: "MODE=warn: reporting, not failing"}, InHook: true})
+	Printer{W: &b}.Report(k, Explanation{Notes: []string{"dpkg is running a trigger"}, Decision: Decision{Exit: 1, Fails: true}, InHook: true})
+	Printer{W: &b}.Report(k, Explanation{Notes: []string{"dpkg will report it failing"}, Decision: Decision{Fails: true, Why: "MODE=warn: reporting, not failing"}, InHook: true})
 	out := b.String()
 	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
 		if !strings.HasPrefix(line, "boot-guard: ") {
@@ -43,6 +44,11 @@ func TestReportFailure(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// A hook that exits 0 (MODE=warn here) makes dpkg blame nobody: its
+	// notes about who dpkg will report as failing would be false.
+	if strings.Contains(out, "dpkg will report it failing") {
+		t.Errorf("a hook exiting 0 printed its dpkg-blame note:\n%s", out)
 	}
 }
 
