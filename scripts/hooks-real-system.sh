@@ -96,6 +96,7 @@ cleanup() {
     if mine "$p"; then restore "$p"; else echo "left $p alone: changed by another process during the run"; fi
   done
   for p in "${CONF[@]}"; do [ -e "$BACKUP/$(echo "$p" | tr / _)" ] && restore "$p"; done
+  for d in "${CREATED_DIRS[@]}"; do rmdir "$d" 2>/dev/null; done
   if [ -n "$KV" ] && [ -s "$WORK/initrd.img-$KV" ]; then
     cp -a "$WORK/initrd.img-$KV" "/boot/initrd.img-$KV"
     echo "restored /boot/initrd.img-$KV"
@@ -114,6 +115,7 @@ cleanup() {
   echo "=== hooks-real-system: $([ $rc = 0 ] && echo PASSED || echo "FAILED (exit $rc)") in $(($(date +%s) - T0))s"
   exit $rc
 }
+CREATED_DIRS=()
 trap cleanup EXIT
 
 step "building boot-guard (CGO_ENABLED=0, -trimpath)"
@@ -123,6 +125,10 @@ step "installing /usr/sbin/boot-guard and the hook entry points as symlinks to i
 for p in "${SAVED[@]}"; do save "$p"; done
 install -m 0755 "$WORK/boot-guard" /usr/sbin/boot-guard
 for h in "${HOOKS[@]}"; do
+  # Directories made here are removed again at the end (deepest first), so
+  # the machine is left as it was found: dpkg would otherwise adopt them.
+  d=$(dirname "$h")
+  while [ ! -d "$d" ]; do CREATED_DIRS+=("$d"); d=$(dirname "$d"); done
   mkdir -p "$(dirname "$h")"
   rm -f "$h"
   ln -s /usr/sbin/boot-guard "$h"
