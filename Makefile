@@ -35,15 +35,19 @@ bench:
 deb:
 	bash scripts/build-deb.sh
 
-# Real images from the real tools (installs packages: CI or when asked).
+# Targets that install packages and change the machine run only under CI=true
+# or when asked: make images YES=1, make e2e YES=1.
+ASK := $(if $(YES),--yes)
+
+# Real images from the real tools.
 images:
-	bash scripts/real-images.sh
+	bash scripts/real-images.sh $(ASK)
 
 conformance: images
 	bash scripts/conformance.sh
 
 e2e:
-	bash scripts/e2e/run.sh
+	bash scripts/e2e/run.sh $(ASK)
 
 clean:
 	rm -rf bin
