@@ -112,7 +112,7 @@ func Check(ctx context.Context, req Request) KernelReport {
 	if len(c.initrds) == 0 {
 		return c.finish() // every image named is missing or empty: reported
 	}
-	if img := c.readImages(); img != nil {
+	if img := c.readImages(need); img != nil {
 		c.inImage(img, need)
 	}
 	return c.finish()
@@ -316,6 +316,37 @@ func (c *checker) requirements() needs {
 	return n
 }
 
+// modinfo returns the initrd.Options.Modinfo of the check: the modules
+// inImage may look up in the image, known before reading it. They are every
+// alternative of every need with its modules.dep closure, and the modules of
+// their softdeps with theirs (softdeps checks those of the alternative it
+// chooses, and closureStatus their closures). Reading only these .modinfo
+// instead of the thousands of an image with MODULES=most is most of the
+// speed of verify. Without a module index inImage looks up nothing.
+func (n needs) modinfo() func(string) bool {
+	want := map[string]bool{}
+	if n.ix != nil {
+		add := func(names ...string) {
+			for _, name := range names {
+				want[kmod.Normalize(name)] = true
+				deps, _ := n.ix.Deps(name) // an unknown name: nothing to add
+				for _, d := range deps {
+					want[kmod.Normalize(d)] = true
+				}
+			}
+		}
+		for _, nd := range n.list {
+			for _, alt := range nd.alts {
+				add(alt)
+				for _, sd := range n.ix.Softdeps(alt) {
+					add(sd.Modules...)
+				}
+			}
+		}
+	}
+	return func(name string) bool { return want[kmod.Normalize(name)] }
+}
+
 // satisfiedBuiltin reports whether some alternative of nd is built in.
 func (n needs) builtin(nd need) (string, bool) {
 	for _, m := range nd.alts {
@@ -433,8 +464,9 @@ var crypttabPaths = []string{
 }
 
 // readImages reads the initrd images together; nil when they could not be
-// read at all. Integrity problems become problems of the report.
-func (c *checker) readImages() *initrd.Image {
+// read at all. Integrity problems become problems of the report. Only the
+// .modinfo of the modules inImage looks up is read (n.modinfo).
+func (c *checker) readImages(n needs) *initrd.Image {
 	depFile := "lib/modules/" + c.req.Version + "/modules.dep"
 	keep := func(p string) bool {
 		if p == depFile {
@@ -450,9 +482,10 @@ func (c *checker) readImages() *initrd.Image {
 	var img *initrd.Image
 	var err error
 	if s := c.req.InitrdSection; s != nil {
+		// A UKI's .initrd section (the audit's UKI path) is read whole.
 		img, err = readSection(c.ctx, s, initrd.Options{Keep: keep})
 	} else {
-		img, err = initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep})
+		img, err = initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep, Modinfo: n.modinfo()})
 	}
 	if err != nil {
 		c.rep.Add(Problem{Code: CodeInitrdUnreadable, Verdict: CannotTell,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -77,9 +78,13 @@ type linkGroup struct {
 	// identical files): its .modinfo is read from whichever member carries
 	// the data, since the kernel writes that data into the shared inode.
 	pendingMods []modRef // module members seen before the data
-	modSeen     bool     // the data has come: modRaw, modSize
-	modRaw      []byte   // nil when over MaxModuleSize
-	modSize     int64
+	modSeen     bool     // the data has come: mod
+	mod         modData  // raw is the group's own copy
+	// seen counts the members so far and nlink is the latest header's
+	// link count: while seen < nlink more links may follow, so the data
+	// is read for them even when no member so far was chosen.
+	seen  int
+	nlink uint32
 }
 
 // modRef is a module member of a hard-link group waiting for its data.
@@ -227,6 +232,8 @@ func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 	var g *linkGroup
 	if f[fNlink] >= 2 && typ != ModeDir && typ != ModeSymlink {
 		g = r.linkGroup(linkKey{f[fIno], f[fDevMajor], f[fDevMinor], typ}, e.Path)
+		g.seen++
+		g.nlink = f[fNlink]
 		if g.first != e.Path {
 			e.HardLink = g.first
 		}
@@ -315,7 +322,7 @@ func typeName(t uint32) string {
 func (r *reader) endLinkGroups() {
 	for _, g := range r.links {
 		for _, m := range g.pendingMods {
-			r.addModule(m.path, m.version, []byte{}, 0)
+			r.addModule(m.path, m.version, modData{raw: []byte{}, read: true})
 		}
 	}
 	clear(r.links)
@@ -358,7 +365,7 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	if g != nil && isMod && size == 0 {
 		// A link without data: the module's bytes are the group's.
 		if g.modSeen {
-			r.addModule(e.Path, ver, g.modRaw, g.modSize)
+			r.addModule(e.Path, ver, g.mod)
 		} else {
 			g.pendingMods = append(g.pendingMods, modRef{e.Path, ver})
 		}
@@ -368,6 +375,15 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	// member of the group is one, whatever its own name (".ko.dpkg-tmp").
 	groupMod := g != nil && size > 0 && (isMod || len(g.pendingMods) > 0)
 	readMod := isMod || groupMod
+	// The data is buffered only for a .modinfo someone reads: this
+	// module's if Options.Modinfo chose it; a group's for any member
+	// chosen so far, or for links still to come.
+	wantMod := isMod && r.opt.wantModinfo(moduleName(e.Path))
+	if groupMod && !wantMod {
+		wantMod = uint32(g.seen) < g.nlink || slices.ContainsFunc(g.pendingMods, func(m modRef) bool {
+			return r.opt.wantModinfo(moduleName(m.path))
+		})
+	}
 	var content, mod []byte
 	keepContent := keepData && size <= r.opt.maxFileSize()
 	// Buffers grow with the data that actually arrives, never straight
@@ -376,9 +392,10 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	if keepContent {
 		content = make([]byte, 0, min(size, prealloc))
 	}
-	modOK := readMod && size <= MaxModuleSize
+	modOK := wantMod && size <= MaxModuleSize
 	if modOK {
-		mod = make([]byte, 0, min(size, prealloc))
+		// One scratch buffer serves every module of the read.
+		mod = r.modBuf[:0]
 	}
 	var sum uint32
 	start := s.Offset()
@@ -398,7 +415,7 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 			content = append(content, chunk...)
 		}
 		if modOK {
-			mod = append(mod, chunk...)
+			mod = append(growFor(mod, len(chunk), size), chunk...)
 		}
 		done += int64(k)
 		if err == io.ErrUnexpectedEOF {
@@ -407,6 +424,9 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 		if err != nil {
 			return r.streamErr(orEOF(err), l, start+done, fmt.Sprintf("%s: data of %q needs %d bytes, only %d follow", at, e.Path, size, done))
 		}
+	}
+	if cap(mod) > cap(r.modBuf) {
+		r.modBuf = mod[:0]
 	}
 	if crc && sum != check {
 		return r.problem(Corrupt, l, start, "%s: data checksum of %q is %08x, the header says %08x (070702 format: the data is damaged)", at, e.Path, sum, check)
@@ -424,22 +444,38 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 		r.hardLinkData(g, e, size, content, keepContent, overCap)
 	}
 	if readMod {
-		var raw []byte
-		if modOK {
-			raw = mod
-		}
+		d := modData{raw: mod, size: size, read: modOK, over: wantMod && !modOK}
 		if isMod {
-			r.addModule(e.Path, ver, raw, size)
+			r.addModule(e.Path, ver, d)
 		}
 		if groupMod {
 			for _, m := range g.pendingMods {
-				r.addModule(m.path, m.version, raw, size)
+				r.addModule(m.path, m.version, d)
 			}
 			g.pendingMods = nil
-			g.modSeen, g.modRaw, g.modSize = true, raw, size
+			if d.read {
+				d.raw = bytes.Clone(mod) // the scratch buffer serves the next module
+			}
+			g.modSeen, g.mod = true, d
 		}
 	}
 	return nil
+}
+
+// growFor returns b with room for n more bytes of a file of size bytes:
+// capacity doubles (from 64 KiB) as data arrives, never beyond size, so a
+// header's filesize alone allocates nothing and a buffer is at most twice
+// the data that came.
+func growFor(b []byte, n int, size int64) []byte {
+	need := len(b) + n
+	if need <= cap(b) {
+		return b
+	}
+	c := int64(max(need, 2*cap(b), 64<<10))
+	c = max(min(c, size), int64(need))
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }
 
 // hardLinkData updates a hard-link group after one of its members. The

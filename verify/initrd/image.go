@@ -33,6 +33,27 @@ type Options struct {
 	// Image.NotKept and its content is not kept (it is not a problem of the
 	// image). 0 means DefaultMaxFileSize.
 	MaxFileSize int64
+	// Modinfo says which modules' .modinfo to read, by normalised module
+	// name (Module.Name: suffix stripped, '-' as '_'). A module it does
+	// not choose is still listed in Image.Modules with Path, Name and
+	// KernelVersion, with ModinfoSkipped set and no Vermagic, Depends or
+	// Err: its data is checked and streamed past like any file's, never
+	// buffered or decompressed. Reading .modinfo is most of the cost of a
+	// read on an image with thousands of modules, so a caller that looks
+	// at a few names them (verify: its requirements' closures), one that
+	// looks at none says so (ls: NoModinfo). nil reads every module's
+	// (inspect). It may be called more than once per module.
+	Modinfo func(name string) bool
+}
+
+// NoModinfo is an Options.Modinfo that chooses no module: modules are
+// listed, their .modinfo is not read.
+func NoModinfo(string) bool { return false }
+
+// wantModinfo reports whether the .modinfo of the module named name (as
+// moduleName gives it) is to be read.
+func (o Options) wantModinfo(name string) bool {
+	return o.Modinfo == nil || o.Modinfo(name)
 }
 
 func (o Options) maxDecompressed() int64 {
@@ -147,8 +168,13 @@ type Module struct {
 	// Depends is nil when the module depends on nothing.
 	Vermagic string   `json:"vermagic"`
 	Depends  []string `json:"depends"`
-	// Err says why .modinfo could not be read (nil when it was).
+	// Err says why .modinfo could not be read (nil when it was, and when
+	// it was skipped).
 	Err error `json:"-"`
+	// ModinfoSkipped is true when Options.Modinfo did not choose the
+	// module: its .modinfo was not read, by choice (the module is not
+	// known to be broken, nor whole).
+	ModinfoSkipped bool `json:"modinfo_skipped,omitempty"`
 }
 
 // ProblemKind classifies a problem of an image.

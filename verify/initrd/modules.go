@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/internal/decomp"
@@ -48,22 +49,36 @@ func moduleName(p string) string {
 // and '_' are the same.
 func NormalizeModuleName(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
-// addModule records the module at p; raw is its file content (nil when it
-// was over MaxModuleSize).
-func (r *reader) addModule(p, version string, raw []byte, size int64) {
+// modData is a module file's data as read for its .modinfo.
+type modData struct {
+	raw  []byte // the file's bytes, when read
+	size int64  // the file's size
+	read bool   // raw holds the data; false: not chosen, or over
+	over bool   // the file is larger than MaxModuleSize: not read
+}
+
+// addModule records the module at p, whose data is d.
+func (r *reader) addModule(p, version string, d modData) {
 	m := Module{Path: p, Name: moduleName(p), KernelVersion: version}
-	if raw == nil {
-		m.Err = fmt.Errorf("module %s: %d bytes, over the %d bytes read for .modinfo", p, size, MaxModuleSize)
-	} else {
-		info, err := readModinfo(p, raw)
+	switch {
+	case !r.opt.wantModinfo(m.Name):
+		m.ModinfoSkipped = true
+	case d.over:
+		m.Err = fmt.Errorf("module %s: %d bytes, over the %d bytes read for .modinfo", p, d.size, MaxModuleSize)
+	case !d.read:
+		// Only a hostile or wrong nlink gets here: the data came with
+		// links nobody chose, and the header promised no more links.
+		m.Err = fmt.Errorf("module %s: its .modinfo was not read: it is a hard link whose %d bytes of data came earlier with links Options.Modinfo did not choose, and the cpio header's nlink said no more links would follow", p, d.size)
+	default:
+		info, err := r.readModinfo(p, d.raw)
 		if err != nil {
 			m.Err = err
 		} else {
 			m.Vermagic = info["vermagic"]
-			if d := info["depends"]; d != "" {
-				for _, dep := range strings.Split(d, ",") {
-					if dep = strings.TrimSpace(dep); dep != "" {
-						m.Depends = append(m.Depends, NormalizeModuleName(dep))
+			if dep := info["depends"]; dep != "" {
+				for _, name := range strings.Split(dep, ",") {
+					if name = strings.TrimSpace(name); name != "" {
+						m.Depends = append(m.Depends, NormalizeModuleName(name))
 					}
 				}
 			}
@@ -77,22 +92,44 @@ func (r *reader) addModule(p, version string, raw []byte, size int64) {
 	r.img.Modules = append(r.img.Modules, m)
 }
 
+// readModinfo is the package's readModinfo decompressing into the read's
+// scratch buffer, which it keeps for the next module.
+func (r *reader) readModinfo(name string, raw []byte) (map[string]string, error) {
+	info, scratch, err := readModinfoInto(name, raw, r.decBuf)
+	if cap(scratch) > cap(r.decBuf) {
+		r.decBuf = scratch[:0]
+	}
+	return info, err
+}
+
 // readModinfo decompresses a module file if its name says so and returns the
 // key=value pairs of its .modinfo section (the first value of each key).
 // Errors name the file.
 func readModinfo(name string, raw []byte) (map[string]string, error) {
+	info, _, err := readModinfoInto(name, raw, nil)
+	return info, err
+}
+
+// readModinfoInto is readModinfo decompressing into scratch, which it
+// returns, grown as needed, for the next module. Nothing of the returned map
+// refers to raw or scratch.
+func readModinfoInto(name string, raw, scratch []byte) (map[string]string, []byte, error) {
 	data := raw
 	if !strings.HasSuffix(name, ".ko") {
 		var err error
-		if data, err = decompressModule(name, raw); err != nil {
-			return nil, err // decomp names the file
+		data, err = decompressModule(name, raw, scratch)
+		if cap(data) > cap(scratch) {
+			scratch = data[:0]
+		}
+		if err != nil {
+			return nil, scratch, err // decomp names the file
 		}
 	}
 	info, err := parseModinfo(data)
 	if err != nil {
-		return nil, fmt.Errorf("module %s: %w", name, err)
+		return nil, scratch, fmt.Errorf("module %s: %w", name, err)
 	}
-	return info, nil
+	return info, scratch, nil
 }
 
 // parseModinfo returns the key=value pairs of an ELF file's .modinfo.
@@ -133,12 +170,28 @@ func parseModinfo(data []byte) (info map[string]string, err error) {
 }
 
 // decompressModule decodes a .ko.gz, .ko.xz or .ko.zst held in memory, up to
-// MaxModuleSize bytes, through decomp.OpenFile.
-func decompressModule(name string, raw []byte) ([]byte, error) {
+// MaxModuleSize bytes, through decomp.OpenFile, into buf's storage (grown by
+// doubling, never past MaxModuleSize+1: decomp reads at most one byte over
+// the limit to tell "exactly" from "more").
+func decompressModule(name string, raw, buf []byte) ([]byte, error) {
+	buf = buf[:0]
 	rc, err := decomp.OpenFile(name, bytes.NewReader(raw), MaxModuleSize)
 	if err != nil {
-		return nil, err
+		return buf, err
 	}
 	defer rc.Close()
-	return io.ReadAll(rc)
+	for {
+		if len(buf) == cap(buf) {
+			more := min(max(cap(buf), 256<<10), int(MaxModuleSize)+1-len(buf))
+			buf = slices.Grow(buf, max(more, 1))
+		}
+		n, err := rc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

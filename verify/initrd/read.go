@@ -129,6 +129,8 @@ type reader struct {
 	rec     *ioRecorder
 	bud     budget
 	buf     []byte
+	modBuf  []byte // scratch: the data of the module being read
+	decBuf  []byte // scratch: that module decompressed
 	links   map[linkKey]*linkGroup
 	modIdx  map[string]int
 	// sawEntry: a cpio entry (or trailer) has been read, so the kernel's

@@ -109,8 +109,15 @@ func TestRealImages(t *testing.T) {
 }
 
 // BenchmarkRealImages walks each real image the way `boot-guard ls` does
-// (entries streamed, nothing kept). Throughput is in bytes of the image file.
-func BenchmarkRealImages(b *testing.B) {
+// (entries streamed, nothing kept, no .modinfo read: NoModinfo).
+// Throughput is in bytes of the image file.
+func BenchmarkRealImages(b *testing.B) { benchRealImages(b, NoModinfo) }
+
+// BenchmarkRealImagesModinfo walks each real image reading every module's
+// .modinfo, as `boot-guard inspect` does.
+func BenchmarkRealImagesModinfo(b *testing.B) { benchRealImages(b, nil) }
+
+func benchRealImages(b *testing.B, modinfo func(string) bool) {
 	dir, imgs := realImages(b)
 	for _, ri := range imgs {
 		path := filepath.Join(dir, ri.file)
@@ -127,7 +134,7 @@ func BenchmarkRealImages(b *testing.B) {
 					b.Fatal(err)
 				}
 				n := 0
-				im, err := Walk(context.Background(), f, Options{}, func(Entry) error { n++; return nil })
+				im, err := Walk(context.Background(), f, Options{Modinfo: modinfo}, func(Entry) error { n++; return nil })
 				f.Close()
 				if err != nil || !im.Whole() || n == 0 {
 					b.Fatalf("%s: err %v, %d entries, problems %+v", ri.file, err, n, im.Problems)
