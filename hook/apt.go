@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -445,7 +446,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (c *aptCache) check(ctx context.Context, r verify.Request) verify.KernelReport {
 	key := requestKey(r)
 	ids := requestFiles(r)
-	if old, ok := c.old[key]; ok && sameFiles(old.Files, ids) {
+	if old, ok := c.old[key]; ok && slices.Equal(old.Files, ids) {
 		c.used[key] = old
 		return old.Report
 	}
@@ -540,16 +541,4 @@ func identity(p string) fileID {
 		id.Ctime = sys.Ctim.Sec*1e9 + sys.Ctim.Nsec
 	}
 	return id
-}
-
-func sameFiles(a, b []fileID) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

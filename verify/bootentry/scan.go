@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,7 +190,7 @@ func scanGrub(m *Menu, l Layout) bool {
 		m.Notes = append(m.Notes, fmt.Sprintf("the default %q (%s) matches no menu entry: GRUB boots the first entry instead", def, from))
 	}
 	for i, p := range paths {
-		if equalPath(p, path) {
+		if slices.Equal(p, path) {
 			m.Default = i
 		}
 	}
@@ -199,18 +200,6 @@ func scanGrub(m *Menu, l Layout) bool {
 	}
 	if m.GrubDefault != "" && m.GrubDefault != "saved" && len(cfg.Defaults) > 0 && cfg.Defaults[len(cfg.Defaults)-1] != m.GrubDefault {
 		m.Notes = append(m.Notes, fmt.Sprintf("/etc/default/grub says GRUB_DEFAULT=%s but grub.cfg says default=%s: run update-grub", m.GrubDefault, cfg.Defaults[len(cfg.Defaults)-1]))
-	}
-	return true
-}
-
-func equalPath(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
 	}
 	return true
 }
