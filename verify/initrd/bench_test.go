@@ -56,3 +56,33 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadModules reads a zstd image of 400 .ko.zst modules of 64 KiB
+// (decompressed) each, reading the .modinfo of none (ls), of a dozen
+// (verify) and of all (inspect).
+func BenchmarkReadModules(b *testing.B) {
+	var ents []ent
+	for i := range 400 {
+		mod := elfModule(fmt.Sprintf("vermagic=6.1.0-%d SMP ", i), "depends=m1,m2")
+		mod = append(mod, benchArchive(64 << 10)[:64<<10-len(mod)]...)
+		ents = append(ents, file(fmt.Sprintf("usr/lib/modules/6.1/kernel/m%03d.ko.zst", i), string(zst(b, mod))))
+	}
+	raw := archive(ents...)
+	img := zst(b, raw)
+	dozen := func(name string) bool { return len(name) == 4 && name[1:3] == "00" } // m000..m009
+	for _, c := range []struct {
+		name    string
+		modinfo func(string) bool
+	}{{"none", NoModinfo}, {"dozen", dozen}, {"all", nil}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				im, err := Read(context.Background(), bytes.NewReader(img), Options{Modinfo: c.modinfo})
+				if err != nil || !im.Whole() || len(im.Modules) != 400 {
+					b.Fatalf("%v %+v", err, im.Problems)
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package initrd
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"testing"
 )
 
@@ -19,6 +20,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(zst(f, cat(a, a)))
 	f.Add(cat(a, xzc(f, a), lzmac(f, a), lz4c(f, a)))
 	f.Add(archive(file("lib/modules/6.1/x.ko", string(elfModule("vermagic=6.1 ", "depends=")))))
+	f.Add(archive(hardlink("lib/modules/6.1/ab.ko", "", 7), hardlink("lib/modules/6.1/c.ko", string(elfModule("vermagic=6.1 ", "depends=a")), 7), hardlink("lib/modules/6.1/de.ko.gz", "", 7)))
 	f.Add([]byte("070701"))
 	f.Add(append([]byte("070701"), bytes.Repeat([]byte("F"), 104)...))
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -28,6 +30,27 @@ func FuzzRead(f *testing.F) {
 		}
 		if im == nil {
 			t.Fatal("nil image without an error")
+		}
+		// Choosing modules changes nothing but which .modinfo is read: a
+		// chosen module reads as in a full read, or is an error (never a
+		// different vermagic); a skipped one carries no modinfo and no error.
+		even := func(name string) bool { return len(name)%2 == 0 }
+		fim, err := Read(context.Background(), bytes.NewReader(in), Options{MaxDecompressed: 4 << 20, Keep: func(string) bool { return true }, Modinfo: even})
+		if err != nil || !reflect.DeepEqual(fim.Problems, im.Problems) || !reflect.DeepEqual(fim.Entries, im.Entries) || len(fim.Modules) != len(im.Modules) {
+			t.Fatalf("with Modinfo: err %v, problems %+v, %d modules; without: %+v, %d modules", err, fim.Problems, len(fim.Modules), im.Problems, len(im.Modules))
+		}
+		for i, m := range fim.Modules {
+			full := im.Modules[i]
+			switch {
+			case m.Path != full.Path || m.Name != full.Name || m.KernelVersion != full.KernelVersion:
+				t.Fatalf("module %d: %+v with Modinfo, %+v without", i, m, full)
+			case !even(m.Name) && (!m.ModinfoSkipped || m.Err != nil || m.Vermagic != "" || m.Depends != nil):
+				t.Fatalf("module %s not chosen: %+v", m.Name, m)
+			case even(m.Name) && m.ModinfoSkipped:
+				t.Fatalf("module %s chosen but skipped", m.Name)
+			case even(m.Name) && m.Err == nil && (m.Vermagic != full.Vermagic || !reflect.DeepEqual(m.Depends, full.Depends)):
+				t.Fatalf("module %s: %+v with Modinfo, %+v without", m.Name, m, full)
+			}
 		}
 		n := int64(len(in))
 		if im.Size > n {
