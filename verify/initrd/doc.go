@@ -7,15 +7,18 @@
 // and "crc" (070702) formats of the kernel's
 // Documentation/driver-api/early-userspace/buffer-format.rst with every header
 // field validated, the path each entry gets in the rootfs, hard links, the
-// data checksum of the crc format, and the .modinfo of every kernel module the
-// image carries (name, vermagic, depends).
+// data checksum of the crc format, every kernel module the image carries
+// (path, name, kernel version) and the .modinfo (vermagic, depends) of those
+// Options.Modinfo chooses (all when it is nil).
 //
 // It never writes anything, never reads a path it was not given, never shells
 // out and never uses the network. Memory does not grow with the bytes of the
 // image (Read keeps one Entry per entry; Walk not even that): bodies are
 // streamed and discarded unless Options.Keep asks for them
-// (each capped at Options.MaxFileSize), a module is buffered one at a time
-// (capped at 64 MiB) to read its .modinfo, and the total of decompressed bytes
+// (each capped at Options.MaxFileSize), a chosen module is buffered one at
+// a time, in one scratch buffer that grows with the data that arrives
+// (capped at 64 MiB), to read its .modinfo (a module not chosen is streamed
+// past like any file), and the total of decompressed bytes
 // is capped by Options.MaxDecompressed. Decoders come from
 // verify/internal/decomp; nothing here imports another leaf package of verify.
 //
