@@ -725,6 +725,12 @@ func moduleStatus(name, kpath, v string, mine map[string]initrd.Module, other ma
 	if m.Err != nil {
 		return StatusMissing, fmt.Sprintf("carries %s, but it cannot be read: %v", m.Path, m.Err)
 	}
+	if m.ModinfoSkipped {
+		// needs.modinfo chooses every module looked up here; reaching this
+		// is a boot-guard bug, and it must not pass as whole or read as
+		// another kernel's module.
+		return StatusMissing, fmt.Sprintf("carries %s, but boot-guard did not read its .modinfo (a boot-guard bug: please report it)", m.Path)
+	}
 	if word, _, _ := strings.Cut(strings.TrimSpace(m.Vermagic), " "); word != v {
 		return StatusWrongVersion, fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", m.Path, word, m.Vermagic, v)
 	}
