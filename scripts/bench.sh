@@ -27,6 +27,8 @@
 # within 1.6x for xz; faster than lsinitramfs on every image and at least 50x
 # faster on the Ubuntu-style image; peak RSS under 64 MiB plus the codec's
 # window (read from the stream's header: zstd window, xz/lzma dictionary).
+# The floor target is judged only where the compressed member starts the image:
+# behind uncompressed archives the floor covers a part of what ls reads.
 # Time targets are judged on CPU time (user+system, children included), which
 # other jobs on a shared machine barely move, while wall time there swings 2x
 # from run to run; the wall-time ratios are printed too. Every decoder compared
@@ -204,6 +206,9 @@ for img in "${images[@]}"; do
 		# Targets are judged on CPU time (see the header).
 		limit=
 		case "$codec" in gzip | zstd) limit=1.3 ;; xz) limit=1.6 ;; esac
+		# Behind uncompressed archives (Ubuntu-style), ls reads bytes the
+		# floor never touches: the floor target is not judged there.
+		[ "$off" != 0 ] && limit=
 		if [ -n "$limit" ] && awk -v r="$cratio" -v l="$limit" 'BEGIN { exit !(r == "-" || r > l) }'; then
 			verdict+=" floor>${limit}x"
 		fi
