@@ -101,6 +101,19 @@ variant no-crc32c      -name 'crc32c*.ko*'        # crc32c_generic and crc32c-in
 size=$(stat -L -c %s "$img/good.img")
 head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
 
+if [ ! -s "$img/ubuntu-libdir.img" ] && grep -q '^nvme-ubuntu-libdir' "$here/scenarios.tsv"; then
+  # The Ubuntu-style image with its modules archive under a real lib/ directory instead of usr/lib/:
+  # the kernel cannot then create main's lib -> usr/lib symlink over the non-empty directory, so
+  # /lib/modules/V/modules.dep is not where modprobe looks (a layout an image builder can get wrong).
+  step "Ubuntu-style image whose modules archive has a real lib/ directory"
+  u=$out/unpacked/ubuntu-libdir; rm -rf "$u"; mkdir -p "$u"
+  unmkinitramfs "$(readlink -f "$img/ubuntu.img")" "$u"
+  [ -d "$u/early2/usr/lib" ] || { echo "e2e: ubuntu.img has no modules archive under usr/lib" >&2; exit 1; }
+  mv "$u/early2/usr/lib" "$u/early2/lib"; rmdir "$u/early2/usr"
+  { cpio_tree "$u/early"; cpio_tree "$u/early2"; pack_tree "$u/main"; } >"$img/ubuntu-libdir.img.tmp"
+  mv "$img/ubuntu-libdir.img.tmp" "$img/ubuntu-libdir.img"
+  rm -rf "$u"
+fi
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # ---- 2. root disks -----------------------------------------------------------------------------
