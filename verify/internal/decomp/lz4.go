@@ -41,25 +41,13 @@ func newLZ4(s *Source) (io.Reader, error) {
 }
 
 type lz4Reader struct {
-	s    *Source
-	in   []byte // one compressed block
-	out  []byte // its decompressed bytes
-	pos  int    // next byte of out to return
-	done bool
+	s  *Source
+	in []byte // one compressed block
+	blockOut
 }
 
 func (z *lz4Reader) Read(p []byte) (int, error) {
-	for z.pos == len(z.out) {
-		if z.done {
-			return 0, io.EOF
-		}
-		if err := z.block(); err != nil {
-			return 0, err
-		}
-	}
-	n := copy(p, z.out[z.pos:])
-	z.pos += n
-	return n, nil
+	return z.read(p, z.block)
 }
 
 // block reads and decodes the next block, or marks the end.

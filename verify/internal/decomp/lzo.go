@@ -103,23 +103,11 @@ type lzoReader struct {
 	s     *Source
 	flags uint32
 	in    []byte
-	out   []byte
-	pos   int
-	done  bool
+	blockOut
 }
 
 func (z *lzoReader) Read(p []byte) (int, error) {
-	for z.pos == len(z.out) {
-		if z.done {
-			return 0, io.EOF
-		}
-		if err := z.block(); err != nil {
-			return 0, err
-		}
-	}
-	n := copy(p, z.out[z.pos:])
-	z.pos += n
-	return n, nil
+	return z.read(p, z.block)
 }
 
 func (z *lzoReader) block() error {
