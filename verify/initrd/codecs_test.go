@@ -19,11 +19,7 @@ func xzc(t testing.TB, b []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(b)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return compress(t, &out, w, b)
 }
 
 func lzmac(t testing.TB, b []byte) []byte {
@@ -33,11 +29,7 @@ func lzmac(t testing.TB, b []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(b)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return compress(t, &out, w, b)
 }
 
 // lz4c writes lz4's legacy frame, the only one the kernel reads.
@@ -48,11 +40,7 @@ func lz4c(t testing.TB, b []byte) []byte {
 	if err := w.Apply(lz4.LegacyOption(true)); err != nil {
 		t.Fatal(err)
 	}
-	w.Write(b)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return compress(t, &out, w, b)
 }
 
 // TestEveryCodec reads an early archive, then a member of each codec Go can

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -88,7 +89,16 @@ func gz(t testing.TB, b []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(b)
+	return compress(t, &out, w, b)
+}
+
+// compress writes b through the encoder w, closes it and returns what it
+// wrote to out; an encoder error fails the test.
+func compress(t testing.TB, out *bytes.Buffer, w io.WriteCloser, b []byte) []byte {
+	t.Helper()
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
