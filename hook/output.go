@@ -6,17 +6,20 @@ package hook
 //
 //   - Every line goes to standard error with the "boot-guard: " prefix
 //     (Prefix); a message with newlines becomes several lines, each prefixed.
-//   - A line that is a diagnostic says what it is: "error: " (will not
-//     boot, or a check that failed to run and fails), "warning: " (cannot
-//     tell, or something to know that does not fail), "hint: " (the exact
-//     command to run next), "note: " (context). Lowercase, no final period.
+//   - A line that is a diagnostic says what it is: "error: " (what fails:
+//     will not boot, cannot tell under CANNOT_TELL=fail, a write or a command
+//     that did not happen), "warning: " (cannot tell, or something to know
+//     that does not fail), "hint: " (the exact command to run next), "note: "
+//     (context). Lowercase, no final period.
 //   - Each likely cause and each fix command is said once, however many
 //     problems share it (fixes).
 //   - Every failure of a hook ends with the override (OverrideText), so a
 //     person is never locked out of apt; a command's failure says once how
 //     the override works in the hooks (CLIOverrideText).
 //   - In hook mode nothing goes to standard output: dpkg, debconf and
-//     kernel-install own it. Only the commands write to stdout (--json).
+//     kernel-install own it. Only the commands write there, and only their
+//     result (a --json document, ls's listing, requirements' table), never
+//     through a Printer.
 //   - Paths under --root are shown as they are inside it (Printer.Root).
 //   - The library (verify) never prints and never exits: it returns reports,
 //     this file turns them into lines, and the caller picks the exit code.
