@@ -3,15 +3,12 @@ package hook
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/boot-guard/boot-guard/verify"
 	"github.com/boot-guard/boot-guard/verify/checktest"
 	"github.com/boot-guard/boot-guard/verify/kmod"
 	"github.com/boot-guard/boot-guard/verify/kmod/kmodtest"
@@ -154,53 +151,6 @@ func TestAptLoudWhenDefaultWillNotBoot(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
-	}
-}
-
-func TestAptCacheReusesAndInvalidates(t *testing.T) {
-	h := newHost(t, []string{kvNew}, nil)
-	h.grub(t, "", kvNew)
-	if out := h.apt(t, nil); out != "" {
-		t.Fatal(out)
-	}
-	// Doctor the cached verdict: if the next run reuses it, the hook
-	// reports the doctored verdict, which proves nothing was re-verified.
-	cachePath := filepath.Join(h.root, AptCacheDir, aptCacheFile)
-	b, err := os.ReadFile(cachePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc aptCacheDoc
-	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Checks) != 1 {
-		t.Fatalf("cache %s: %v", b, err)
-	}
-	for k, c := range doc.Checks {
-		c.Report.Verdict = verify.Unbootable
-		c.Report.Problems = []verify.Problem{{Code: "doctored", Message: "doctored cache entry", Verdict: verify.Unbootable}}
-		doc.Checks[k] = c
-	}
-	b, _ = json.Marshal(doc)
-	if err := os.WriteFile(cachePath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out := h.apt(t, nil); !strings.Contains(out, "doctored cache entry") {
-		t.Fatalf("cache not used:\n%s", out)
-	}
-	// A rebuilt initrd (new mtime) is verified again: all is well.
-	initrd := filepath.Join(h.root, "boot/initrd.img-"+kvNew)
-	later := time.Now().Add(time.Minute)
-	if err := os.Chtimes(initrd, later, later); err != nil {
-		t.Fatal(err)
-	}
-	if out := h.apt(t, nil); out != "" {
-		t.Fatalf("changed initrd not re-verified:\n%s", out)
-	}
-	// A garbage cache file is ignored.
-	if err := os.WriteFile(cachePath, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out := h.apt(t, nil); out != "" {
-		t.Fatalf("garbage cache:\n%s", out)
 	}
 }
 
@@ -349,24 +299,5 @@ func TestAptUnwritableCacheIsSilentWhenAllIsWell(t *testing.T) {
 	Apt(context.Background(), nil, env, AptOptions{CacheDir: filepath.Join(blocker, "cache")})
 	if !strings.Contains(stderr.String(), "cannot keep the audit cache") {
 		t.Errorf("output:\n%s", stderr.String())
-	}
-}
-
-// The APT hook's block gives each fix command once, as a kernel hook does.
-func TestAuditBlockGivesTheFixOnce(t *testing.T) {
-	k := verify.KernelReport{Version: "v"}
-	for _, m := range []string{"ext4", "nvme"} {
-		k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable, Message: "lacks " + m,
-			Causes: []string{"MODULES=list"},
-			Hint:   "rebuild it: update-initramfs -c -k v; if " + m + " is still missing: add the line " + m + " to /etc/initramfs-tools/modules and rebuild"})
-	}
-	rep := verify.AuditReport{Default: 0, Verdict: verify.Unbootable,
-		Entries: []verify.EntryReport{{Verdict: verify.Unbootable, Kernel: &k}}}
-	var b strings.Builder
-	PrintAuditBlock(Printer{W: &b}, rep, false)
-	out := b.String()
-	if strings.Count(out, "update-initramfs -c -k v") != 1 || strings.Count(out, "likely cause: MODULES=list") != 1 ||
-		!strings.Contains(out, "boot-guard: hint: if nvme is still missing: add the line nvme") {
-		t.Errorf("fix or cause repeated, or nvme's part missing:\n%s", out)
 	}
 }

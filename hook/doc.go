@@ -8,9 +8,13 @@
 // messages a person reads at 2 a.m. Protocols register themselves by name
 // (Register), so a new hook point is one new file.
 //
-// It never reads stdin, never writes anything but stderr (every line prefixed
-// "boot-guard:"), never prints JSON, and never reads the real / behind the
-// caller's back: roots, /sys and /proc come in through Env.
+// It never reads stdin, never prints anything but stderr lines (every one
+// prefixed "boot-guard:"; output.go states the rules and holds every output
+// helper), never prints JSON, and never reads the real / behind the caller's
+// back: roots, /sys and /proc come in through Env. The files it writes are
+// the APT hook's cache (aptcache.go) and METRICS_FILE (metrics.go), each
+// replaced through internal/atomicfile; AUTO_FALLBACK=yes (autofallback.go)
+// runs grub-set-default, the only change it makes to the boot configuration.
 //
 // Specs followed: the Debian kernel handbook's chapter on kernel hooks
 // (/etc/kernel/{preinst,postinst,prerm}.d, run-parts with VERSION and IMAGE,

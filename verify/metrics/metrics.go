@@ -1,7 +1,7 @@
 // Package metrics writes boot-guard's verdicts for the Prometheus node
 // exporter's textfile collector: one file in the text exposition format,
-// replaced atomically (a temporary file in the same directory, then rename),
-// so the collector never reads half a file.
+// replaced atomically (internal/atomicfile: a temporary file in the same
+// directory, fsync, rename), so the collector never reads half a file.
 //
 // It owns the metric names and their meaning; it never decides a verdict,
 // never prints and never writes anywhere but the path it is given. Encoding
@@ -24,11 +24,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
+	"github.com/boot-guard/boot-guard/internal/atomicfile"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
@@ -147,9 +146,9 @@ func Encode(w io.Writer, s Snapshot) error {
 	return nil
 }
 
-// WriteFile replaces path with s atomically: it writes a temporary file
-// named .NAME.tmp-* in the same directory (the textfile collector reads only
-// *.prom), syncs it, makes it world-readable and renames it over path.
+// WriteFile replaces path with s atomically, world-readable, through
+// atomicfile: the temporary file is named .NAME.tmp-* in the same directory,
+// which the textfile collector (it reads only *.prom) never reads.
 func WriteFile(path string, s Snapshot) error {
 	if path == "" {
 		return errors.New("metrics: no file name given")
@@ -158,34 +157,8 @@ func WriteFile(path string, s Snapshot) error {
 	if err := Encode(&buf, s); err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("metrics: write %s: %w", path, err)
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("metrics: write %s (via %s): %w", path, tmp.Name(), err)
-	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("metrics: write %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
 }

@@ -1,5 +1,29 @@
 package hook
 
+// This file holds every output helper of boot-guard: the hooks' messages,
+// the audit's, and the commands' (verify, audit) that reuse them. A second
+// renderer or a second way to word a fix stands out here. The rules are:
+//
+//   - Every line goes to standard error with the "boot-guard: " prefix
+//     (Prefix); a message with newlines becomes several lines, each prefixed.
+//   - A line that is a diagnostic says what it is: "error: " (what fails:
+//     will not boot, cannot tell under CANNOT_TELL=fail, a write or a command
+//     that did not happen), "warning: " (cannot tell, or something to know
+//     that does not fail), "hint: " (the exact command to run next), "note: "
+//     (context). Lowercase, no final period.
+//   - Each likely cause and each fix command is said once, however many
+//     problems share it (fixes).
+//   - Every failure of a hook ends with the override (OverrideText), so a
+//     person is never locked out of apt; a command's failure says once how
+//     the override works in the hooks (CLIOverrideText).
+//   - In hook mode nothing goes to standard output: dpkg, debconf and
+//     kernel-install own it. Only the commands write there, and only their
+//     result (a --json document, ls's listing, requirements' table), never
+//     through a Printer.
+//   - Paths under --root are shown as they are inside it (Printer.Root).
+//   - The library (verify) never prints and never exits: it returns reports,
+//     this file turns them into lines, and the caller picks the exit code.
+
 import (
 	"fmt"
 	"io"
@@ -214,4 +238,155 @@ func summarize(reqs []verify.Requirement) string {
 		}
 	}
 	return fmt.Sprintf("%d required modules: %d built in, %d in the initrd", len(reqs), builtin, in)
+}
+
+func auditSummary(rep verify.AuditReport) string {
+	for _, p := range rep.Problems {
+		return p.Message
+	}
+	if d := rep.DefaultEntry(); d != nil {
+		for _, p := range d.Problems {
+			return p.Message
+		}
+		if d.Kernel != nil {
+			for _, p := range d.Kernel.Problems {
+				if p.Verdict != verify.Bootable {
+					return p.Message
+				}
+			}
+		}
+	}
+	return "no details"
+}
+
+const rule = "======================================================================"
+
+// PrintAuditBlock writes the loud block for a default entry that will not
+// boot (or cannot be told to): the entry, every problem with its fix, the
+// fallback and how to select it, and the override.
+func PrintAuditBlock(out Printer, rep verify.AuditReport, cannotTellFails bool) {
+	out.Line(rule)
+	d := rep.DefaultEntry()
+	switch {
+	case d == nil:
+		out.Error("cannot tell which boot entry boots by default, nor whether it will boot (cannot-tell)")
+	case rep.Verdict == verify.Unbootable:
+		out.Error("the DEFAULT boot entry will NOT boot: %q (kernel %s, %s)", d.Title, d.Version, d.Source)
+		out.Line("do not reboot before this is fixed")
+	default:
+		out.Error("cannot tell whether the default boot entry %q (kernel %s) will boot (cannot-tell)", d.Title, d.Version)
+	}
+	if d != nil {
+		out.Line("default chosen by %s", rep.DefaultFrom)
+	}
+	said := fixes{}
+	for _, p := range rep.Problems {
+		printProblem(out, p, cannotTellFails, said)
+	}
+	if d != nil {
+		for _, p := range d.Problems {
+			printProblem(out, p, cannotTellFails, said)
+		}
+		if d.Kernel != nil {
+			for _, p := range d.Kernel.Problems {
+				printProblem(out, p, cannotTellFails, said)
+			}
+		}
+	}
+	printFallback(out, rep)
+	out.Hint("every boot entry and its verdict: boot-guard audit")
+	out.Override()
+	out.Line(rule)
+}
+
+func printProblem(out Printer, p verify.Problem, cannotTellFails bool, said fixes) {
+	switch {
+	case p.Verdict == verify.Unbootable, p.Verdict == verify.CannotTell && cannotTellFails:
+		out.Error("%s", p.Message)
+	case p.Verdict == verify.CannotTell:
+		out.Warning("%s", p.Message)
+	default:
+		return
+	}
+	said.print(out, p)
+}
+
+func printFallback(out Printer, rep verify.AuditReport) {
+	fb := rep.Fallback
+	if fb == nil {
+		switch {
+		case len(rep.Entries) == 0:
+		case rep.Verdict == verify.Unbootable:
+			out.Error("no other boot entry will boot either: fix the default before rebooting")
+		case rep.Verdict == verify.CannotTell:
+			out.Warning("no other boot entry is known to boot either")
+		}
+		return
+	}
+	out.Line("fallback: %q (kernel %s) will boot", fb.Title, fb.Version)
+	if fb.Command != "" {
+		out.Hint("make it the default: %s", fb.Command)
+	}
+	if fb.OnceCommand != "" {
+		out.Hint("or boot it the next time only: %s", fb.OnceCommand)
+	}
+	if fb.Instructions != "" {
+		out.Hint("%s", fb.Instructions)
+	}
+}
+
+// PrintAudit writes the whole audit for a person (the CLI): the default
+// entry's verdict first, then every entry with its verdict, then the
+// fallback.
+func PrintAudit(out Printer, rep verify.AuditReport) {
+	d := rep.DefaultEntry()
+	switch {
+	case d == nil:
+		out.Warning("no default boot entry found (cannot-tell): %s", rep.LoaderWhy)
+	case rep.Verdict == verify.Bootable:
+		out.Line("default boot entry %q (kernel %s): bootable", d.Title, d.Version)
+	case rep.Verdict == verify.Unbootable:
+		out.Error("the default boot entry %q (kernel %s) will NOT boot (unbootable)", d.Title, d.Version)
+	default:
+		out.Warning("cannot tell whether the default boot entry %q (kernel %s) will boot (cannot-tell)", d.Title, d.Version)
+	}
+	if d != nil {
+		oneShot := ""
+		if rep.OneShot {
+			oneShot = ", for the next boot only"
+		}
+		out.Line("  boot loader %s (%s); default from %s%s", rep.Loader, rep.LoaderWhy, rep.DefaultFrom, oneShot)
+	}
+	for _, p := range rep.Problems {
+		printProblem(out, p, false, fixes{})
+	}
+	for _, n := range rep.Notes {
+		out.Note("%s", n)
+	}
+	for i, e := range rep.Entries {
+		mark := " "
+		if i == rep.Default {
+			mark = "*"
+		}
+		v := e.Version
+		if v == "" {
+			v = "-"
+		}
+		out.Line("%s [%d] %-11s %-6s %s (%s)", mark, i, e.Verdict, e.Loader, e.Title, v)
+		if e.Verdict == verify.Bootable {
+			continue
+		}
+		said := fixes{} // per entry: each entry's fixes are read with it
+		for _, p := range e.Problems {
+			printProblem(out, p, false, said)
+		}
+		if e.Kernel != nil {
+			for _, p := range e.Kernel.Problems {
+				printProblem(out, p, false, said)
+			}
+		}
+	}
+	if rep.Verdict != verify.Bootable {
+		printFallback(out, rep)
+	}
 }

@@ -144,3 +144,22 @@ func TestReportGivesTheFixOnce(t *testing.T) {
 		t.Errorf("got\n%s\nwant it to contain\n%s", b.String(), want)
 	}
 }
+
+// The APT hook's block gives each fix command once, as a kernel hook does.
+func TestAuditBlockGivesTheFixOnce(t *testing.T) {
+	k := verify.KernelReport{Version: "v"}
+	for _, m := range []string{"ext4", "nvme"} {
+		k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable, Message: "lacks " + m,
+			Causes: []string{"MODULES=list"},
+			Hint:   "rebuild it: update-initramfs -c -k v; if " + m + " is still missing: add the line " + m + " to /etc/initramfs-tools/modules and rebuild"})
+	}
+	rep := verify.AuditReport{Default: 0, Verdict: verify.Unbootable,
+		Entries: []verify.EntryReport{{Verdict: verify.Unbootable, Kernel: &k}}}
+	var b strings.Builder
+	PrintAuditBlock(Printer{W: &b}, rep, false)
+	out := b.String()
+	if strings.Count(out, "update-initramfs -c -k v") != 1 || strings.Count(out, "likely cause: MODULES=list") != 1 ||
+		!strings.Contains(out, "boot-guard: hint: if nvme is still missing: add the line nvme") {
+		t.Errorf("fix or cause repeated, or nvme's part missing:\n%s", out)
+	}
+}
