@@ -10,83 +10,90 @@ import (
 )
 
 // inImage checks the image's /init, each requirement with its dependency
-// closure, and the stack layers' userspace.
+// closure and softdeps, and the stack layers' userspace.
 func (c *checker) inImage(img *initrd.Image, n needs) {
 	whole := img.Whole()
 	c.checkInit(img)
 	if n.ix == nil {
 		return
 	}
-	v := c.req.Version
 	shown := strings.Join(c.rep.Initrds, " + ")
-	// Modules in the image, by name: for this kernel, and for any other.
-	mine := map[string]initrd.Module{}
-	other := map[string]string{}
-	for _, m := range img.Modules {
-		if m.KernelVersion == v {
-			mine[m.Name] = m
-		} else if _, ok := other[m.Name]; !ok {
-			other[m.Name] = m.KernelVersion
-		}
-	}
-	depFile := "lib/modules/" + v + "/modules.dep"
-	listed, haveDep := parseDepNames(img, depFile)
-
-	seen := map[string]bool{}
-	reported := map[string]bool{}
-	noted := map[string]bool{} // softdeps already reported, "MODULE NAME"
+	mc := &moduleCheck{c: c, n: n, mods: newImageModules(img, n.ix, c.req.Version), whole: whole,
+		seen: map[string]bool{}, reported: map[string]bool{}, noted: map[string]bool{}}
 	for _, nd := range n.list {
-		if m, ok := n.builtin(nd); ok {
-			c.require(seen, Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
-			continue
-		}
-		// Any one alternative with its whole closure in the image will do.
-		chosen := nd.alts[0]
-		for _, alt := range nd.alts {
-			if c.closureStatus(n.ix, alt, mine, other, listed, haveDep) == StatusInInitrd {
-				chosen = alt
-				break
-			}
-		}
-		closure, err := n.ix.Deps(chosen)
-		if err != nil {
-			c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
-				Message: fmt.Sprintf("kernel %s: the dependencies of %s are unknown: %v", v, chosen, err)})
-			continue
-		}
-		// One problem per need: the module and what of its closure is
-		// wrong, so a person reads one error per device, not one per
-		// dependency.
-		var bad []badModule
-		for _, name := range closure {
-			reason := nd.reason
-			if name != chosen {
-				reason = "needed by " + chosen + " (" + nd.reason + ")"
-			}
-			mod, _ := n.ix.Module(name)
-			if mod.Builtin {
-				c.require(seen, Requirement{Module: name, Status: StatusBuiltin, Reason: reason})
-				continue
-			}
-			st, msg := moduleStatus(name, mod.Path, v, mine, other, listed, haveDep)
-			if !whole && st != StatusInInitrd {
-				// The image is already reported broken or unreadable;
-				// a module after the break is not known to be missing.
-				continue
-			}
-			c.require(seen, Requirement{Module: name, Status: st, Reason: reason})
-			if st == StatusInInitrd || reported[name] {
-				continue
-			}
-			reported[name] = true
-			bad = append(bad, badModule{name: name, status: st, msg: msg})
-		}
-		bad = append(bad, c.softdeps(n.ix, chosen, nd.reason, whole, seen, noted, mine, other, listed, haveDep)...)
-		if len(bad) > 0 {
-			c.moduleProblem(chosen, bad, nd.reason, shown)
-		}
+		mc.need(nd, shown)
 	}
 	c.checkUserspace(img, n.userspace, shown)
+}
+
+// moduleCheck is inImage's pass over the needs: the image's modules, and
+// what was required and reported so far, so that each module is required
+// once and each problem said once.
+type moduleCheck struct {
+	c    *checker
+	n    needs
+	mods *imageModules
+	// whole: the image read whole. When not, it is reported broken, and a
+	// module not found may lie after the break: not reported missing.
+	whole bool
+	// seen are the modules required (c.rep.Requirements), reported those
+	// a problem names, noted the softdeps reported: "MODULE NAME", and
+	// "modules A B" for a set of essential softdep modules.
+	seen, reported, noted map[string]bool
+}
+
+// need checks one need: any one alternative with its whole closure in the
+// image will do; else the preferred one's closure and softdeps are
+// reported, in one problem.
+func (mc *moduleCheck) need(nd need, shown string) {
+	c, ix := mc.c, mc.n.ix
+	if m, ok := mc.n.builtin(nd); ok {
+		mc.require(Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
+		return
+	}
+	chosen := mc.mods.choose(nd.alts)
+	closure, err := ix.Deps(chosen)
+	if err != nil {
+		c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: the dependencies of %s are unknown: %v", c.req.Version, chosen, err)})
+		return
+	}
+	bad := mc.closure(chosen, closure, nd.reason)
+	bad = append(bad, mc.softdeps(chosen, nd.reason)...)
+	if len(bad) > 0 {
+		c.moduleProblem(chosen, bad, nd.reason, shown)
+	}
+}
+
+// closure requires each module of chosen's closure and returns those the
+// image does not carry right. One problem per need says what of it is
+// wrong, so a person reads one error per device, not one per dependency.
+func (mc *moduleCheck) closure(chosen string, closure []string, reason string) []badModule {
+	var bad []badModule
+	for _, name := range closure {
+		why := reason
+		if name != chosen {
+			why = "needed by " + chosen + " (" + reason + ")"
+		}
+		mod, _ := mc.n.ix.Module(name)
+		if mod.Builtin {
+			mc.require(Requirement{Module: name, Status: StatusBuiltin, Reason: why})
+			continue
+		}
+		st := mc.mods.status(name, mod.Path)
+		if !mc.whole && st.status != StatusInInitrd {
+			// The image is already reported broken or unreadable;
+			// a module after the break is not known to be missing.
+			continue
+		}
+		mc.require(Requirement{Module: name, Status: st.status, Reason: why})
+		if st.status == StatusInInitrd || mc.reported[name] {
+			continue
+		}
+		mc.reported[name] = true
+		bad = append(bad, badModule{name: name, status: st.status, msg: st.why, absent: st.absent})
+	}
+	return bad
 }
 
 // softdeps checks the softdeps of chosen and its dependencies: any one
@@ -94,79 +101,80 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 // (EssentialSoftdep) with none is returned as bad, and required as
 // `requirements` lists it; any other with none is a note, as modprobe goes
 // on without it.
-func (c *checker) softdeps(ix *kmod.Index, chosen, reason string, whole bool, seen, noted map[string]bool, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) []badModule {
-	var bad []badModule
+func (mc *moduleCheck) softdeps(chosen, reason string) []badModule {
 	var missing []missingSoft
-	for _, sd := range ix.Softdeps(chosen) {
-		essential := EssentialSoftdep(sd.Of, sd.Name)
-		if len(sd.Modules) == 0 {
-			continue // nothing to look for: ResolveNeeds reports an essential one
-		}
-		why := fmt.Sprintf("softdep %s of %s, any one of %s (%s)", sd.Name, sd.Of, strings.Join(sd.Modules, ", "), reason)
-		if first, _ := ix.Module(sd.Modules[0]); first.Builtin {
-			if essential != "" {
-				c.require(seen, Requirement{Module: first.Name, Status: StatusBuiltin, Reason: why})
-			}
-			continue
-		}
-		found := ""
-		for _, m := range sd.Modules {
-			if c.closureStatus(ix, m, mine, other, listed, haveDep) == StatusInInitrd {
-				found = m
-				break
-			}
-		}
-		if found != "" {
-			if essential == "" {
-				continue
-			}
-			deps, _ := ix.Deps(found)
-			for _, d := range deps {
-				st := StatusInInitrd
-				if dm, _ := ix.Module(d); dm.Builtin {
-					st = StatusBuiltin
-				}
-				c.require(seen, Requirement{Module: d, Status: st, Reason: why})
-			}
-			continue
-		}
-		if !whole {
-			continue // the image is reported broken; the module may lie after the break
-		}
-		key := sd.Of + " " + kmod.Normalize(sd.Name)
-		if essential == "" {
-			if !noted[key] {
-				noted[key] = true
-				c.rep.Add(Problem{Code: CodeSoftdepMissing, Verdict: Bootable,
-					Message: fmt.Sprintf("kernel %s: initrd %s has none of %s (softdep %s of %s); modprobe loads %s without it (%s)", c.req.Version, strings.Join(c.rep.Initrds, " + "), strings.Join(sd.Modules, ", "), sd.Name, sd.Of, sd.Of, reason)})
-			}
-			continue
-		}
-		first, _ := ix.Module(sd.Modules[0])
-		st, _ := moduleStatus(first.Name, first.Path, c.req.Version, mine, other, listed, haveDep)
-		c.require(seen, Requirement{Module: first.Name, Status: st, Reason: why})
-		// One sentence per set of modules: jbd2 and ext4 both ask for
-		// crc32c, and the last asked (the need's own module, Softdeps
-		// lists dependencies first) says best why.
-		set := "modules " + strings.Join(sd.Modules, " ")
-		if noted[key] || (noted[set] && !slices.ContainsFunc(missing, func(m missingSoft) bool { return m.set == set })) {
-			continue
-		}
-		noted[key], noted[set] = true, true
-		i := slices.IndexFunc(missing, func(m missingSoft) bool { return m.set == set })
-		if i < 0 {
-			missing = append(missing, missingSoft{set: set, name: sd.Name, modules: sd.Modules, first: first.Name, status: st})
-			i = len(missing) - 1
-		}
-		missing[i].of = append(missing[i].of, sd.Of)
-		missing[i].why = essential
+	for _, sd := range mc.n.ix.Softdeps(chosen) {
+		missing = mc.softdep(sd, reason, missing)
 	}
+	var bad []badModule
 	for _, m := range missing {
 		bad = append(bad, badModule{name: m.first, status: m.status, soft: true,
 			short: strings.Join(m.modules, " or "),
 			msg:   fmt.Sprintf("has no module for %s (any one of %s), a softdep of %s: %s", m.name, strings.Join(m.modules, ", "), strings.Join(m.of, " and "), m.why)})
 	}
 	return bad
+}
+
+// softdep checks one softdep of a need (reason): requires what satisfies
+// an essential one, notes a missing other one, and adds a missing
+// essential one to missing.
+func (mc *moduleCheck) softdep(sd kmod.Softdep, reason string, missing []missingSoft) []missingSoft {
+	c, ix := mc.c, mc.n.ix
+	essential := EssentialSoftdep(sd.Of, sd.Name)
+	if len(sd.Modules) == 0 {
+		return missing // nothing to look for: ResolveNeeds reports an essential one
+	}
+	why := fmt.Sprintf("softdep %s of %s, any one of %s (%s)", sd.Name, sd.Of, strings.Join(sd.Modules, ", "), reason)
+	first, _ := ix.Module(sd.Modules[0])
+	if first.Builtin {
+		if essential != "" {
+			mc.require(Requirement{Module: first.Name, Status: StatusBuiltin, Reason: why})
+		}
+		return missing
+	}
+	if found := mc.mods.firstWhole(sd.Modules); found != "" {
+		if essential != "" {
+			deps, _ := ix.Deps(found)
+			for _, d := range deps {
+				st := StatusInInitrd
+				if dm, _ := ix.Module(d); dm.Builtin {
+					st = StatusBuiltin
+				}
+				mc.require(Requirement{Module: d, Status: st, Reason: why})
+			}
+		}
+		return missing
+	}
+	if !mc.whole {
+		return missing // the image is reported broken; the module may lie after the break
+	}
+	key := sd.Of + " " + kmod.Normalize(sd.Name)
+	if essential == "" {
+		if !mc.noted[key] {
+			mc.noted[key] = true
+			c.rep.Add(Problem{Code: CodeSoftdepMissing, Verdict: Bootable,
+				Message: fmt.Sprintf("kernel %s: initrd %s has none of %s (softdep %s of %s); modprobe loads %s without it (%s)", c.req.Version, strings.Join(c.rep.Initrds, " + "), strings.Join(sd.Modules, ", "), sd.Name, sd.Of, sd.Of, reason)})
+		}
+		return missing
+	}
+	st := mc.mods.status(first.Name, first.Path).status
+	mc.require(Requirement{Module: first.Name, Status: st, Reason: why})
+	// One sentence per set of modules: jbd2 and ext4 both ask for
+	// crc32c, and the last asked (the need's own module, Softdeps
+	// lists dependencies first) says best why.
+	set := "modules " + strings.Join(sd.Modules, " ")
+	i := slices.IndexFunc(missing, func(m missingSoft) bool { return m.set == set })
+	if mc.noted[key] || (mc.noted[set] && i < 0) {
+		return missing
+	}
+	mc.noted[key], mc.noted[set] = true, true
+	if i < 0 {
+		missing = append(missing, missingSoft{set: set, name: sd.Name, modules: sd.Modules, first: first.Name, status: st})
+		i = len(missing) - 1
+	}
+	missing[i].of = append(missing[i].of, sd.Of)
+	missing[i].why = essential
+	return missing
 }
 
 // missingSoft is an essential softdep none of whose modules is in the image.
@@ -177,63 +185,12 @@ type missingSoft struct {
 }
 
 // require adds r to the report's requirements once per module.
-func (c *checker) require(seen map[string]bool, r Requirement) {
-	if seen[r.Module] {
+func (mc *moduleCheck) require(r Requirement) {
+	if mc.seen[r.Module] {
 		return
 	}
-	seen[r.Module] = true
-	c.rep.Requirements = append(c.rep.Requirements, r)
-}
-
-// closureStatus is the worst status over module and its modules.dep
-// dependencies (softdeps are judged apart: softdepStatus).
-func (c *checker) closureStatus(ix *kmod.Index, module string, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) Status {
-	closure, err := ix.Deps(module)
-	if err != nil {
-		return StatusMissing
-	}
-	for _, name := range closure {
-		mod, _ := ix.Module(name)
-		if mod.Builtin {
-			continue
-		}
-		if st, _ := moduleStatus(name, mod.Path, c.req.Version, mine, other, listed, haveDep); st != StatusInInitrd {
-			return st
-		}
-	}
-	return StatusInInitrd
-}
-
-// moduleStatus says whether loadable module name is in the image for kernel
-// v: present under lib/modules/v, its vermagic's first word v, listed in the
-// image's own modules.dep. msg says what is wrong.
-func moduleStatus(name, kpath, v string, mine map[string]initrd.Module, other map[string]string, listed map[string]bool, haveDep bool) (Status, string) {
-	m, ok := mine[name]
-	if !ok {
-		if ov, ok := other[name]; ok {
-			return StatusWrongVersion, fmt.Sprintf("carries %s only for kernel %s (under lib/modules/%s), not for %s", name, ov, ov, v)
-		}
-		return StatusMissing, fmt.Sprintf("lacks module %s (lib/modules/%s/%s)", name, v, kpath)
-	}
-	if m.Err != nil {
-		return StatusMissing, fmt.Sprintf("carries %s, but it cannot be read: %v", m.Path, m.Err)
-	}
-	if m.ModinfoSkipped {
-		// needs.modinfo chooses every module looked up here; reaching this
-		// is a boot-guard bug, and it must not pass as whole or read as
-		// another kernel's module.
-		return StatusMissing, fmt.Sprintf("carries %s, but boot-guard did not read its .modinfo (a boot-guard bug: please report it)", m.Path)
-	}
-	if word, _, _ := strings.Cut(strings.TrimSpace(m.Vermagic), " "); word != v {
-		return StatusWrongVersion, fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", m.Path, word, m.Vermagic, v)
-	}
-	if !haveDep {
-		return StatusMissing, fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", m.Path, v)
-	}
-	if !listed[name] {
-		return StatusMissing, fmt.Sprintf("carries %s but its lib/modules/%s/modules.dep does not list it, so modprobe in the initrd cannot load it", m.Path, v)
-	}
-	return StatusInInitrd, ""
+	mc.seen[r.Module] = true
+	mc.c.rep.Requirements = append(mc.c.rep.Requirements, r)
 }
 
 // badModule is a module of a need's closure the image does not carry right.
@@ -242,6 +199,9 @@ type badModule struct {
 	status Status
 	msg    string
 	soft   bool // an essential softdep none of whose modules is there
+	// absent: the image carries no copy of it (moduleState.absent); it is
+	// named among what a need lacks, not as a sentence of its own.
+	absent bool
 	// short names a soft one among the module's other missing
 	// dependencies: "crc32c_generic or crc32c_intel".
 	short string
@@ -261,7 +221,7 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 		case b.soft:
 			soft = append(soft, b.msg)
 			softShort = append(softShort, b.short)
-		case b.status == StatusMissing && strings.HasPrefix(b.msg, "lacks module "):
+		case b.absent:
 			if b.name == module {
 				self = true
 			} else {
@@ -328,20 +288,4 @@ func neededFor(reason string) string {
 		return "needed as the " + reason
 	}
 	return "needed for " + reason
-}
-
-// parseDepNames returns the module names the image's modules.dep lists.
-func parseDepNames(img *initrd.Image, depFile string) (map[string]bool, bool) {
-	b, ok := img.File(depFile)
-	if !ok {
-		return nil, false
-	}
-	names := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		mod, _, found := strings.Cut(line, ":")
-		if found && strings.TrimSpace(mod) != "" {
-			names[kmod.Normalize(strings.TrimSpace(mod))] = true
-		}
-	}
-	return names, true
 }

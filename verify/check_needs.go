@@ -89,8 +89,9 @@ func (c *checker) requirements() needs {
 // modinfo returns the initrd.Options.Modinfo of the check: the modules
 // inImage may look up in the image, known before reading it. They are every
 // alternative of every need with its modules.dep closure, and the modules of
-// their softdeps with theirs (softdeps checks those of the alternative it
-// chooses, and closureStatus their closures). Reading only these .modinfo
+// their softdeps with theirs (moduleCheck.softdep checks those of the
+// alternative imageModules.choose picks, and imageModules.closureStatus
+// their closures). Reading only these .modinfo
 // instead of the thousands of an image with MODULES=most is most of the
 // speed of verify. Without a module index inImage looks up nothing.
 func (n needs) modinfo() func(string) bool {
@@ -117,7 +118,7 @@ func (n needs) modinfo() func(string) bool {
 	return func(name string) bool { return want[kmod.Normalize(name)] }
 }
 
-// satisfiedBuiltin reports whether some alternative of nd is built in.
+// builtin names the first alternative of nd that is built in, if any.
 func (n needs) builtin(nd need) (string, bool) {
 	for _, m := range nd.alts {
 		if mod, ok := n.ix.Module(m); ok && mod.Builtin {

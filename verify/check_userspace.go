@@ -46,7 +46,7 @@ func (c *checker) checkInit(img *initrd.Image) {
 	}
 }
 
-// userspacePaths are where initramfs-tools and dracut put the programs.
+// userspaceDirs are where initramfs-tools and dracut put the programs.
 var userspaceDirs = []string{"sbin", "usr/sbin", "bin", "usr/bin"}
 
 // checkUserspace checks the stack layers' programs and, for LUKS, the
