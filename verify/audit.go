@@ -14,17 +14,6 @@ import (
 	"github.com/boot-guard/boot-guard/verify/initrd"
 )
 
-// Codes of the problems audit adds to an entry or to the menu.
-const (
-	CodeRootMismatch    = "root-mismatch"    // root= names another device, or none
-	CodeRootUnchecked   = "root-unchecked"   // root= could not be compared
-	CodeEntryNotLinux   = "entry-not-linux"  // memtest, chainloader, firmware setup
-	CodeEntryUnresolved = "entry-unresolved" // a path or version boot-guard cannot map
-	CodeNoBootLoader    = "no-boot-loader"   // no grub.cfg, BLS entry or UKI found
-	CodeNoDefault       = "no-default-entry" // the default entry could not be determined
-	CodeMenuUnreadable  = "boot-menu-unreadable"
-)
-
 // AuditRequest says what Audit checks.
 type AuditRequest struct {
 	// Root is the filesystem root; "" means "/".

@@ -76,7 +76,7 @@ func grubenv(vars ...string) []byte {
 	return []byte(s + strings.Repeat("#", 1024-len(s)))
 }
 
-func entryProblem(e verify.EntryReport, code string) (verify.Problem, bool) {
+func entryProblem(e verify.EntryReport, code verify.Code) (verify.Problem, bool) {
 	for _, p := range e.Problems {
 		if p.Code == code {
 			return p, true

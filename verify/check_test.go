@@ -76,7 +76,7 @@ func check(t *testing.T, req verify.Request) verify.KernelReport {
 }
 
 // problem returns the first problem with code, failing the test when absent.
-func problem(t *testing.T, k verify.KernelReport, code string) verify.Problem {
+func problem(t *testing.T, k verify.KernelReport, code verify.Code) verify.Problem {
 	t.Helper()
 	for _, p := range k.Problems {
 		if p.Code == code {
@@ -153,7 +153,7 @@ func TestCheckFailures(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, f fixture)
-		code  string
+		code  verify.Code
 		// in is text the problem's message must carry.
 		in []string
 	}{
@@ -384,7 +384,7 @@ func TestCheckLUKSUserspace(t *testing.T) {
 	cases := []struct {
 		name  string
 		extra []checktest.File
-		code  string
+		code  verify.Code
 	}{
 		{"cryptsetup and crypttab", []checktest.File{cryptsetup, crypttab}, ""},
 		{"dracut's etc/crypttab", []checktest.File{cryptsetup, {Path: "etc/crypttab", Data: []byte(dmName + " UUID=abcd none\n")}}, ""},
@@ -460,9 +460,9 @@ func TestCheckSoftdeps(t *testing.T) {
 		name    string
 		drop    []string
 		verdict verify.Verdict
-		code    string   // a problem that must be there
-		in      []string // in its message
-		req     string   // a requirement that must be there...
+		code    verify.Code // a problem that must be there
+		in      []string    // in its message
+		req     string      // a requirement that must be there...
 		status  verify.Status
 	}{
 		{"every implementation", nil, verify.Bootable, "", nil, "crc32c_generic", verify.StatusInInitrd},
@@ -639,7 +639,7 @@ func TestFailuresReadAt2AM(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, f *fixture) verify.Request
-		codes []string
+		codes []verify.Code
 		// where is text that says which device (or which name) needs it.
 		where string
 		cause string
@@ -648,31 +648,31 @@ func TestFailuresReadAt2AM(t *testing.T) {
 			checktest.WriteFile(t, filepath.Join(f.root, "etc/initramfs-tools/initramfs.conf"), []byte("MODULES=list\n"))
 			checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"ext4"})}.Write(t, f.root)
 			return f.request()
-		}, []string{verify.CodeModuleMissing}, "PCI 0000:02:00.0, disk nvme0n1, partition nvme0n1p2, mounted at /", "MODULES=list"},
+		}, []verify.Code{verify.CodeModuleMissing}, "PCI 0000:02:00.0, disk nvme0n1, partition nvme0n1p2, mounted at /", "MODULES=list"},
 		{"no crc32c under MODULES=list", func(t *testing.T, f *fixture) verify.Request {
 			checktest.WriteFile(t, filepath.Join(f.root, "etc/initramfs-tools/initramfs.conf"), []byte("MODULES=list\n"))
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds, "crc32c_generic", "crc32c_intel")}.Write(t, f.root)
 			return f.request()
-		}, []string{verify.CodeModuleMissing}, "filesystem ext4, mounted at /", "add the line crc32c_generic to /etc/initramfs-tools/modules"},
+		}, []verify.Code{verify.CodeModuleMissing}, "filesystem ext4, mounted at /", "add the line crc32c_generic to /etc/initramfs-tools/modules"},
 		{"LUKS without cryptsetup", func(t *testing.T, f *fixture) verify.Request {
 			f.m = checktest.LUKSMachine(t, dmName)
 			checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"nvme", "ext4", "dm_mod", "dm_crypt"}),
 				Extra: []checktest.File{{Path: "cryptroot/crypttab", Data: []byte(dmName + " UUID=abcd none luks\n")}}}.Write(t, f.root)
 			return f.request()
-		}, []string{verify.CodeUserspaceMissing}, dmName, "cryptsetup-initramfs is not installed"},
+		}, []verify.Code{verify.CodeUserspaceMissing}, dmName, "cryptsetup-initramfs is not installed"},
 		{"LUKS without crypttab", func(t *testing.T, f *fixture) verify.Request {
 			f.m = checktest.LUKSMachine(t, dmName)
 			checktest.Initrd{Version: kv, Modules: f.modules(t, []string{"nvme", "ext4", "dm_mod", "dm_crypt"}),
 				Extra: []checktest.File{{Path: "usr/sbin/cryptsetup", Data: []byte("ELF"), Exec: true}}}.Write(t, f.root)
 			return f.request()
-		}, []string{verify.CodeCrypttabMissing}, dmName, "/etc/crypttab has no line for " + dmName},
+		}, []verify.Code{verify.CodeCrypttabMissing}, dmName, "/etc/crypttab has no line for " + dmName},
 		{"a module the kernel lacks after a failed DKMS build", func(t *testing.T, f *fixture) verify.Request {
 			checktest.WriteFile(t, filepath.Join(f.root, "var/lib/dkms/mydrv/1.0/build/make.log"), []byte(dkmsLog))
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
 			req := f.request()
 			req.Modules = []string{"mydrv"}
 			return req
-		}, []string{verify.CodeModuleUnknown}, "named with --module", "the DKMS build of mydrv/1.0 failed for kernel " + kv},
+		}, []verify.Code{verify.CodeModuleUnknown}, "named with --module", "the DKMS build of mydrv/1.0 failed for kernel " + kv},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -681,7 +681,7 @@ func TestFailuresReadAt2AM(t *testing.T) {
 			if k.Verdict != verify.Unbootable {
 				t.Fatalf("verdict %v, problems %+v", k.Verdict, k.Problems)
 			}
-			var codes []string
+			var codes []verify.Code
 			for _, p := range k.Problems {
 				if p.Verdict != verify.Unbootable {
 					continue

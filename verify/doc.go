@@ -3,6 +3,14 @@
 // with its requirements and problems, and the check that combines the leaf
 // packages below it.
 //
+// Each Problem carries a Code (codes.go): the stable classification machines
+// and the hooks match on, each documented in docs/json-schema.md and
+// boot-guard(8). Check reads the kernel image and the initrd files
+// (check_files.go), establishes what root needs (check_needs.go), and checks
+// the image's modules (check_modules.go, modules.go), its /init and
+// userspace (check_userspace.go), or the no-initrd rules with the command
+// line (check_cmdline.go).
+//
 // The leaf packages each own one job and never import each other:
 //   - initrd: reads initrd images the way the kernel's init/initramfs.c
 //     unpacks them (segments, compressions, cpio, integrity).

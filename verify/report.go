@@ -102,7 +102,7 @@ type Requirement struct {
 // machines (fleet dashboards grep for it); Message says what is wrong and Hint
 // what to run next.
 type Problem struct {
-	Code    string  `json:"code"`
+	Code    Code    `json:"code"`
 	Message string  `json:"message"`
 	Hint    string  `json:"hint,omitempty"`
 	Verdict Verdict `json:"severity"`

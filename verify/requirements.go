@@ -10,26 +10,6 @@ import (
 	"github.com/boot-guard/boot-guard/verify/rootdev"
 )
 
-// The codes of the problems ResolveNeeds reports.
-const (
-	// CodeModuleUnknown: a module asked for (--module, MODULES=, a stack
-	// layer, the driver bound now) is neither in the kernel's modules.dep
-	// nor built in. Unbootable.
-	CodeModuleUnknown = "module-unknown"
-	// CodeFilesystemUnsupported: nothing in the kernel provides the root
-	// filesystem's type. Unbootable.
-	CodeFilesystemUnsupported = "filesystem-unsupported"
-	// CodeDeviceUnclaimed: no module of the kernel claims the device nearest
-	// the disk, and no loadable module drives it now (nothing, or a driver
-	// built into the running kernel). A note: it changes no verdict.
-	CodeDeviceUnclaimed = "device-unclaimed"
-	// CodeSoftdepMissing: the initrd has no module for a softdep (a
-	// modules.softdep "pre:" name) of a required module. modprobe goes on
-	// without it, so it is a note, except for the softdeps root cannot
-	// mount without (EssentialSoftdep): those are module-missing.
-	CodeSoftdepMissing = "softdep-missing"
-)
-
 // essentialSoftdeps are the softdeps without which the root filesystem does
 // not mount although every module loads, keyed "MODULE NAME" (normalised).
 // A softdep is how a module asks modprobe for something it looks up itself

@@ -1,0 +1,109 @@
+package verify
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/bootentry"
+)
+
+// noInitrd applies the rules for a kernel with no initrd at all: it boots
+// only if every requirement is built in, no stack layer needs userspace, and
+// the root= the boot loader passes is one the kernel resolves itself.
+func (c *checker) noInitrd(n needs) {
+	shown := "/boot/initrd.img-" + c.req.Version
+	var why []string
+	if !n.known {
+		why = append(why, "the modules root needs could not all be established")
+	}
+	for _, nd := range n.list {
+		if m, ok := n.builtin(nd); ok {
+			c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
+			continue
+		}
+		c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: nd.alts[0], Status: StatusMissing, Reason: nd.reason})
+		why = append(why, fmt.Sprintf("%s is a module, not built in (%s)", nd.alts[0], nd.reason))
+	}
+	for _, u := range n.userspace {
+		why = append(why, fmt.Sprintf("%s needs %s in an initramfs", u.Detail, u.Program))
+	}
+	cmdline, source := c.cmdline()
+	root, hasRoot := cmdlineValue(cmdline, "root")
+	switch {
+	case source == "":
+		why = append(why, "the kernel command line it will get is unknown (no boot entry for it, no /etc/kernel/cmdline)")
+	case !hasRoot:
+		why = append(why, "the command line from "+source+" has no root=")
+	case !kernelResolvesRoot(root):
+		why = append(why, fmt.Sprintf("root=%s (from %s) needs an initramfs to find the device: the kernel itself resolves only /dev/NAME, PARTUUID=, PARTLABEL= and MAJ:MIN", root, source))
+	}
+	if len(why) > 0 {
+		d := c.diagnosis()
+		c.rep.Add(Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: %s, and the kernel cannot mount root without one: %s", c.req.Version, c.noInitrdWhat(shown), strings.Join(why, "; ")),
+			Hint:    c.fixHint(),
+			Causes:  d.ImageCauses()})
+		return
+	}
+	c.rep.Add(Problem{Code: CodeNoInitrd, Verdict: Bootable,
+		Message: fmt.Sprintf("kernel %s has no initrd, and needs none: every driver root needs is built in and root=%s (from %s) is resolved by the kernel itself", c.req.Version, root, source)})
+}
+
+// cmdlineValue returns the last key= of a kernel command line, up to "--".
+func cmdlineValue(cmdline, key string) (string, bool) {
+	return bootentry.CmdlineValue(cmdline, key)
+}
+
+// kernelResolvesRoot reports whether the kernel's own name_to_dev_t (no
+// initramfs) understands root=v.
+func kernelResolvesRoot(v string) bool {
+	switch {
+	case strings.HasPrefix(v, "/dev/") && !strings.HasPrefix(v, "/dev/disk/") && !strings.HasPrefix(v, "/dev/mapper/"):
+		return true
+	case strings.HasPrefix(v, "PARTUUID="), strings.HasPrefix(v, "PARTLABEL="):
+		return true
+	}
+	if maj, min, ok := strings.Cut(v, ":"); ok {
+		return isDigits(maj) && isDigits(min)
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cmdline returns the command line the boot loader will pass to this kernel
+// and where it came from: its grub.cfg or BLS entry, /etc/kernel/cmdline,
+// else (on the running machine) /proc/cmdline.
+func (c *checker) cmdline() (cmdline, source string) {
+	if c.req.CmdlineSource != "" {
+		return c.req.Cmdline, c.req.CmdlineSource
+	}
+	if m, err := bootentry.Scan(bootentry.Options{Root: c.root}); err == nil {
+		for _, e := range m.Entries {
+			if e.Version == c.req.Version && e.Kind != bootentry.KindOther {
+				return e.Cmdline, e.Source
+			}
+		}
+	}
+	if b, err := os.ReadFile(c.hostPath("/etc/kernel/cmdline")); err == nil {
+		return strings.TrimSpace(string(b)), "/etc/kernel/cmdline"
+	}
+	if c.req.Proc != nil {
+		if b, err := fs.ReadFile(c.req.Proc, "cmdline"); err == nil {
+			return strings.TrimSpace(string(b)), "/proc/cmdline"
+		}
+	}
+	return "", ""
+}

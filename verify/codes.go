@@ -1,0 +1,123 @@
+package verify
+
+// Code classifies a Problem for machines: it is stable, the JSON "code" of a
+// problem, and what dashboards, hooks and tests match on (never the message,
+// which is for people and may change wording).
+//
+// Every code is documented in docs/json-schema.md (the "problem codes"
+// table) and in doc/boot-guard.8.md (PROBLEM CODES); codes_test.go checks
+// that the three lists agree and that every code is emitted somewhere.
+type Code string
+
+// The codes of Problem.Code, by where they arise: the kernel image and the
+// initrd files, the image's contents, what the root device needs, and the
+// audit of the boot menu.
+const (
+	// CodeNotChecked: the check did not run or was cut short: the version
+	// names no kernel, or the check or the audit was interrupted.
+	// Cannot-tell.
+	CodeNotChecked Code = "not-checked"
+	// CodeKernelMissing: the kernel image (/boot/vmlinuz-VERSION, or the
+	// entry's) does not exist, is empty or is not a regular file
+	// (unbootable), or cannot be read (cannot-tell).
+	CodeKernelMissing Code = "kernel-missing"
+
+	// CodeInitrdMissing: an initrd the check was given or the entry loads
+	// does not exist; or the kernel has no initrd at all (none in /boot, or
+	// an entry that loads none) and cannot mount root without one.
+	// Unbootable.
+	CodeInitrdMissing Code = "initrd-missing"
+	// CodeNoInitrd: the kernel has no initrd and needs none: every driver
+	// root needs is built in and the kernel resolves root= itself. A note.
+	CodeNoInitrd Code = "no-initrd"
+	// CodeInitrdEmpty: an initrd (or a UKI's .initrd section) is empty or
+	// not a regular file. Unbootable.
+	CodeInitrdEmpty Code = "initrd-empty"
+	// CodeInitrdUnreadable: an initrd cannot be opened or read (most often:
+	// not run as root). Cannot-tell.
+	CodeInitrdUnreadable Code = "initrd-unreadable"
+	// CodeInitrdTruncated: a segment of the initrd ends before its data
+	// does. Unbootable.
+	CodeInitrdTruncated Code = "initrd-truncated"
+	// CodeInitrdCorrupt: a segment of the initrd does not decode (a bad
+	// checksum, a broken cpio header). Unbootable.
+	CodeInitrdCorrupt Code = "initrd-corrupt"
+	// CodeInitrdUnsupported: a segment uses a compression boot-guard cannot
+	// decode. Cannot-tell.
+	CodeInitrdUnsupported Code = "initrd-unsupported"
+	// CodeInitrdTooLarge: the initrd decompresses to more than boot-guard's
+	// limit (a decompression bomb). Unbootable.
+	CodeInitrdTooLarge Code = "initrd-too-large"
+
+	// CodeInitMissing: the initrd has no /init, or its /init is not an
+	// executable file. Unbootable.
+	CodeInitMissing Code = "init-missing"
+	// CodeModuleMissing: the initrd lacks a module root needs, a module it
+	// depends on, or every module of an essential softdep (crc32c for
+	// ext4); or it carries the module but cannot load it (unreadable, not
+	// in its modules.dep) alongside a missing softdep. Unbootable.
+	CodeModuleMissing Code = "module-missing"
+	// CodeModuleWrong: the initrd carries a module root needs only for
+	// another kernel, or built for another kernel (its vermagic).
+	// Unbootable.
+	CodeModuleWrong Code = "module-wrong-version"
+	// CodeModuleNotInDep: the initrd carries every module root needs, but
+	// modprobe in it cannot load one: its modules.dep is missing or does
+	// not list it, or the module cannot be read. Unbootable.
+	CodeModuleNotInDep Code = "module-not-in-modules-dep"
+	// CodeModuleIndex: the kernel's module index (/lib/modules/VERSION)
+	// cannot be read, or the dependencies of a module are unknown
+	// (cannot-tell); `requirements` also notes a kernel without
+	// modules.builtin.modinfo with it (bootable).
+	CodeModuleIndex Code = "module-index"
+	// CodeUserspaceMissing: the initrd lacks a program a layer of the root
+	// stack needs (cryptsetup, lvm, mdadm). Unbootable.
+	CodeUserspaceMissing Code = "userspace-missing"
+	// CodeCrypttabMissing: the initrd carries no crypttab entry for the
+	// LUKS mapping root is on. Unbootable.
+	CodeCrypttabMissing Code = "crypttab-missing"
+
+	// CodeDevicesUnknown: what the root device needs cannot be established:
+	// /sys and /proc cannot be read or describe a layer boot-guard does not
+	// know, or (under --root) nothing describes the machine and no module
+	// was named. Cannot-tell.
+	CodeDevicesUnknown Code = "devices-unknown"
+	// CodeModuleUnknown: a module asked for (--module, MODULES=, a stack
+	// layer, the driver bound now, an essential softdep) is neither in the
+	// kernel's modules.dep nor built in. Unbootable.
+	CodeModuleUnknown Code = "module-unknown"
+	// CodeFilesystemUnsupported: nothing in the kernel provides the root
+	// filesystem's type. Unbootable.
+	CodeFilesystemUnsupported Code = "filesystem-unsupported"
+	// CodeDeviceUnclaimed: no module of the kernel claims the device nearest
+	// the disk, and no loadable module drives it now (nothing, or a driver
+	// built into the running kernel). A note: it changes no verdict.
+	CodeDeviceUnclaimed Code = "device-unclaimed"
+	// CodeSoftdepMissing: the initrd has no module for a softdep (a
+	// modules.softdep "pre:" name) of a required module. modprobe goes on
+	// without it, so it is a note, except for the softdeps root cannot
+	// mount without (EssentialSoftdep): those are module-missing.
+	CodeSoftdepMissing Code = "softdep-missing"
+
+	// CodeRootMismatch: a boot entry's root= names another device than
+	// this machine's root, or none that exists. Unbootable.
+	CodeRootMismatch Code = "root-mismatch"
+	// CodeRootUnchecked: a boot entry's root= could not be compared with
+	// this machine's root (no root=, no udev links, NFS). Cannot-tell.
+	CodeRootUnchecked Code = "root-unchecked"
+	// CodeEntryNotLinux: a boot entry boots no Linux kernel (memtest,
+	// chainloading another OS, firmware setup). Cannot-tell.
+	CodeEntryNotLinux Code = "entry-not-linux"
+	// CodeEntryUnresolved: a boot entry's path or kernel version cannot be
+	// mapped to this machine (a GRUB variable in it). Cannot-tell.
+	CodeEntryUnresolved Code = "entry-unresolved"
+	// CodeNoBootLoader: no grub.cfg, BLS entry or UKI was found.
+	// Cannot-tell.
+	CodeNoBootLoader Code = "no-boot-loader"
+	// CodeNoDefault: the menu has no entry the boot loader boots by default
+	// that could be determined. Cannot-tell.
+	CodeNoDefault Code = "no-default-entry"
+	// CodeMenuUnreadable: the boot menu, or a part of it, cannot be read or
+	// understood. Cannot-tell.
+	CodeMenuUnreadable Code = "boot-menu-unreadable"
+)

@@ -1,0 +1,140 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/initrd"
+	"github.com/boot-guard/boot-guard/verify/kmod"
+)
+
+// imageModules knows the modules an image carries for one kernel, next to
+// that kernel's module index: whether a module modprobe in the image would
+// load is there, and which alternative of a need the image can load whole.
+// It is built once per check (newImageModules) and only read after.
+type imageModules struct {
+	ix      *kmod.Index
+	version string
+	// mine are the image's modules for this kernel, by name; other names
+	// the kernel version of the first copy for another kernel.
+	mine  map[string]initrd.Module
+	other map[string]string
+	// listed are the names the image's lib/modules/VERSION/modules.dep
+	// lists; haveDep says whether the image has that file at all.
+	listed  map[string]bool
+	haveDep bool
+}
+
+// newImageModules indexes img's modules for kernel v, whose index is ix.
+func newImageModules(img *initrd.Image, ix *kmod.Index, v string) *imageModules {
+	m := &imageModules{ix: ix, version: v, mine: map[string]initrd.Module{}, other: map[string]string{}}
+	for _, mod := range img.Modules {
+		if mod.KernelVersion == v {
+			m.mine[mod.Name] = mod
+		} else if _, ok := m.other[mod.Name]; !ok {
+			m.other[mod.Name] = mod.KernelVersion
+		}
+	}
+	m.listed, m.haveDep = parseDepNames(img, "lib/modules/"+v+"/modules.dep")
+	return m
+}
+
+// parseDepNames returns the module names the image's modules.dep lists.
+func parseDepNames(img *initrd.Image, depFile string) (map[string]bool, bool) {
+	b, ok := img.File(depFile)
+	if !ok {
+		return nil, false
+	}
+	names := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		mod, _, found := strings.Cut(line, ":")
+		if found && strings.TrimSpace(mod) != "" {
+			names[kmod.Normalize(strings.TrimSpace(mod))] = true
+		}
+	}
+	return names, true
+}
+
+// moduleState is what the image holds of one loadable module.
+type moduleState struct {
+	status Status
+	// why says what is wrong, after "initrd X ": "lacks module nvme (...)";
+	// "" for in-initrd.
+	why string
+	// absent: the image carries no copy of the module, for any kernel.
+	absent bool
+}
+
+// status says whether loadable module name (at kpath under the kernel's
+// lib/modules) is in the image for this kernel: present under
+// lib/modules/VERSION, its vermagic's first word VERSION, listed in the
+// image's own modules.dep.
+func (m *imageModules) status(name, kpath string) moduleState {
+	v := m.version
+	mod, ok := m.mine[name]
+	if !ok {
+		if ov, ok := m.other[name]; ok {
+			return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s only for kernel %s (under lib/modules/%s), not for %s", name, ov, ov, v)}
+		}
+		return moduleState{status: StatusMissing, absent: true, why: fmt.Sprintf("lacks module %s (lib/modules/%s/%s)", name, v, kpath)}
+	}
+	if mod.Err != nil {
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s, but it cannot be read: %v", mod.Path, mod.Err)}
+	}
+	if mod.ModinfoSkipped {
+		// needs.modinfo chooses every module looked up here; reaching this
+		// is a boot-guard bug, and it must not pass as whole or read as
+		// another kernel's module.
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s, but boot-guard did not read its .modinfo (a boot-guard bug: please report it)", mod.Path)}
+	}
+	if word, _, _ := strings.Cut(strings.TrimSpace(mod.Vermagic), " "); word != v {
+		return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", mod.Path, word, mod.Vermagic, v)}
+	}
+	if !m.haveDep {
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", mod.Path, v)}
+	}
+	if !m.listed[name] {
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its lib/modules/%s/modules.dep does not list it, so modprobe in the initrd cannot load it", mod.Path, v)}
+	}
+	return moduleState{status: StatusInInitrd}
+}
+
+// closureStatus is the worst status over module and its modules.dep
+// dependencies, the built-in ones aside (softdeps are judged apart:
+// moduleCheck.softdeps).
+func (m *imageModules) closureStatus(module string) Status {
+	closure, err := m.ix.Deps(module)
+	if err != nil {
+		return StatusMissing
+	}
+	for _, name := range closure {
+		mod, _ := m.ix.Module(name)
+		if mod.Builtin {
+			continue
+		}
+		if st := m.status(name, mod.Path).status; st != StatusInInitrd {
+			return st
+		}
+	}
+	return StatusInInitrd
+}
+
+// firstWhole returns the first of names whose closure is all in the image;
+// "" when none is.
+func (m *imageModules) firstWhole(names []string) string {
+	for _, name := range names {
+		if m.closureStatus(name) == StatusInInitrd {
+			return name
+		}
+	}
+	return ""
+}
+
+// choose returns the alternative of a need to check: the first whose
+// closure is all in the image, else the preferred one (the first).
+func (m *imageModules) choose(alts []string) string {
+	if alt := m.firstWhole(alts); alt != "" {
+		return alt
+	}
+	return alts[0]
+}
