@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"syscall"
 
 	"github.com/boot-guard/boot-guard/internal/atomicfile"
 	"github.com/boot-guard/boot-guard/verify"
@@ -138,19 +137,4 @@ func requestFiles(r verify.Request) []fileID {
 		ids = append(ids, identity(p))
 	}
 	return ids
-}
-
-func identity(p string) fileID {
-	id := fileID{Path: p}
-	st, err := os.Stat(p)
-	if err != nil {
-		id.Missing = true
-		return id
-	}
-	id.Size, id.Mtime = st.Size(), st.ModTime().UnixNano()
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		id.Dev, id.Ino = uint64(sys.Dev), sys.Ino
-		id.Ctime = sys.Ctim.Sec*1e9 + sys.Ctim.Nsec
-	}
-	return id
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 func init() {
@@ -17,17 +16,6 @@ func init() {
 
 // SpaceFunc reports the free and total bytes of the filesystem holding dir.
 type SpaceFunc func(dir string) (free, total uint64, err error)
-
-// Statfs is the real statfs(2): free bytes including root's reserve (the
-// kernel's maintainer scripts run as root) and the filesystem's size.
-func Statfs(dir string) (free, total uint64, err error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, 0, fmt.Errorf("statfs %s: %w", dir, err)
-	}
-	bs := uint64(st.Bsize)
-	return st.Bfree * bs, st.Blocks * bs, nil
-}
 
 // initrdHeadroom is how much bigger than the largest initrd today the new
 // one is assumed to be (a newer kernel's modules, another firmware).

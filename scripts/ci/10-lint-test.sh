@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stage: lint and the unit tests (the README's test command), then a short fuzz.
+# Stage: lint (gofmt, go vet for linux, darwin and windows, staticcheck, go mod
+# tidy -diff), the unit tests (the README's test command), then a short fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make lint

@@ -25,6 +25,13 @@ const maxScriptBytes = 8 << 20
 // a backslash before '$', '"', '\\' or a newline; an unquoted backslash
 // quotes the next character; unquoted '{' and '}' are words of their own
 // (except in "${...}", which stays part of its word, unexpanded).
+//
+// It is one function, longer than the usual limit, on purpose: it is a
+// lexer, one loop over the runes with one case per kind of character, and
+// each quoting context (single quotes, double quotes, a backslash, "${") an
+// inner loop over the same stream; every case shares the current word,
+// command, line number and byte count, which split-up pieces would have to
+// pass back and forth.
 func lexScript(r io.Reader, name string) ([]command, error) {
 	br := bufio.NewReader(io.LimitReader(r, maxScriptBytes+1))
 	var (

@@ -18,6 +18,11 @@ var errLZORLE = errors.New("lzo-rle bitstream (version byte after 17): not decod
 // or a loop. The end-of-stream instruction must be the last input byte and
 // must come when out is full. It returns the offset in in where a problem
 // was found.
+//
+// It is one function, longer than the usual limit, on purpose: it is a
+// decoder's state machine, one loop over LZO1X instructions whose meaning
+// depends on the previous one (the literal-run state carried between them),
+// written to be read side by side with the kernel's decoder loop.
 func lzo1xDecompress(in, out []byte) (int, error) {
 	ip, op := 0, 0
 	fail := func(format string, args ...any) (int, error) {

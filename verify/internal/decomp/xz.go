@@ -97,7 +97,6 @@ const (
 	xzPadding              // block padding, then the check
 	xzCheck
 	xzRecords // index records left: xzStream.records
-	xzIndexEnd
 	xzFooter
 	xzDone
 )
@@ -134,7 +133,7 @@ func (e *unsupportedErr) Unwrap() []error {
 	return []error{ErrUnsupported, e.err}
 }
 
-// varint reads an xz multibyte integer from b: value and length, or ok false
+// xzVarint reads an xz multibyte integer from b: value and length, or ok false
 // when b ends first or the encoding is over 9 bytes or not minimal.
 func xzVarint(b []byte) (v uint64, n int, ok bool) {
 	for n < len(b) && n < 9 {
@@ -152,6 +151,11 @@ func xzVarint(b []byte) (v uint64, n int, ok bool) {
 }
 
 // advance sets up the next piece by peeking at its header.
+//
+// It is one function, longer than the usual limit, on purpose: it is the
+// stream walker's state machine, one case per xzState, each setting the
+// length of the next piece and the state after it; kept whole, every
+// transition of the xz container format is in one switch.
 func (w *xzStream) advance() error {
 	off := w.s.Offset()
 	switch w.next {
