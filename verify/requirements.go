@@ -327,55 +327,6 @@ func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
 	r.needs = append(r.needs, n)
 }
 
-// RequirementsOf flattens needs into the modules Check looks for, each once,
-// with the status `boot-guard requirements` reports (builtin, or loadable:
-// to be carried by the initrd): each need's module, its modules.dep
-// dependencies, and for each essential softdep its first module with what
-// that needs. Softdeps that are not essential are no requirement: modprobe
-// goes on without them. A need with alternatives lists the preferred one,
-// the one Check looks at first.
-func RequirementsOf(needs []Need) []Requirement {
-	reqs := []Requirement{}
-	seen := map[string]bool{}
-	add := func(module string, st Status, reason string) {
-		if !seen[module] {
-			seen[module] = true
-			reqs = append(reqs, Requirement{Module: module, Status: st, Reason: reason})
-		}
-	}
-	for _, n := range needs {
-		reason := n.Reason
-		if len(n.Alternatives) > 0 {
-			reason += fmt.Sprintf(" (any one of %s, %s suffices)", n.Module, strings.Join(n.Alternatives, ", "))
-		}
-		if n.Builtin {
-			add(n.Module, StatusBuiltin, reason)
-			continue
-		}
-		add(n.Module, StatusLoadable, reason)
-		for _, m := range n.BuiltinDeps {
-			add(m, StatusBuiltin, "dependency of "+n.Module+": "+n.Reason)
-		}
-		for _, m := range n.Closure {
-			add(m, StatusLoadable, "dependency of "+n.Module+": "+n.Reason)
-		}
-		for _, sd := range n.Softdeps {
-			if sd.Essential == "" || len(sd.Modules) == 0 {
-				continue
-			}
-			why := fmt.Sprintf("softdep %s of %s, any one of %s: %s", sd.Name, sd.Of, strings.Join(sd.Modules, ", "), n.Reason)
-			if sd.Builtin {
-				add(sd.Modules[0], StatusBuiltin, why)
-				continue
-			}
-			for _, m := range sd.Loadable {
-				add(m, StatusLoadable, why)
-			}
-		}
-	}
-	return reqs
-}
-
 // softdep resolves one softdep: whether its first module is built in, and
 // what that one needs loaded with it.
 func (r *resolver) softdep(sd kmod.Softdep) Softdep {
