@@ -152,11 +152,11 @@ func (f Findings) FixCommand() string {
 		const kernel = "the version of the kernel it is for"
 		switch f.Generator {
 		case GeneratorDracut:
-			return "dracut --force, the image's path and " + kernel
+			return "dracut --force, the image path and " + kernel
 		case GeneratorInitramfsTools:
 			return "update-initramfs -c -k and " + kernel
 		}
-		return "update-initramfs -c -k and " + kernel + " (initramfs-tools), or dracut --force, the image's path and that version (dracut)"
+		return "update-initramfs -c -k and " + kernel + " (initramfs-tools), or dracut --force, the image path and that version (dracut)"
 	}
 	initramfsTools := "update-initramfs -c -k " + f.Version
 	dracut := fmt.Sprintf("dracut --force /boot/initrd.img-%s %s", f.Version, f.Version)

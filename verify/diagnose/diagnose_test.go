@@ -229,8 +229,8 @@ func TestFixCommand(t *testing.T) {
 		{GeneratorDracut, kver, "dracut --force /boot/initrd.img-" + kver + " " + kver},
 		{GeneratorUnknown, kver, "update-initramfs -c -k " + kver + " (initramfs-tools) or dracut --force /boot/initrd.img-" + kver + " " + kver + " (dracut)"},
 		{GeneratorInitramfsTools, "", "update-initramfs -c -k and the version of the kernel it is for"},
-		{GeneratorDracut, "", "dracut --force, the image's path and the version of the kernel it is for"},
-		{GeneratorUnknown, "", "update-initramfs -c -k and the version of the kernel it is for (initramfs-tools), or dracut --force, the image's path and that version (dracut)"},
+		{GeneratorDracut, "", "dracut --force, the image path and the version of the kernel it is for"},
+		{GeneratorUnknown, "", "update-initramfs -c -k and the version of the kernel it is for (initramfs-tools), or dracut --force, the image path and that version (dracut)"},
 	}
 	for _, tc := range cases {
 		if got := (Findings{Version: tc.version, Generator: tc.gen}).FixCommand(); got != tc.want {
