@@ -18,34 +18,33 @@ type (
 	ImageEntry   = initrd.Entry
 	ImageSegment = initrd.Segment
 	ImageModule  = initrd.Module
-	ImageProblem = initrd.Problem
+	ImageIssue   = initrd.Problem
 )
 
-// ImageProblemCode is the one rule for an integrity problem of an initrd
-// (initrd.Problem.Kind): its Problem code and verdict. A compression
-// boot-guard cannot decode is cannot-tell (initrd-unsupported); a cut,
-// corrupt or oversized image is unbootable (initrd-truncated,
-// initrd-corrupt, initrd-too-large), as the kernel stops unpacking at the
-// first problem.
-func ImageProblemCode(p ImageProblem) (string, Verdict) {
+// ImageProblem is the one rule for an integrity problem of an initrd
+// (initrd.Problem.Kind): the Problem it is, with its code and verdict set
+// (the caller words the message). A compression boot-guard cannot decode is
+// cannot-tell (initrd-unsupported); a cut, corrupt or oversized image is
+// unbootable (initrd-truncated, initrd-corrupt, initrd-too-large), as the
+// kernel stops unpacking at the first problem.
+func ImageProblem(p initrd.Problem) Problem {
 	switch p.Kind {
 	case initrd.Truncated:
-		return CodeInitrdTruncated, Unbootable
+		return Problem{Code: CodeInitrdTruncated, Verdict: Unbootable}
 	case initrd.Unsupported:
-		return CodeInitrdUnsupported, CannotTell
+		return Problem{Code: CodeInitrdUnsupported, Verdict: CannotTell}
 	case initrd.TooLarge:
-		return CodeInitrdTooLarge, Unbootable
+		return Problem{Code: CodeInitrdTooLarge, Verdict: Unbootable}
 	}
-	return CodeInitrdCorrupt, Unbootable
+	return Problem{Code: CodeInitrdCorrupt, Verdict: Unbootable}
 }
 
 // ImageVerdict is the verdict on an image by itself: the worst over its
-// problems (ImageProblemCode), Bootable when it is whole.
+// problems (ImageProblem), Bootable when it is whole.
 func ImageVerdict(im *Image) Verdict {
 	v := Bootable
 	for _, p := range im.Problems {
-		_, pv := ImageProblemCode(p)
-		v = Worst(v, pv)
+		v = Worst(v, ImageProblem(p).Verdict)
 	}
 	return v
 }

@@ -6,20 +6,19 @@ import (
 	"github.com/boot-guard/boot-guard/verify/initrd"
 )
 
-func TestImageProblemCode(t *testing.T) {
+func TestImageProblem(t *testing.T) {
 	cases := []struct {
-		kind    initrd.ProblemKind
-		code    string
-		verdict Verdict
+		kind initrd.ProblemKind
+		want Problem
 	}{
-		{initrd.Truncated, CodeInitrdTruncated, Unbootable},
-		{initrd.Corrupt, CodeInitrdCorrupt, Unbootable},
-		{initrd.Unsupported, CodeInitrdUnsupported, CannotTell},
-		{initrd.TooLarge, CodeInitrdTooLarge, Unbootable},
+		{initrd.Truncated, Problem{Code: CodeInitrdTruncated, Verdict: Unbootable}},
+		{initrd.Corrupt, Problem{Code: CodeInitrdCorrupt, Verdict: Unbootable}},
+		{initrd.Unsupported, Problem{Code: CodeInitrdUnsupported, Verdict: CannotTell}},
+		{initrd.TooLarge, Problem{Code: CodeInitrdTooLarge, Verdict: Unbootable}},
 	}
 	for _, tc := range cases {
-		if code, v := ImageProblemCode(ImageProblem{Kind: tc.kind}); code != tc.code || v != tc.verdict {
-			t.Errorf("%s: %s %s, want %s %s", tc.kind, code, v, tc.code, tc.verdict)
+		if got := ImageProblem(ImageIssue{Kind: tc.kind}); got.Code != tc.want.Code || got.Verdict != tc.want.Verdict {
+			t.Errorf("%s: %s %s, want %s %s", tc.kind, got.Code, got.Verdict, tc.want.Code, tc.want.Verdict)
 		}
 	}
 	for _, tc := range []struct {
@@ -32,7 +31,7 @@ func TestImageProblemCode(t *testing.T) {
 	} {
 		im := &Image{}
 		for _, k := range tc.kinds {
-			im.Problems = append(im.Problems, ImageProblem{Kind: k})
+			im.Problems = append(im.Problems, ImageIssue{Kind: k})
 		}
 		if v := ImageVerdict(im); v != tc.want {
 			t.Errorf("%v: %s, want %s", tc.kinds, v, tc.want)

@@ -144,10 +144,10 @@ type inspectImage struct {
 	Segments []verify.ImageSegment `json:"segments"`
 	// KernelVersions counts modules by the VER of their lib/modules/VER
 	// path; Vermagic by the kernel release their vermagic names.
-	KernelVersions map[string]int        `json:"kernel_versions"`
-	Vermagic       map[string]int        `json:"vermagic"`
-	Modules        []inspectModule       `json:"modules"`
-	Problems       []verify.ImageProblem `json:"problems"`
+	KernelVersions map[string]int      `json:"kernel_versions"`
+	Vermagic       map[string]int      `json:"vermagic"`
+	Modules        []inspectModule     `json:"modules"`
+	Problems       []verify.ImageIssue `json:"problems"`
 
 	image verify.ImageFile
 }
@@ -164,7 +164,7 @@ type inspectModule struct {
 // inspectOne reads one image for inspect.
 func inspectOne(ctx context.Context, path string) inspectImage {
 	ii := inspectImage{Path: path, Verdict: verify.CannotTell, Segments: []verify.ImageSegment{},
-		KernelVersions: map[string]int{}, Vermagic: map[string]int{}, Modules: []inspectModule{}, Problems: []verify.ImageProblem{}}
+		KernelVersions: map[string]int{}, Vermagic: map[string]int{}, Modules: []inspectModule{}, Problems: []verify.ImageIssue{}}
 	img, err := verify.WalkImage(ctx, path, true, nil)
 	if err != nil {
 		ii.Error = err.Error()
