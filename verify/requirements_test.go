@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -514,7 +515,7 @@ func TestRequirementsRequest(t *testing.T) {
 	messages := func(r RootNeeds) string {
 		var s []string
 		for _, p := range r.Problems {
-			s = append(s, p.Code+" "+p.Verdict.String()+": "+p.Message+" | "+p.Hint)
+			s = append(s, fmt.Sprintf("%s %s: %s | %s", p.Code, p.Verdict, p.Message, p.Hint))
 		}
 		return strings.Join(s, "\n")
 	}
