@@ -2,13 +2,10 @@ package hook
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify"
-	"github.com/boot-guard/boot-guard/verify/bootentry"
 )
 
 func init() { Register("kernel-prerm", KernelPrerm) }
@@ -36,22 +33,22 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 			return 0 // upgrade, deconfigure, failed-upgrade: the kernel stays
 		}
 	}
-	versions, err := installedVersions(env.Root)
+	versions, err := verify.InstalledKernels(env.Root)
 	if err != nil {
 		out.Warning("cannot list the installed kernels: %v; not checking the removal of %s", err, version)
 		return 0
 	}
-	if !contains(versions, version) {
+	if !slices.Contains(versions, version) {
 		return 0 // its image is already gone: nothing bootable to lose
 	}
 	check := func(v string) verify.KernelReport {
 		return verify.Check(ctx, verify.Request{Root: env.Root, Sys: env.Sys, Proc: env.Proc, Version: v, Modules: env.Config.Modules})
 	}
-	this := check(version)
-	if this.Verdict != verify.Bootable {
+	if check(version).Verdict != verify.Bootable {
 		return 0
 	}
-	// What would remain: the best verdict over the other kernels.
+	// What would remain, newest first: the best verdict over the others.
+	slices.Reverse(versions)
 	remain := verify.Unbootable
 	var others []verify.KernelReport
 	for _, v := range versions {
@@ -72,6 +69,13 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 		out.Warning("removing kernel %s, the last kernel boot-guard knows will boot; it cannot tell whether the others will (%s)", version, kernelList(others))
 		return 0
 	}
+	return lastBootable(out, env, version, others, d)
+}
+
+// lastBootable says that removing version, the last kernel that boots,
+// leaves none that does (others are the remaining kernels' reports), what to
+// do instead, and the override; it returns the hook's exit code.
+func lastBootable(out Printer, env Env, version string, others []verify.KernelReport, d Decision) int {
 	label := out.Error
 	if d.Exit == 0 {
 		label = out.Warning
@@ -81,24 +85,18 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 	} else {
 		label("kernel %s is the last installed kernel that will boot; after removing it, none of the others would: %s", version, kernelList(others))
 		for _, k := range others {
-			for _, p := range k.Problems {
-				if p.Verdict != verify.Bootable {
-					msg := p.Message
-					if !strings.HasPrefix(msg, "kernel "+k.Version) {
-						msg = "kernel " + k.Version + ": " + msg
-					}
-					out.Line("  %s", msg)
-					break
+			if p, ok := firstFailure(k, false); ok {
+				msg := p.Message
+				if !strings.HasPrefix(msg, "kernel "+k.Version) {
+					msg = "kernel " + k.Version + ": " + msg
 				}
+				out.Line("  %s", msg)
 			}
 		}
 	}
 	for _, k := range others {
-		for _, p := range k.Problems {
-			if p.Verdict != verify.Bootable && p.Hint != "" {
-				out.Hint("fix kernel %s first: %s", k.Version, p.Hint)
-				break
-			}
+		if p, ok := firstFailure(k, true); ok {
+			out.Hint("fix kernel %s first: %s", k.Version, p.Hint)
 		}
 	}
 	out.Hint("or install another kernel (apt-get install linux-image-%s pulls the newest), check it with boot-guard verify --all, then remove this one", metaFlavour(version))
@@ -113,6 +111,17 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 	}
 	out.Line("%s", d.Why)
 	return 0
+}
+
+// firstFailure returns k's first problem that is not bootable (with a hint,
+// when withHint).
+func firstFailure(k verify.KernelReport, withHint bool) (verify.Problem, bool) {
+	for _, p := range k.Problems {
+		if p.Verdict != verify.Bootable && (!withHint || p.Hint != "") {
+			return p, true
+		}
+	}
+	return verify.Problem{}, false
 }
 
 func kernelList(ks []verify.KernelReport) string {
@@ -136,32 +145,4 @@ func metaFlavour(version string) string {
 		}
 	}
 	return "VERSION"
-}
-
-// installedVersions lists the kernels with a /boot/vmlinuz-VERSION (the
-// contract's definition of installed), newest first.
-func installedVersions(root string) ([]string, error) {
-	ents, err := os.ReadDir(filepath.Join(root, "boot"))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		v, ok := strings.CutPrefix(e.Name(), "vmlinuz-")
-		if !ok || v == "" || strings.HasSuffix(v, ".dpkg-bak") || strings.HasSuffix(v, ".dpkg-tmp") || strings.HasSuffix(v, ".old") {
-			continue
-		}
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool { return bootentry.CompareVersions(out[i], out[j]) > 0 })
-	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

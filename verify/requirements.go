@@ -148,90 +148,112 @@ type resolver struct {
 
 func (r *resolver) problem(p Problem) { r.problems = append(r.problems, p) }
 
+// need resolves one thing root needs, by its kind.
 func (r *resolver) need(d rootdev.Need) {
-	v := r.ix.Version()
 	switch d.Kind {
 	case rootdev.NeedModalias:
-		nearest := r.firstOfChain(d.Reason)
-		mods := r.ix.Alias(d.Value)
-		if len(mods) > 0 {
-			r.add(d, mods, kmod.Normalize(d.Bound))
-			return
-		}
-		bound := kmod.Normalize(d.Bound)
-		if bound == "" && d.BuiltinDriver != "" {
-			// Driven now by a driver built into the running kernel (pcieport
-			// on a PCIe root port): not a module to look for, as
-			// initramfs-tools and dracut skip it too.
-			if nearest {
-				r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
-					Message: fmt.Sprintf("kernel %s: no module claims %s; the running kernel drives it with its built-in driver %s, taken as built into %s too (%s)", v, d.Value, d.BuiltinDriver, v, d.Reason)})
-			}
-			return
-		}
-		if bound == "" {
-			if nearest {
-				r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
-					Message: fmt.Sprintf("kernel %s: no module claims %s and no driver drives it now (%s): nothing required for it", v, d.Value, d.Reason)})
-			}
-			return
-		}
-		if _, ok := r.ix.Module(bound); ok {
-			d.Reason += fmt.Sprintf(" (bound now; none of %s's modules claims %s)", v, d.Value)
-			r.add(d, []string{bound}, bound)
-			return
-		}
-		// The module that drives the device now is not in kernel v at all:
-		// a DKMS build that failed, or a driver v's configuration dropped.
-		r.problem(Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
-			Message: fmt.Sprintf("kernel %s has no module %s, which drives %s now, and none of its modules claims %s (%s)", v, bound, d.Value, d.Value, d.Reason),
-			Hint:    fmt.Sprintf("if %s comes from DKMS, its build for %s failed: dkms status; dkms autoinstall -k %s", bound, v, v)})
+		r.needModalias(d)
 	case rootdev.NeedFilesystem:
-		mods := r.ix.Alias("fs-" + d.Value)
-		if len(mods) == 0 {
-			if _, ok := r.ix.Module(d.Value); ok {
-				mods = []string{kmod.Normalize(d.Value)}
-			}
-		}
-		if len(mods) > 0 {
-			r.add(d, mods, "")
-			return
-		}
-		p := Problem{Code: CodeFilesystemUnsupported, Verdict: Unbootable,
-			Message: fmt.Sprintf("kernel %s cannot mount %s: no module registers fs-%s, none is called %s, and it is not built in (%s)", v, d.Value, d.Value, d.Value, d.Reason),
-			Hint:    fmt.Sprintf("check its configuration: grep -i %s /boot/config-%s", d.Value, v)}
-		if r.missingModinfo() {
-			p.Verdict = CannotTell
-			p.Message += "; " + r.ix.Dir() + "/modules.builtin.modinfo is missing, so built-in filesystems are unknown"
-		}
-		r.problem(p)
+		r.needFilesystem(d)
 	default:
-		if d.Bound != "" {
-			r.firstOfChain(d.Reason) // a driver with no modalias still marks its path
-		}
-		if m, ok := r.ix.Module(d.Value); ok {
-			r.add(d, []string{m.Name}, "")
-			return
-		}
-		if mods := r.ix.Alias(d.Value); len(mods) > 0 {
-			// modprobe accepts an alias too: "dm-crypt", "md-raid1", "fs-xfs".
-			r.add(d, mods, kmod.Normalize(d.Bound))
-			return
-		}
-		msg := fmt.Sprintf("kernel %s has no module %s: neither its modules.dep nor its built-in list names it", v, d.Value)
-		if strings.HasPrefix(d.Reason, "named with ") {
-			msg += "; check the name, " + d.Reason
-		} else {
-			msg += " (" + d.Reason + ")"
-		}
-		p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
-			Message: msg,
-			Hint:    fmt.Sprintf("list the kernel's modules: find /%s -name '*.ko*'", r.ix.Dir())}
-		if near := r.nearNames(d.Value); len(near) > 0 {
-			p.Hint = "did you mean " + strings.Join(near, " or ") + "? " + p.Hint
-		}
-		r.problem(p)
+		r.needModule(d)
 	}
+}
+
+// needModalias resolves a device's modalias: the modules that claim it,
+// else the loadable driver bound to it now; a device nothing claims and no
+// loadable module drives is no requirement (a note when nearest the disk).
+func (r *resolver) needModalias(d rootdev.Need) {
+	v := r.ix.Version()
+	nearest := r.firstOfChain(d.Reason)
+	mods := r.ix.Alias(d.Value)
+	if len(mods) > 0 {
+		r.add(d, mods, kmod.Normalize(d.Bound))
+		return
+	}
+	bound := kmod.Normalize(d.Bound)
+	if bound == "" && d.BuiltinDriver != "" {
+		// Driven now by a driver built into the running kernel (pcieport
+		// on a PCIe root port): not a module to look for, as
+		// initramfs-tools and dracut skip it too.
+		if nearest {
+			r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
+				Message: fmt.Sprintf("kernel %s: no module claims %s; the running kernel drives it with its built-in driver %s, taken as built into %s too (%s)", v, d.Value, d.BuiltinDriver, v, d.Reason)})
+		}
+		return
+	}
+	if bound == "" {
+		if nearest {
+			r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
+				Message: fmt.Sprintf("kernel %s: no module claims %s and no driver drives it now (%s): nothing required for it", v, d.Value, d.Reason)})
+		}
+		return
+	}
+	if _, ok := r.ix.Module(bound); ok {
+		d.Reason += fmt.Sprintf(" (bound now; none of %s's modules claims %s)", v, d.Value)
+		r.add(d, []string{bound}, bound)
+		return
+	}
+	// The module that drives the device now is not in kernel v at all:
+	// a DKMS build that failed, or a driver v's configuration dropped.
+	r.problem(Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
+		Message: fmt.Sprintf("kernel %s has no module %s, which drives %s now, and none of its modules claims %s (%s)", v, bound, d.Value, d.Value, d.Reason),
+		Hint:    fmt.Sprintf("if %s comes from DKMS, its build for %s failed: dkms status; dkms autoinstall -k %s", bound, v, v)})
+}
+
+// needFilesystem resolves a filesystem type as the kernel asks for it:
+// through the alias "fs-TYPE", then by its own name.
+func (r *resolver) needFilesystem(d rootdev.Need) {
+	v := r.ix.Version()
+	mods := r.ix.Alias("fs-" + d.Value)
+	if len(mods) == 0 {
+		if _, ok := r.ix.Module(d.Value); ok {
+			mods = []string{kmod.Normalize(d.Value)}
+		}
+	}
+	if len(mods) > 0 {
+		r.add(d, mods, "")
+		return
+	}
+	p := Problem{Code: CodeFilesystemUnsupported, Verdict: Unbootable,
+		Message: fmt.Sprintf("kernel %s cannot mount %s: no module registers fs-%s, none is called %s, and it is not built in (%s)", v, d.Value, d.Value, d.Value, d.Reason),
+		Hint:    fmt.Sprintf("check its configuration: grep -i %s /boot/config-%s", d.Value, v)}
+	if r.missingModinfo() {
+		p.Verdict = CannotTell
+		p.Message += "; " + r.ix.Dir() + "/modules.builtin.modinfo is missing, so built-in filesystems are unknown"
+	}
+	r.problem(p)
+}
+
+// needModule resolves a module named (--module, MODULES=, a stack layer, a
+// driver without a modalias) by name, else as an alias as modprobe does.
+func (r *resolver) needModule(d rootdev.Need) {
+	v := r.ix.Version()
+	if d.Bound != "" {
+		r.firstOfChain(d.Reason) // a driver with no modalias still marks its path
+	}
+	if m, ok := r.ix.Module(d.Value); ok {
+		r.add(d, []string{m.Name}, "")
+		return
+	}
+	if mods := r.ix.Alias(d.Value); len(mods) > 0 {
+		// modprobe accepts an alias too: "dm-crypt", "md-raid1", "fs-xfs".
+		r.add(d, mods, kmod.Normalize(d.Bound))
+		return
+	}
+	msg := fmt.Sprintf("kernel %s has no module %s: neither its modules.dep nor its built-in list names it", v, d.Value)
+	if strings.HasPrefix(d.Reason, "named with ") {
+		msg += "; check the name, " + d.Reason
+	} else {
+		msg += " (" + d.Reason + ")"
+	}
+	p := Problem{Code: CodeModuleUnknown, Verdict: Unbootable,
+		Message: msg,
+		Hint:    fmt.Sprintf("list the kernel's modules: find /%s -name '*.ko*'", r.ix.Dir())}
+	if near := r.nearNames(d.Value); len(near) > 0 {
+		p.Hint = "did you mean " + strings.Join(near, " or ") + "? " + p.Hint
+	}
+	r.problem(p)
 }
 
 // firstOfChain reports whether the device of reason is the first one seen
@@ -307,55 +329,6 @@ func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
 	r.needs = append(r.needs, n)
 }
 
-// RequirementsOf flattens needs into the modules Check looks for, each once,
-// with the status `boot-guard requirements` reports (builtin, or loadable:
-// to be carried by the initrd): each need's module, its modules.dep
-// dependencies, and for each essential softdep its first module with what
-// that needs. Softdeps that are not essential are no requirement: modprobe
-// goes on without them. A need with alternatives lists the preferred one,
-// the one Check looks at first.
-func RequirementsOf(needs []Need) []Requirement {
-	reqs := []Requirement{}
-	seen := map[string]bool{}
-	add := func(module string, st Status, reason string) {
-		if !seen[module] {
-			seen[module] = true
-			reqs = append(reqs, Requirement{Module: module, Status: st, Reason: reason})
-		}
-	}
-	for _, n := range needs {
-		reason := n.Reason
-		if len(n.Alternatives) > 0 {
-			reason += fmt.Sprintf(" (any one of %s, %s suffices)", n.Module, strings.Join(n.Alternatives, ", "))
-		}
-		if n.Builtin {
-			add(n.Module, StatusBuiltin, reason)
-			continue
-		}
-		add(n.Module, StatusLoadable, reason)
-		for _, m := range n.BuiltinDeps {
-			add(m, StatusBuiltin, "dependency of "+n.Module+": "+n.Reason)
-		}
-		for _, m := range n.Closure {
-			add(m, StatusLoadable, "dependency of "+n.Module+": "+n.Reason)
-		}
-		for _, sd := range n.Softdeps {
-			if sd.Essential == "" || len(sd.Modules) == 0 {
-				continue
-			}
-			why := fmt.Sprintf("softdep %s of %s, any one of %s: %s", sd.Name, sd.Of, strings.Join(sd.Modules, ", "), n.Reason)
-			if sd.Builtin {
-				add(sd.Modules[0], StatusBuiltin, why)
-				continue
-			}
-			for _, m := range sd.Loadable {
-				add(m, StatusLoadable, why)
-			}
-		}
-	}
-	return reqs
-}
-
 // softdep resolves one softdep: whether its first module is built in, and
 // what that one needs loaded with it.
 func (r *resolver) softdep(sd kmod.Softdep) Softdep {
@@ -414,50 +387,4 @@ func (r *resolver) unresolvedSoftdeps(n Need) {
 
 func (r *resolver) missingModinfo() bool {
 	return slices.Contains(r.ix.Missing(), "modules.builtin.modinfo")
-}
-
-// nearNames returns up to three module names within two edits of name, for
-// "did you mean".
-func (r *resolver) nearNames(name string) []string {
-	n := kmod.Normalize(name)
-	var out []string
-	for _, m := range r.ix.Names() {
-		if editDistance(n, m, 2) <= 2 {
-			out = append(out, m)
-			if len(out) == 3 {
-				break
-			}
-		}
-	}
-	return out
-}
-
-// editDistance is the Levenshtein distance of a and b, or limit+1 when it
-// is larger than limit (cheap: most names differ in length already).
-func editDistance(a, b string, limit int) int {
-	if d := len(a) - len(b); d > limit || -d > limit {
-		return limit + 1
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

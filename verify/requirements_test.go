@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -502,6 +503,80 @@ func TestLiveRequirements(t *testing.T) {
 		}
 		for _, p := range problems {
 			t.Logf("%s: problem %s (%s): %s", ver, p.Code, p.Verdict, p.Message)
+		}
+	}
+}
+
+// TestRequirementsRequest: what Check and `requirements` share, and where
+// their wording differs (Listing, Under).
+func TestRequirementsRequest(t *testing.T) {
+	root := t.TempDir()
+	kmodtest.Debian(kver).WriteDir(t, root)
+	messages := func(r RootNeeds) string {
+		var s []string
+		for _, p := range r.Problems {
+			s = append(s, fmt.Sprintf("%s %s: %s | %s", p.Code, p.Verdict, p.Message, p.Hint))
+		}
+		return strings.Join(s, "\n")
+	}
+
+	r := Requirements(RequirementsRequest{Root: root, Version: kver, Modules: []string{"nvme"}})
+	if r.Index == nil || !r.Known || len(r.Needs) != 1 || r.Needs[0].Module != "nvme" || len(r.Problems) != 0 {
+		t.Fatalf("nvme: %+v\n%s", r, messages(r))
+	}
+	for _, tc := range []struct {
+		req  RequirementsRequest
+		want string
+	}{
+		{RequirementsRequest{}, "no /sys and /proc describe the machine it will boot on (boot-guard runs under --root, in a chroot or in a container)"},
+		{RequirementsRequest{Listing: true}, "there is no /sys and /proc to read here (a chroot or a container)"},
+		{RequirementsRequest{Listing: true, Under: true}, "under --root, /sys and /proc describe the machine boot-guard runs on"},
+	} {
+		tc.req.Root, tc.req.Version = root, kver
+		r := Requirements(tc.req)
+		if r.Known || len(r.Problems) != 1 || r.Problems[0].Code != CodeDevicesUnknown || !strings.Contains(r.Problems[0].Message, tc.want) ||
+			r.Problems[0].Hint != `name them with --module NAME (repeatable) or MODULES="nvme ext4" in /etc/default/boot-guard` {
+			t.Errorf("%+v: want one devices-unknown problem saying %q:\n%s", tc.req, tc.want, messages(r))
+		}
+	}
+
+	// A kernel without modules.builtin.modinfo: a note for the listing only.
+	old := t.TempDir()
+	k := kmodtest.Debian(kver)
+	k.Modinfo = nil
+	k.WriteDir(t, old)
+	for _, listing := range []bool{false, true} {
+		r := Requirements(RequirementsRequest{Root: old, Version: kver, Modules: []string{"nvme"}, Listing: listing})
+		noted := strings.Contains(messages(r), "modules.builtin.modinfo (kernels before 5.2)")
+		if noted != listing || !r.Known {
+			t.Errorf("Listing %v: noted %v, known %v:\n%s", listing, noted, r.Known, messages(r))
+		}
+	}
+}
+
+// TestRequirementsIndexHints: one fix per reason the module index is
+// unreadable, for Check and `requirements` alike.
+func TestRequirementsIndexHints(t *testing.T) {
+	root := t.TempDir()
+	kmodtest.Debian(kver).WriteDir(t, root)
+	noDep := kmodtest.Debian("6.1.0-14-amd64")
+	noDep.Dep = nil
+	noDep.WriteDir(t, root)
+	// Installed (a /boot/vmlinuz) but without its /lib/modules.
+	if err := os.WriteFile(filepath.Join(root, "boot", "vmlinuz-6.1.0-15-amd64"), []byte("k"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ version, hint string }{
+		{"6.1.0-14-amd64", "rebuild the module index: depmod 6.1.0-14-amd64"},
+		{"6.1.0-15-amd64", "reinstall the kernel package: apt-get install --reinstall linux-image-6.1.0-15-amd64"},
+		{"6.1.0-99-amd64", "install that kernel's package, or check the version; installed kernels: 6.1.0-13-amd64 6.1.0-14-amd64 6.1.0-15-amd64"},
+	} {
+		for _, listing := range []bool{false, true} {
+			r := Requirements(RequirementsRequest{Root: root, Version: tc.version, Modules: []string{"nvme"}, Listing: listing})
+			if r.Index != nil || r.Known || len(r.Problems) != 1 || r.Problems[0].Code != CodeModuleIndex || r.Problems[0].Verdict != CannotTell ||
+				r.Problems[0].Hint != tc.hint || !strings.HasPrefix(r.Problems[0].Message, "kernel "+tc.version+": cannot read its module index, so the modules root needs are unknown: ") {
+				t.Errorf("%s (listing %v): %+v, want hint %q", tc.version, listing, r.Problems, tc.hint)
+			}
 		}
 	}
 }

@@ -6,13 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify"
-	"github.com/boot-guard/boot-guard/verify/initrd"
 	"github.com/urfave/cli/v2"
 )
 
@@ -47,20 +44,11 @@ func lsCommand(env *Env) *cli.Command {
 
 // lsImage lists one image and returns its verdict.
 func lsImage(ctx context.Context, env *Env, path string, long bool) verify.Verdict {
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "boot-guard: error: %v\n", err)
-		return verify.CannotTell
-	}
-	defer f.Close()
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
-	kv := kernelDirs{}
-	// ls prints no module's .modinfo: reading them was most of its time.
-	im, err := initrd.Walk(ctx, f, initrd.Options{Modinfo: initrd.NoModinfo}, func(e initrd.Entry) error {
-		kv.see(e.Path)
+	img, err := verify.WalkImage(ctx, path, false, func(e verify.ImageEntry) error {
 		if long {
-			fmt.Fprintf(w, "%3d %s %10d %s", e.Segment, modeString(e.Mode), e.Size, e.Path)
+			fmt.Fprintf(w, "%3d %s %10d %s", e.Segment, verify.ModeString(e.Mode), e.Size, e.Path)
 			switch {
 			case e.Link != "":
 				fmt.Fprintf(w, " -> %s", e.Link)
@@ -72,130 +60,31 @@ func lsImage(ctx context.Context, env *Env, path string, long bool) verify.Verdi
 		_, err := fmt.Fprintln(w, e.Path)
 		return err
 	})
+	w.Flush()
 	if err != nil {
-		w.Flush()
-		fmt.Fprintf(env.Stderr, "boot-guard: error: %s: %v\n", path, err)
+		fmt.Fprintf(env.Stderr, "boot-guard: error: %v\n", err)
 		return verify.CannotTell
 	}
-	w.Flush()
-	return reportProblems(env.Stderr, path, im, true, kv)
-}
-
-// imageVerdict maps an image's problems to the contract's verdicts.
-func imageVerdict(im *initrd.Image) verify.Verdict {
-	v := verify.Bootable
-	for _, p := range im.Problems {
-		if p.Kind == initrd.Unsupported {
-			v = verify.Worst(v, verify.CannotTell)
-		} else {
-			v = verify.Worst(v, verify.Unbootable)
-		}
-	}
-	return v
+	return reportProblems(env.Stderr, env.Root, path, img, true)
 }
 
 // reportProblems prints an image's problems (when each is not already on
-// stdout) and what they mean to stderr, and returns its verdict. kv are the
-// lib/modules/VERSION directories seen in the image, for the fix command.
-func reportProblems(stderr io.Writer, path string, im *initrd.Image, each bool, kv kernelDirs) verify.Verdict {
-	v := imageVerdict(im)
-	for _, p := range im.Problems {
+// stdout) and what they mean to stderr, with the fix for a broken one, and
+// returns its verdict.
+func reportProblems(stderr io.Writer, root, path string, img verify.ImageFile, each bool) verify.Verdict {
+	for _, p := range img.Image.Problems {
 		if each {
 			fmt.Fprintf(stderr, "boot-guard: %s: %s: %s\n", path, p.Kind, p.Message)
 		}
 	}
-	switch v {
+	switch img.Verdict {
 	case verify.Unbootable:
 		fmt.Fprintf(stderr, "boot-guard: %s: the image is broken: the kernel stops unpacking at the first problem, so nothing after it reaches the root filesystem\n", path)
-		if v := kv.version(path); v != "" {
-			fmt.Fprintf(stderr, "boot-guard: hint: rebuild it: update-initramfs -u -k %s (initramfs-tools) or dracut --force --kver %s (dracut)\n", v, v)
-		} else {
-			fmt.Fprintln(stderr, "boot-guard: hint: rebuild it with update-initramfs -u -k and the version of the kernel it is for (initramfs-tools), "+
-				"or dracut --force --kver and that version (dracut); ls /lib/modules lists the installed kernels")
-		}
+		fmt.Fprintf(stderr, "boot-guard: hint: %s\n", verify.ImageFixHint(root, img.Kernel))
 	case verify.CannotTell:
 		fmt.Fprintf(stderr, "boot-guard: %s: cannot tell whether the image is whole: boot-guard cannot decode part of it\n", path)
 	}
-	return v
-}
-
-// kernelDirs collects the VERSION of every lib/modules/VERSION (or
-// usr/lib/modules/VERSION) path in an image: the kernel it was built for.
-type kernelDirs map[string]bool
-
-// see records the kernel version p lies under, if any.
-func (k kernelDirs) see(p string) {
-	p = strings.TrimPrefix(strings.TrimPrefix(p, "./"), "usr/")
-	rest, ok := strings.CutPrefix(p, "lib/modules/")
-	if !ok {
-		return
-	}
-	if v, _, _ := strings.Cut(rest, "/"); v != "" && v != "." && v != ".." {
-		k[v] = true
-	}
-}
-
-// version names the kernel an image is for: the one kernel its modules'
-// directories name, else the one its file name names (Debian's
-// initrd.img-VERSION, dracut's initramfs-VERSION.img), else "".
-func (k kernelDirs) version(path string) string {
-	if len(k) == 1 {
-		for v := range k {
-			return v
-		}
-	}
-	base := filepath.Base(path)
-	if v, ok := strings.CutPrefix(base, "initrd.img-"); ok && v != "" {
-		return strings.TrimSuffix(v, ".new")
-	}
-	if v, ok := strings.CutPrefix(base, "initramfs-"); ok && strings.HasSuffix(v, ".img") && len(v) > len(".img") {
-		return strings.TrimSuffix(v, ".img")
-	}
-	return ""
-}
-
-// modeString renders a raw cpio mode the way ls -l does.
-func modeString(m uint32) string {
-	var b [10]byte
-	switch m & initrd.ModeType {
-	case initrd.ModeDir:
-		b[0] = 'd'
-	case initrd.ModeSymlink:
-		b[0] = 'l'
-	case initrd.ModeChar:
-		b[0] = 'c'
-	case initrd.ModeBlock:
-		b[0] = 'b'
-	case initrd.ModeFIFO:
-		b[0] = 'p'
-	case initrd.ModeSocket:
-		b[0] = 's'
-	case initrd.ModeRegular:
-		b[0] = '-'
-	default:
-		b[0] = '?'
-	}
-	const rwx = "rwxrwxrwx"
-	for i := 0; i < 9; i++ {
-		if m&(1<<(8-i)) != 0 {
-			b[1+i] = rwx[i]
-		} else {
-			b[1+i] = '-'
-		}
-	}
-	special := func(bit uint32, at int, set, unset byte) {
-		if m&bit != 0 {
-			if b[at] == '-' {
-				b[at] = unset
-			} else {
-				b[at] = set
-			}
-		}
-	}
-	special(0o4000, 3, 's', 'S')
-	special(0o2000, 6, 's', 'S')
-	special(0o1000, 9, 't', 'T')
-	return string(b[:])
+	return img.Verdict
 }
 
 func inspectCommand(env *Env) *cli.Command {
@@ -221,10 +110,10 @@ func inspectCommand(env *Env) *cli.Command {
 				}
 				if ii.Error != "" {
 					fmt.Fprintf(env.Stderr, "boot-guard: error: %s\n", ii.Error)
-				} else if ii.image != nil {
+				} else if ii.image.Image != nil {
 					// The text report lists the problems on stdout;
 					// --json's stdout is for machines.
-					reportProblems(env.Stderr, p, ii.image, c.Bool("json"), ii.kernels)
+					reportProblems(env.Stderr, env.Root, p, ii.image, c.Bool("json"))
 				}
 			}
 			if c.Bool("json") {
@@ -246,22 +135,21 @@ type inspectDoc struct {
 }
 
 type inspectImage struct {
-	Path     string           `json:"path"`
-	Verdict  verify.Verdict   `json:"verdict"`
-	Whole    bool             `json:"whole"`
-	Error    string           `json:"error,omitempty"`
-	Size     int64            `json:"size"`
-	Entries  int              `json:"entries"`
-	Segments []initrd.Segment `json:"segments"`
+	Path     string                `json:"path"`
+	Verdict  verify.Verdict        `json:"verdict"`
+	Whole    bool                  `json:"whole"`
+	Error    string                `json:"error,omitempty"`
+	Size     int64                 `json:"size"`
+	Entries  int                   `json:"entries"`
+	Segments []verify.ImageSegment `json:"segments"`
 	// KernelVersions counts modules by the VER of their lib/modules/VER
 	// path; Vermagic by the kernel release their vermagic names.
-	KernelVersions map[string]int   `json:"kernel_versions"`
-	Vermagic       map[string]int   `json:"vermagic"`
-	Modules        []inspectModule  `json:"modules"`
-	Problems       []initrd.Problem `json:"problems"`
+	KernelVersions map[string]int      `json:"kernel_versions"`
+	Vermagic       map[string]int      `json:"vermagic"`
+	Modules        []inspectModule     `json:"modules"`
+	Problems       []verify.ImageIssue `json:"problems"`
 
-	image   *initrd.Image
-	kernels kernelDirs
+	image verify.ImageFile
 }
 
 type inspectModule struct {
@@ -275,23 +163,16 @@ type inspectModule struct {
 
 // inspectOne reads one image for inspect.
 func inspectOne(ctx context.Context, path string) inspectImage {
-	ii := inspectImage{Path: path, Verdict: verify.CannotTell, Segments: []initrd.Segment{},
-		KernelVersions: map[string]int{}, Vermagic: map[string]int{}, Modules: []inspectModule{}, Problems: []initrd.Problem{}}
-	f, err := os.Open(path)
+	ii := inspectImage{Path: path, Verdict: verify.CannotTell, Segments: []verify.ImageSegment{},
+		KernelVersions: map[string]int{}, Vermagic: map[string]int{}, Modules: []inspectModule{}, Problems: []verify.ImageIssue{}}
+	img, err := verify.WalkImage(ctx, path, true, nil)
 	if err != nil {
 		ii.Error = err.Error()
 		return ii
 	}
-	defer f.Close()
-	n := 0
-	ii.kernels = kernelDirs{}
-	im, err := initrd.Walk(ctx, f, initrd.Options{}, func(e initrd.Entry) error { n++; ii.kernels.see(e.Path); return nil })
-	if err != nil {
-		ii.Error = fmt.Sprintf("%s: %v", path, err)
-		return ii
-	}
-	ii.image = im
-	ii.Verdict, ii.Whole, ii.Size, ii.Entries = imageVerdict(im), im.Whole(), im.Size, n
+	im := img.Image
+	ii.image = img
+	ii.Verdict, ii.Whole, ii.Size, ii.Entries = img.Verdict, im.Whole(), im.Size, img.Entries
 	ii.Segments, ii.Problems = im.Segments, im.Problems
 	for _, m := range im.Modules {
 		im := inspectModule{Path: m.Path, Name: m.Name, KernelVersion: m.KernelVersion, Vermagic: m.Vermagic, Depends: m.Depends}

@@ -12,39 +12,6 @@ import (
 	"github.com/boot-guard/boot-guard/verify/kmod/kmodtest"
 )
 
-func TestCompareVersions(t *testing.T) {
-	cases := []struct {
-		a, b string
-		want int // sign
-	}{
-		{"6.1.0-13-amd64", "6.1.0-9-amd64", 1},
-		{"6.1.0-9-amd64", "6.1.0-13-amd64", -1},
-		{"6.1.0-13-amd64", "6.1.0-13-amd64", 0},
-		{"6.5.0", "6.10.0", -1},
-		{"6.10.0-rc1", "6.9.12", 1},
-		{"6.5.0~rc1", "6.5.0", -1}, // '~' before the end
-		{"6.5.0", "6.5.0a", -1},    // the end before a letter
-		{"6.5.0a", "6.5.0+b1", -1}, // letters before other bytes
-		{"1:5.0", "6.1.0", 1},      // epoch first
-		{"6.1.0-01", "6.1.0-1", 0}, // leading zeros do not count
-		{"5.15.0-91-generic", "5.15.0-101-generic", -1},
-		{"6.8.0-1004-aws", "6.8.0-1004-azure", -1},
-		{"", "6.1.0", -1},
-	}
-	for _, tc := range cases {
-		got := compareVersions(tc.a, tc.b)
-		if (got > 0) != (tc.want > 0) || (got < 0) != (tc.want < 0) {
-			t.Errorf("compareVersions(%q, %q) = %d, want sign %d", tc.a, tc.b, got, tc.want)
-		}
-		if back := compareVersions(tc.b, tc.a); (back > 0) != (got < 0) || (back < 0) != (got > 0) {
-			t.Errorf("compareVersions not antisymmetric on %q, %q", tc.a, tc.b)
-		}
-	}
-	if got := newestVersion([]string{"6.1.0-9-amd64", "6.1.0-13-amd64", "6.1.0-10-amd64"}); got != "6.1.0-13-amd64" {
-		t.Errorf("newestVersion = %q", got)
-	}
-}
-
 // reqEnv is a host whose root holds the given kernels, with no /sys and /proc
 // unless the test sets them.
 func reqEnv(t *testing.T, kernels ...kmodtest.Kernel) *Env {

@@ -6,12 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/boot-guard/boot-guard/hook"
 	"github.com/boot-guard/boot-guard/verify"
-	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -100,7 +97,7 @@ func runVerify(c *cli.Context, env *Env) error {
 	}
 	versions := args
 	if all {
-		versions, err = installedKernels(t.root)
+		versions, err = verify.InstalledKernels(t.root)
 		if err != nil {
 			return err
 		}
@@ -135,24 +132,4 @@ func runVerify(c *cli.Context, env *Env) error {
 		}
 	}
 	return exit(report.Verdict().ExitCode())
-}
-
-// installedKernels lists the versions with a /boot/vmlinuz-VERSION under root,
-// oldest first as dpkg orders versions (6.1.0-9 before 6.1.0-10).
-func installedKernels(root string) ([]string, error) {
-	ents, err := os.ReadDir(filepath.Join(root, "boot"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		if v, ok := strings.CutPrefix(e.Name(), "vmlinuz-"); ok && v != "" && !strings.HasSuffix(v, ".dpkg-bak") && !strings.HasSuffix(v, ".old") {
-			out = append(out, v)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return bootentry.CompareVersions(out[i], out[j]) < 0 })
-	return out, nil
 }

@@ -220,15 +220,3 @@ func TestVerifyInitrdFlag(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
-
-func TestInstalledKernelsOrder(t *testing.T) {
-	root := t.TempDir()
-	for _, v := range []string{"6.1.0-10-amd64", "6.1.0-9-amd64", "5.10.0-28-amd64"} {
-		writeFile(t, root, "boot/vmlinuz-"+v, "k")
-	}
-	writeFile(t, root, "boot/vmlinuz-6.1.0-9-amd64.dpkg-bak", "k")
-	got, err := installedKernels(root)
-	if err != nil || strings.Join(got, " ") != "5.10.0-28-amd64 6.1.0-9-amd64 6.1.0-10-amd64" {
-		t.Errorf("%q %v", got, err)
-	}
-}

@@ -126,6 +126,21 @@ func TestLsBrokenAndUnsupported(t *testing.T) {
 	if !strings.Contains(stderr, "truncated: ") || !strings.Contains(stderr, "segment 2 (gzip member at image offset") {
 		t.Errorf("stderr does not say where: %q", stderr)
 	}
+	// The fix is diagnose's, for the generator of the machine's root, and
+	// the kernel named by the image's file name.
+	env := &Env{Getenv: func(string) string { return "" }, Root: t.TempDir()}
+	hookFile := filepath.Join(env.Root, "etc", "kernel", "postinst.d", "dracut")
+	if err := os.MkdirAll(filepath.Dir(hookFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hookFile, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	named := writeImage(t, "initrd.img-6.1.0-5-amd64", full[:len(full)-5])
+	if code, _, stderr := runCLI(t, env, "ls", named); code != 1 ||
+		!strings.HasSuffix(stderr, "boot-guard: hint: rebuild it: dracut --force /boot/initrd.img-6.1.0-5-amd64 6.1.0-5-amd64\n") {
+		t.Errorf("dracut machine: exit %d, stderr %q", code, stderr)
+	}
 	// A zstd frame whose window no one here decodes: cannot tell.
 	unsup := writeImage(t, "unsup.img", append(newcArchive(t, lsFile{"a", cpio.TypeReg | 0o644, "1"}), 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0x01, 0, 0))
 	code, _, stderr = runCLI(t, nil, "ls", unsup)

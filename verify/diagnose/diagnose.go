@@ -26,7 +26,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -91,16 +90,6 @@ type Findings struct {
 	Backup string
 }
 
-// DKMSFailure is a DKMS module build that did not produce modules for the kernel.
-type DKMSFailure struct {
-	Module, ModuleVersion string
-	// Log is make.log's path as the machine sees it (/var/lib/dkms/...).
-	Log string
-	// FirstError is the first line of the log that reads like a compiler or
-	// make error, "" when none was found.
-	FirstError string
-}
-
 // PackageState is a dpkg package and its state ("half-configured", ...).
 type PackageState struct {
 	Package, State string
@@ -141,16 +130,51 @@ func Inspect(opts Options, version string) Findings {
 	return f
 }
 
-// FixCommand is the command that rebuilds the initrd of version with the
-// generator in use.
+// FixCommand is the command that rebuilds the initrd of f.Version with the
+// generator in use; both when the generator is unknown. It is the one fix
+// boot-guard names for a missing, empty or broken image (verify, the hooks,
+// ls and inspect alike):
+//   - update-initramfs -c (create), not -u (update): it is what the kernel
+//     package's own /etc/kernel/postinst.d/initramfs-tools runs, on a first
+//     install and on a reinstall alike, so it writes the image whether or
+//     not one exists; -u is for updating an existing image, and older
+//     initramfs-tools refuse to update one they did not write last
+//     ("Cannot update. Override with -t option").
+//   - dracut with the output path /boot/initrd.img-VERSION and VERSION:
+//     that is the file Debian's boot loaders (and boot-guard) read, where
+//     dracut --kver alone writes dracut's default, which depends on its
+//     version and setup (initramfs-VERSION.img, a machine-ID directory).
+//
+// With no Version (an image whose kernel is unknown) it says in words what
+// to give instead.
 func (f Findings) FixCommand() string {
+	if f.Version == "" {
+		const kernel = "the version of the kernel it is for"
+		switch f.Generator {
+		case GeneratorDracut:
+			return "dracut --force, the image path and " + kernel
+		case GeneratorInitramfsTools:
+			return "update-initramfs -c -k and " + kernel
+		}
+		return "update-initramfs -c -k and " + kernel + " (initramfs-tools), or dracut --force, the image path and that version (dracut)"
+	}
+	initramfsTools := "update-initramfs -c -k " + f.Version
+	dracut := fmt.Sprintf("dracut --force /boot/initrd.img-%s %s", f.Version, f.Version)
 	switch f.Generator {
 	case GeneratorDracut:
-		return fmt.Sprintf("dracut --force /boot/initrd.img-%s %s", f.Version, f.Version)
+		return dracut
 	case GeneratorInitramfsTools:
-		return "update-initramfs -c -k " + f.Version
+		return initramfsTools
 	}
-	return fmt.Sprintf("update-initramfs -c -k %s (initramfs-tools) or dracut --force /boot/initrd.img-%s %s (dracut)", f.Version, f.Version, f.Version)
+	return initramfsTools + " (initramfs-tools) or " + dracut + " (dracut)"
+}
+
+// GeneratorOf says which initrd generator the system under root uses.
+func GeneratorOf(root string) Generator {
+	if root == "" {
+		root = "/"
+	}
+	return generator(root)
 }
 
 // AddModuleHint says how to make the generator in use include module in
@@ -204,15 +228,6 @@ func (f Findings) ModuleCauses(module string) []string {
 	return c
 }
 
-// String says what failed, for which kernel, and where to read why.
-func (d DKMSFailure) String(version string) string {
-	s := fmt.Sprintf("the DKMS build of %s/%s failed for kernel %s (log: %s", d.Module, d.ModuleVersion, version, d.Log)
-	if d.FirstError != "" {
-		s += fmt.Sprintf(`, first error: "%s"`, d.FirstError)
-	}
-	return s + "); see: dkms status"
-}
-
 func mib(n uint64) string {
 	return fmt.Sprintf("%d MiB", n>>20)
 }
@@ -230,103 +245,6 @@ func generator(root string) Generator {
 		return GeneratorDracut
 	}
 	return GeneratorUnknown
-}
-
-// dkmsFailures finds, under /var/lib/dkms, each MODULE/MODULE_VERSION whose
-// last build log names version but which has no built modules for it.
-func dkmsFailures(root, version string) []DKMSFailure {
-	base := filepath.Join(root, "var", "lib", "dkms")
-	mods, err := os.ReadDir(base)
-	if err != nil {
-		return nil
-	}
-	var out []DKMSFailure
-	for _, m := range mods {
-		if !m.IsDir() {
-			continue
-		}
-		vers, err := os.ReadDir(filepath.Join(base, m.Name()))
-		if err != nil {
-			continue
-		}
-		for _, v := range vers {
-			if !v.IsDir() || strings.HasPrefix(v.Name(), "kernel-") || v.Name() == "original_module" {
-				continue
-			}
-			dir := filepath.Join(base, m.Name(), v.Name())
-			logPath := filepath.Join(dir, "build", "make.log")
-			kernel, firstErr, ok := readMakeLog(logPath)
-			if !ok || kernel != version {
-				continue
-			}
-			if built(filepath.Join(dir, version)) {
-				continue
-			}
-			out = append(out, DKMSFailure{
-				Module:        m.Name(),
-				ModuleVersion: v.Name(),
-				Log:           path.Join("/var/lib/dkms", m.Name(), v.Name(), "build", "make.log"),
-				FirstError:    firstErr,
-			})
-		}
-	}
-	return out
-}
-
-// built reports whether dir (MODULE/VERSION/KVER) holds built modules for some arch.
-func built(dir string) bool {
-	arches, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, a := range arches {
-		kos, err := os.ReadDir(filepath.Join(dir, a.Name(), "module"))
-		if err != nil {
-			continue
-		}
-		for _, k := range kos {
-			if strings.Contains(k.Name(), ".ko") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// readMakeLog returns the kernel a DKMS make.log was for and its first error
-// line. It reads at most 4 MiB.
-func readMakeLog(name string) (kernel, firstErr string, ok bool) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", "", false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(io.LimitReader(f, 4<<20))
-	sc.Buffer(make([]byte, 0, 4096), 256*1024)
-	if !sc.Scan() {
-		return "", "", false
-	}
-	head := sc.Text()
-	i := strings.Index(head, " for kernel ")
-	if !strings.HasPrefix(head, "DKMS make.log for ") || i < 0 {
-		return "", "", false
-	}
-	fields := strings.Fields(head[i+len(" for kernel "):])
-	if len(fields) == 0 {
-		return "", "", false
-	}
-	kernel = fields[0]
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.Contains(line, "error:") || strings.Contains(line, "Error ") && strings.HasPrefix(line, "make") {
-			if len(line) > 160 {
-				line = line[:160] + "..."
-			}
-			firstErr = line
-			break
-		}
-	}
-	return kernel, firstErr, true
 }
 
 // kernelPackages lists packages named linux-*-VERSION (linux-image-,

@@ -216,3 +216,30 @@ func TestUnescapeOctal(t *testing.T) {
 		}
 	}
 }
+
+// TestFixCommand: the exact commands, with and without a known version (an
+// image ls or inspect cannot tie to a kernel).
+func TestFixCommand(t *testing.T) {
+	cases := []struct {
+		gen     Generator
+		version string
+		want    string
+	}{
+		{GeneratorInitramfsTools, kver, "update-initramfs -c -k " + kver},
+		{GeneratorDracut, kver, "dracut --force /boot/initrd.img-" + kver + " " + kver},
+		{GeneratorUnknown, kver, "update-initramfs -c -k " + kver + " (initramfs-tools) or dracut --force /boot/initrd.img-" + kver + " " + kver + " (dracut)"},
+		{GeneratorInitramfsTools, "", "update-initramfs -c -k and the version of the kernel it is for"},
+		{GeneratorDracut, "", "dracut --force, the image path and the version of the kernel it is for"},
+		{GeneratorUnknown, "", "update-initramfs -c -k and the version of the kernel it is for (initramfs-tools), or dracut --force, the image path and that version (dracut)"},
+	}
+	for _, tc := range cases {
+		if got := (Findings{Version: tc.version, Generator: tc.gen}).FixCommand(); got != tc.want {
+			t.Errorf("%q %q: %q, want %q", tc.gen, tc.version, got, tc.want)
+		}
+	}
+	root := t.TempDir()
+	write(t, root, "etc/kernel/postinst.d/dracut", "#!/bin/sh\n")
+	if g := GeneratorOf(root); g != GeneratorDracut {
+		t.Errorf("GeneratorOf = %q", g)
+	}
+}

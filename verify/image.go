@@ -1,0 +1,176 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/diagnose"
+	"github.com/boot-guard/boot-guard/verify/initrd"
+)
+
+// What ls and inspect render of an image, named here so that commands read
+// images through verify alone.
+type (
+	Image        = initrd.Image
+	ImageEntry   = initrd.Entry
+	ImageSegment = initrd.Segment
+	ImageModule  = initrd.Module
+	ImageIssue   = initrd.Problem
+)
+
+// ImageProblem is the one rule for an integrity problem of an initrd
+// (initrd.Problem.Kind): the Problem it is, with its code and verdict set
+// (the caller words the message). A compression boot-guard cannot decode is
+// cannot-tell (initrd-unsupported); a cut, corrupt or oversized image is
+// unbootable (initrd-truncated, initrd-corrupt, initrd-too-large), as the
+// kernel stops unpacking at the first problem.
+func ImageProblem(p initrd.Problem) Problem {
+	switch p.Kind {
+	case initrd.Truncated:
+		return Problem{Code: CodeInitrdTruncated, Verdict: Unbootable}
+	case initrd.Unsupported:
+		return Problem{Code: CodeInitrdUnsupported, Verdict: CannotTell}
+	case initrd.TooLarge:
+		return Problem{Code: CodeInitrdTooLarge, Verdict: Unbootable}
+	}
+	return Problem{Code: CodeInitrdCorrupt, Verdict: Unbootable}
+}
+
+// ImageVerdict is the verdict on an image by itself: the worst over its
+// problems (ImageProblem), Bootable when it is whole.
+func ImageVerdict(im *Image) Verdict {
+	v := Bootable
+	for _, p := range im.Problems {
+		v = Worst(v, ImageProblem(p).Verdict)
+	}
+	return v
+}
+
+// ImageFile is what WalkImage read of one image file.
+type ImageFile struct {
+	Image   *Image
+	Verdict Verdict // ImageVerdict
+	Entries int     // entries walked
+	// Kernel is the kernel the image is for: the one its
+	// lib/modules/VERSION directories name, else the one its file name
+	// names (Debian's initrd.img-VERSION, dracut's initramfs-VERSION.img),
+	// else "".
+	Kernel string
+}
+
+// WalkImage reads the file at path as one image (not a concatenation),
+// calling each, when not nil, for every entry in archive order. modinfo
+// says whether to read the modules' .modinfo (inspect shows them; ls does
+// not, and reading them was most of its time). The error is opening the
+// file (as os.Open words it) or reading it ("PATH: ..."), or each's.
+func WalkImage(ctx context.Context, path string, modinfo bool, each func(ImageEntry) error) (ImageFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ImageFile{}, err
+	}
+	defer f.Close()
+	opts := initrd.Options{}
+	if !modinfo {
+		opts.Modinfo = initrd.NoModinfo
+	}
+	var out ImageFile
+	dirs := map[string]bool{}
+	im, err := initrd.Walk(ctx, f, opts, func(e initrd.Entry) error {
+		out.Entries++
+		if v := modulesDirVersion(e.Path); v != "" {
+			dirs[v] = true
+		}
+		if each != nil {
+			return each(e)
+		}
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", path, err)
+	}
+	out.Image, out.Verdict, out.Kernel = im, ImageVerdict(im), imageKernel(path, dirs)
+	return out, nil
+}
+
+// modulesDirVersion returns the VERSION of a lib/modules/VERSION (or
+// usr/lib/modules/VERSION) path, "" for any other path.
+func modulesDirVersion(p string) string {
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "./"), "usr/")
+	rest, ok := strings.CutPrefix(p, "lib/modules/")
+	if !ok {
+		return ""
+	}
+	if v, _, _ := strings.Cut(rest, "/"); v != "." && v != ".." {
+		return v
+	}
+	return ""
+}
+
+// imageKernel names the kernel an image is for: the one kernel its
+// modules' directories (dirs) name, else the one its file name names.
+func imageKernel(path string, dirs map[string]bool) string {
+	if len(dirs) == 1 {
+		for v := range dirs {
+			return v
+		}
+	}
+	base := filepath.Base(path)
+	if v, ok := strings.CutPrefix(base, "initrd.img-"); ok && v != "" {
+		return strings.TrimSuffix(v, ".new")
+	}
+	if v, ok := strings.CutPrefix(base, "initramfs-"); ok && strings.HasSuffix(v, ".img") && len(v) > len(".img") {
+		return strings.TrimSuffix(v, ".img")
+	}
+	return ""
+}
+
+// ImageFixHint is the fix for a broken image of kernel version ("" when
+// unknown) on the system under root: diagnose's FixCommand for the
+// generator in use, the one command verify names too.
+func ImageFixHint(root, version string) string {
+	f := diagnose.Findings{Version: version, Generator: diagnose.GeneratorOf(root)}
+	if version == "" {
+		return "rebuild it with " + f.FixCommand() + "; ls /lib/modules lists the installed kernels"
+	}
+	return "rebuild it: " + f.FixCommand()
+}
+
+// typeChars are ls -l's letters for the file types of a raw cpio mode.
+var typeChars = map[uint32]byte{
+	initrd.ModeDir: 'd', initrd.ModeSymlink: 'l', initrd.ModeChar: 'c', initrd.ModeBlock: 'b',
+	initrd.ModeFIFO: 'p', initrd.ModeSocket: 's', initrd.ModeRegular: '-',
+}
+
+// ModeString renders a raw cpio mode the way ls -l does ("-rwxr-xr-x",
+// "lrwxrwxrwx"; '?' for a type cpio does not define).
+func ModeString(m uint32) string {
+	var b [10]byte
+	b[0] = '?'
+	if c, ok := typeChars[m&initrd.ModeType]; ok {
+		b[0] = c
+	}
+	const rwx = "rwxrwxrwx"
+	for i := 0; i < 9; i++ {
+		if m&(1<<(8-i)) != 0 {
+			b[1+i] = rwx[i]
+		} else {
+			b[1+i] = '-'
+		}
+	}
+	special := func(bit uint32, at int, set, unset byte) {
+		if m&bit != 0 {
+			if b[at] == '-' {
+				b[at] = unset
+			} else {
+				b[at] = set
+			}
+		}
+	}
+	special(0o4000, 3, 's', 'S')
+	special(0o2000, 6, 's', 'S')
+	special(0o1000, 9, 't', 'T')
+	return string(b[:])
+}
