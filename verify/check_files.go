@@ -128,18 +128,9 @@ func (c *checker) readImages(n needs) *initrd.Image {
 		return nil
 	}
 	for _, p := range img.Problems {
-		code, v := CodeInitrdCorrupt, Unbootable
-		switch p.Kind {
-		case initrd.Truncated:
-			code = CodeInitrdTruncated
-		case initrd.Unsupported:
-			code, v = CodeInitrdUnsupported, CannotTell
-		case initrd.TooLarge:
-			code = CodeInitrdTooLarge
-		}
-		pr := Problem{Code: code, Verdict: v,
-			Message: fmt.Sprintf("kernel %s: initrd %s is not whole: %s", c.req.Version, strings.Join(c.rep.Initrds, " + "), p.Message)}
-		if v == Unbootable {
+		pr := ImageProblem(p)
+		pr.Message = fmt.Sprintf("kernel %s: initrd %s is not whole: %s", c.req.Version, strings.Join(c.rep.Initrds, " + "), p.Message)
+		if pr.Verdict == Unbootable {
 			pr.Hint = c.fixHint()
 			pr.Causes = c.diagnosis().ImageCauses()
 		} else {

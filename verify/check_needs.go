@@ -1,10 +1,6 @@
 package verify
 
 import (
-	"errors"
-	"fmt"
-	"os"
-
 	"github.com/boot-guard/boot-guard/verify/kmod"
 	"github.com/boot-guard/boot-guard/verify/rootdev"
 )
@@ -29,42 +25,13 @@ type needs struct {
 	userspace []rootdev.Userspace
 }
 
-// requirements establishes what the root filesystem needs from the kernel:
-// from /sys and /proc when given (never under --root), and from
-// req.Modules, resolved by ResolveNeeds. Whatever cannot be established is a
-// cannot-tell problem.
+// requirements establishes what the root filesystem needs from the kernel
+// (Requirements): from /sys and /proc when given (never under --root), and
+// from req.Modules. A module the kernel lacks gets the failed DKMS builds as
+// causes.
 func (c *checker) requirements() needs {
-	var n needs
-	ix, err := kmod.Load(os.DirFS(c.root), c.req.Version)
-	if err != nil {
-		hint := "reinstall the kernel package: apt-get install --reinstall linux-image-" + c.req.Version
-		if errors.Is(err, kmod.ErrNoIndex) || errors.Is(err, kmod.ErrMalformed) {
-			hint = "rebuild the module index: depmod " + c.req.Version
-		}
-		c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
-			Message: fmt.Sprintf("kernel %s: cannot read its module index, so the modules root needs are unknown: %v", c.req.Version, err),
-			Hint:    hint})
-		return n
-	}
-	n.ix = ix
-	n.known = true
-	var res *rootdev.Result
-	if c.req.Sys != nil || c.req.Proc != nil {
-		res, err = rootdev.Discover(c.req.Sys, c.req.Proc)
-		if err != nil {
-			res = nil
-			n.known = false
-			c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
-				Message: fmt.Sprintf("kernel %s: cannot tell what the root device needs: %v", c.req.Version, err)})
-		} else {
-			n.userspace = res.Userspace
-		}
-	}
-	list, problems := ResolveNeeds(res, ix, c.req.Modules)
-	for _, p := range problems {
-		if p.Verdict == CannotTell {
-			n.known = false
-		}
+	r := Requirements(RequirementsRequest{Root: c.root, Sys: c.req.Sys, Proc: c.req.Proc, Version: c.req.Version, Modules: c.req.Modules})
+	for _, p := range r.Problems {
 		if p.Verdict == Unbootable && p.Code == CodeModuleUnknown {
 			// A module the kernel lacks: most often a DKMS build that
 			// failed for this kernel.
@@ -74,14 +41,9 @@ func (c *checker) requirements() needs {
 		}
 		c.rep.Add(p)
 	}
-	for _, nd := range list {
+	n := needs{known: r.Known, ix: r.Index, userspace: r.Userspace}
+	for _, nd := range r.Needs {
 		n.list = append(n.list, need{alts: append([]string{nd.Module}, nd.Alternatives...), reason: nd.Reason})
-	}
-	if res == nil && len(c.req.Modules) == 0 && n.known {
-		n.known = false
-		c.rep.Add(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
-			Message: fmt.Sprintf("kernel %s: the drivers its root needs are unknown: no /sys and /proc describe the machine it will boot on (boot-guard runs under --root, in a chroot or in a container), and no module was named", c.req.Version),
-			Hint:    "name them with --module NAME (repeatable) or MODULES=\"nvme ext4\" in /etc/default/boot-guard"})
 	}
 	return n
 }
