@@ -215,11 +215,12 @@ func (said fixes) print(p Printer, pr verify.Problem) {
 	// "rebuild it: CMD; if nvme is still missing: ..." after the same
 	// rebuild command was given: only the new part.
 	h := pr.Hint
-	head, tail, ok := strings.Cut(h, "; if ")
-	if ok && said["fix "+head] {
-		h = "if " + tail
+	if pr.Fix != "" {
+		if rest, ok := strings.CutPrefix(h, pr.Fix+"; "); ok && said["fix "+pr.Fix] {
+			h = rest
+		}
+		said["fix "+pr.Fix] = true
 	}
-	said["fix "+head] = true
 	p.Hint("%s", h)
 }
 

@@ -132,6 +132,7 @@ func TestReportGivesTheFixOnce(t *testing.T) {
 	k := verify.KernelReport{Version: "v"}
 	for _, m := range []string{"ext4", "virtio_blk"} {
 		k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable, Message: "lacks " + m,
+			Fix:  "rebuild it: update-initramfs -c -k v",
 			Hint: "rebuild it: update-initramfs -c -k v; if " + m + " is still missing: add the line " + m + " to /etc/initramfs-tools/modules and rebuild"})
 	}
 	var b strings.Builder
@@ -151,6 +152,7 @@ func TestAuditBlockGivesTheFixOnce(t *testing.T) {
 	for _, m := range []string{"ext4", "nvme"} {
 		k.Add(verify.Problem{Code: verify.CodeModuleMissing, Verdict: verify.Unbootable, Message: "lacks " + m,
 			Causes: []string{"MODULES=list"},
+			Fix:    "rebuild it: update-initramfs -c -k v",
 			Hint:   "rebuild it: update-initramfs -c -k v; if " + m + " is still missing: add the line " + m + " to /etc/initramfs-tools/modules and rebuild"})
 	}
 	rep := verify.AuditReport{Default: 0, Verdict: verify.Unbootable,

@@ -43,8 +43,8 @@ func (c *checker) noInitrd(n needs) {
 		d := c.diagnosis()
 		c.rep.Add(Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
 			Message: fmt.Sprintf("kernel %s: %s, and the kernel cannot mount root without one: %s", c.req.Version, c.noInitrdWhat(shown), strings.Join(why, "; ")),
-			Hint:    c.fixHint(),
-			Causes:  d.ImageCauses()})
+			Hint:    c.fixHint(), Fix: c.fixHint(),
+			Causes: d.ImageCauses()})
 		return
 	}
 	c.rep.Add(Problem{Code: CodeNoInitrd, Verdict: Bootable,

@@ -92,8 +92,8 @@ func (c *checker) initrdFiles() bool {
 func (c *checker) initrdProblem(code Code, shown, what string) {
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s", c.req.Version, shown, what),
-		Hint:    c.fixHint(),
-		Causes:  c.diagnosis().ImageCauses(),
+		Hint:    c.fixHint(), Fix: c.fixHint(),
+		Causes: c.diagnosis().ImageCauses(),
 	})
 }
 
@@ -131,7 +131,7 @@ func (c *checker) readImages(n needs) *initrd.Image {
 		pr := ImageProblem(p)
 		pr.Message = fmt.Sprintf("kernel %s: initrd %s is not whole: %s", c.req.Version, strings.Join(c.rep.Initrds, " + "), p.Message)
 		if pr.Verdict == Unbootable {
-			pr.Hint = c.fixHint()
+			pr.Hint, pr.Fix = c.fixHint(), c.fixHint()
 			pr.Causes = c.diagnosis().ImageCauses()
 		} else {
 			pr.Hint = "boot-guard cannot decode this compression; check the image by booting it, or rebuild it with COMPRESS=zstd (initramfs-tools) or --compress=zstd (dracut)"

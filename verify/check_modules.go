@@ -270,6 +270,7 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 	}
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s; %s", c.req.Version, shown, strings.Join(what, "; it "), neededFor(reason)),
+		Fix:     c.fixHint(),
 		Hint:    c.fixHint() + "; if " + add + " is still missing: " + d.AddModuleHint(add) + " and rebuild",
 		Causes:  d.ModuleCauses(add)})
 }

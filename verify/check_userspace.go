@@ -37,12 +37,12 @@ func (c *checker) checkInit(img *initrd.Image) {
 		}
 		c.rep.Add(Problem{Code: CodeInitMissing, Verdict: Unbootable,
 			Message: fmt.Sprintf("kernel %s: initrd %s has no /init: the kernel would not run the initramfs", c.req.Version, shown),
-			Hint:    c.fixHint(),
-			Causes:  c.diagnosis().ImageCauses()})
+			Hint:    c.fixHint(), Fix: c.fixHint(),
+			Causes: c.diagnosis().ImageCauses()})
 	case !e.IsRegular() || e.Mode&0o111 == 0:
 		c.rep.Add(Problem{Code: CodeInitMissing, Verdict: Unbootable,
 			Message: fmt.Sprintf("kernel %s: initrd %s has /init (%s, mode %o) but it is not an executable file", c.req.Version, shown, e.Path, e.Mode),
-			Hint:    c.fixHint()})
+			Hint:    c.fixHint(), Fix: c.fixHint()})
 	}
 }
 

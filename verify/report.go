@@ -109,6 +109,10 @@ type Problem struct {
 	// Causes are what the machine shows as the likely cause, most likely
 	// first ("the DKMS build of nvidia/535 failed for kernel ...").
 	Causes []string `json:"causes,omitempty"`
+	// Fix is the command Hint opens with when several problems share it
+	// (rebuild the image): a renderer that has printed it once may print
+	// only the rest of a later Hint. Not in the JSON: Hint carries it.
+	Fix string `json:"-"`
 }
 
 // KernelReport is the verdict for one kernel version.
