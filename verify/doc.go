@@ -11,6 +11,14 @@
 // userspace (check_userspace.go), or the no-initrd rules with the command
 // line (check_cmdline.go).
 //
+// It also owns every other domain rule the CLI and the hooks need, so that
+// they only parse flags and render: what a kernel's root requires
+// (Requirements, requirements*.go), which kernels are installed and in
+// which order (InstalledKernels, kernels.go), what an image's problems mean
+// and the command that rebuilds it (ImageProblem, ImageVerdict, WalkImage,
+// image.go), and the files a check reads (Inputs, inputs.go), which key the
+// APT hook's cache.
+//
 // The leaf packages each own one job and never import each other:
 //   - initrd: reads initrd images the way the kernel's init/initramfs.c
 //     unpacks them (segments, compressions, cpio, integrity).
