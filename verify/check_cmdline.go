@@ -13,7 +13,7 @@ import (
 // only if every requirement is built in, no stack layer needs userspace, and
 // the root= the boot loader passes is one the kernel resolves itself.
 func (c *checker) noInitrd(n needs) {
-	shown := "/boot/initrd.img-" + c.req.Version
+	shown := defaultInitrd(c.req.Version)
 	var why []string
 	if !n.known {
 		why = append(why, "the modules root needs could not all be established")
@@ -97,8 +97,8 @@ func (c *checker) cmdline() (cmdline, source string) {
 			}
 		}
 	}
-	if b, err := os.ReadFile(c.hostPath("/etc/kernel/cmdline")); err == nil {
-		return strings.TrimSpace(string(b)), "/etc/kernel/cmdline"
+	if b, err := os.ReadFile(c.hostPath(kernelCmdlineFile)); err == nil {
+		return strings.TrimSpace(string(b)), kernelCmdlineFile
 	}
 	if c.req.Proc != nil {
 		if b, err := fs.ReadFile(c.req.Proc, "cmdline"); err == nil {

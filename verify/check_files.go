@@ -15,8 +15,8 @@ func (c *checker) kernelImage() {
 	p := c.req.Kernel
 	shown := p
 	if p == "" {
-		p = c.hostPath("/boot/vmlinuz-" + c.req.Version)
-		shown = "/boot/vmlinuz-" + c.req.Version
+		shown = defaultKernel(c.req.Version)
+		p = c.hostPath(shown)
 	}
 	st, err := os.Stat(p)
 	switch {
@@ -58,12 +58,12 @@ func (c *checker) initrdFiles() bool {
 	paths := c.req.Initrds
 	defaulted := len(paths) == 0
 	if defaulted {
-		paths = []string{c.hostPath("/boot/initrd.img-" + c.req.Version)}
+		paths = []string{c.hostPath(defaultInitrd(c.req.Version))}
 	}
 	for _, p := range paths {
 		shown := p
 		if defaulted {
-			shown = "/boot/initrd.img-" + c.req.Version
+			shown = defaultInitrd(c.req.Version)
 		}
 		st, err := os.Stat(p) // follows symlinks, as boot loaders and kernel-install do
 		if errors.Is(err, fs.ErrNotExist) && defaulted {

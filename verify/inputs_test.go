@@ -35,6 +35,7 @@ func TestInputsCoverWhatCheckReads(t *testing.T) {
 		{"backup image", "boot/initrd.img-" + inputsKV + ".dpkg-bak", nil, "old image"},
 		{"module index", "lib/modules/" + inputsKV + "/modules.dep", nil, ""},
 		{"kernel image", "boot/vmlinuz-" + inputsKV, nil, ""},
+		{"generator's hook", "etc/kernel/postinst.d/dracut", nil, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

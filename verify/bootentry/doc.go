@@ -11,7 +11,8 @@
 // on the host (under the root it was given), ready for the verifier. It never
 // verifies an initrd itself, never writes anything, never runs a program and
 // reads the machine only through the root directory, /dev directory and fs.FS
-// values it is handed.
+// values it is handed. Inputs lists the files Scan reads, from the same
+// constants the readers open.
 //
 // Specs followed: GRUB's manual (sections "Shell-like scripting", "Simple
 // configuration" for GRUB_DEFAULT, "Environment block"), the output of Debian

@@ -33,7 +33,7 @@ type Layout struct {
 // otherwise (see grubPath).
 func ReadLayout(root string) (Layout, error) {
 	l := Layout{Root: root}
-	name := filepath.Join(root, "etc/fstab")
+	name := filepath.Join(root, filepath.FromSlash(fstabFile))
 	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil

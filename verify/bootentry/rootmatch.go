@@ -146,7 +146,7 @@ func unhexUdev(s string) string {
 // chroot will mount, when the running system says nothing about it.
 func FstabRoot(l Layout) (*RootDevice, error) {
 	if l.RootFS == nil {
-		return nil, fmt.Errorf("%s has no / line: the image's root device is unknown", filepath.Join(l.Root, "etc/fstab"))
+		return nil, fmt.Errorf("%s has no / line: the image's root device is unknown", filepath.Join(l.Root, filepath.FromSlash(fstabFile)))
 	}
 	return &RootDevice{Source: l.RootFS.Spec, Names: []string{l.RootFS.Spec}, FromFstab: true}, nil
 }

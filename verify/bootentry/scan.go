@@ -70,11 +70,6 @@ func (m *Menu) DefaultEntry() *Entry {
 // The systemd-boot vendor GUID of its EFI variables.
 const loaderGUID = "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 
-// espDirs are where BLS entries and UKIs are looked for, relative to the
-// root: the XBOOTLDR partition or /boot directory, and the ESP's two usual
-// mount points.
-var espDirs = []string{"boot", "efi", "boot/efi"}
-
 // Scan reads every boot entry under opts.Root. Problems with one file are
 // recorded in Menu.Unknown, not returned: an error means nothing could be
 // read at all.

@@ -56,14 +56,13 @@ func findBLS(m *Menu, root string) (entries []Entry, keys [][3]string, loaderCon
 			continue
 		}
 		seen[real] = true
-		if loaderConf == "" {
-			if _, err := os.Stat(filepath.Join(base, "loader/loader.conf")); err == nil {
-				loaderConf = filepath.Join(base, "loader/loader.conf")
+		if conf := filepath.Join(base, filepath.FromSlash(loaderConfFile)); loaderConf == "" {
+			if _, err := os.Stat(conf); err == nil {
+				loaderConf = conf
 			}
 		}
 		for _, kind := range blsKinds {
-			files, _ := filepath.Glob(filepath.Join(base, kind.glob))
-			for _, f := range files {
+			for _, f := range espFiles(base, kind.glob) {
 				e, k, err := kind.read(f)
 				if err != nil {
 					m.Unknown = append(m.Unknown, err.Error())

@@ -14,7 +14,7 @@ import (
 // scanGrub reads grub.cfg, grubenv and /etc/default/grub, appends GRUB's
 // entries and sets the default if grub.cfg exists.
 func scanGrub(m *Menu, l Layout) bool {
-	cfgPath := filepath.Join(l.Root, "boot/grub/grub.cfg")
+	cfgPath := filepath.Join(l.Root, filepath.FromSlash(grubCfgFile))
 	f, err := os.Open(cfgPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false
@@ -52,9 +52,7 @@ func scanGrub(m *Menu, l Layout) bool {
 // images set GRUB_DEFAULT there): the last one set, "" when none is.
 func readGrubDefault(m *Menu, l Layout) string {
 	grubDefault := ""
-	defaults := []string{filepath.Join(l.Root, "etc/default/grub")}
-	more, _ := filepath.Glob(filepath.Join(l.Root, "etc/default/grub.d/*.cfg"))
-	for _, name := range append(defaults, more...) {
+	for _, name := range grubDefaultFiles(l.Root) {
 		dg, err := os.Open(name)
 		if err != nil {
 			continue
@@ -75,7 +73,7 @@ func readGrubDefault(m *Menu, l Layout) string {
 // unreadable (the latter noted in m.Unknown).
 func readGrubenv(m *Menu, l Layout) map[string]string {
 	var env map[string]string
-	envPath := filepath.Join(l.Root, "boot/grub/grubenv")
+	envPath := filepath.Join(l.Root, filepath.FromSlash(grubenvFile))
 	if data, err := readCapped(envPath, 64<<10); err == nil {
 		env, err = ParseGrubenv(data, envPath)
 		if err != nil {

@@ -11,7 +11,8 @@
 // only under the root it is handed (plus an optional /proc fs.FS for the mount
 // table and an injectable statfs). Every finding is best effort: a file that
 // cannot be read is simply no finding, because a diagnosis must never hide the
-// verdict it explains.
+// verdict it explains. Inputs lists the files the observations read (from
+// the same table the readers use), for a cache keyed by them.
 //
 // File formats followed: dpkg's status file (deb-control(5) paragraphs, the
 // Status field of dpkg-query(1)), fstab(5), /proc/self/mountinfo
@@ -106,9 +107,9 @@ func Inspect(opts Options, version string) Findings {
 	f.DKMS = dkmsFailures(root, version)
 	f.Packages = kernelPackages(root, version)
 	f.Modules, f.ModulesSource = modulesPolicy(root)
-	bak := filepath.Join(root, "boot", "initrd.img-"+version+".dpkg-bak")
-	if st, err := os.Stat(bak); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
-		f.Backup = path.Join("/boot", "initrd.img-"+version+".dpkg-bak")
+	bak := backupImage(version)
+	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(bak))); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+		f.Backup = "/" + bak
 	}
 	space := opts.Space
 	if space == nil {
@@ -232,17 +233,14 @@ func mib(n uint64) string {
 	return fmt.Sprintf("%d MiB", n>>20)
 }
 
-// generator decides from the kernel hooks the generator's package installs:
-// the hook is what runs on a kernel install, the binary alone is not.
+// generator decides from generatorMarkers, the first one present.
 func generator(root string) Generator {
-	has := func(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
-	switch {
-	case has("etc/kernel/postinst.d/dracut"), has("usr/lib/kernel/install.d/50-dracut.install"):
-		return GeneratorDracut
-	case has("etc/kernel/postinst.d/initramfs-tools"), has("usr/sbin/update-initramfs"):
-		return GeneratorInitramfsTools
-	case has("usr/bin/dracut"), has("usr/sbin/dracut"):
-		return GeneratorDracut
+	for _, m := range generatorMarkers {
+		for _, f := range m.files {
+			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(f))); err == nil {
+				return m.gen
+			}
+		}
 	}
 	return GeneratorUnknown
 }
@@ -251,7 +249,7 @@ func generator(root string) Generator {
 // linux-image-unsigned-, linux-modules- on Ubuntu) that dpkg's status shows
 // neither installed nor removed.
 func kernelPackages(root, version string) []PackageState {
-	f, err := os.Open(filepath.Join(root, "var", "lib", "dpkg", "status"))
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(dpkgStatus)))
 	if err != nil {
 		return nil
 	}
@@ -295,19 +293,12 @@ func kernelPackages(root, version string) []PackageState {
 // set it. initramfs.conf is read first, then conf.d/* in name order, the last
 // assignment winning, as mkinitramfs sources them.
 func modulesPolicy(root string) (value, source string) {
-	files := []string{"/etc/initramfs-tools/initramfs.conf"}
-	if ents, err := os.ReadDir(filepath.Join(root, "etc", "initramfs-tools", "conf.d")); err == nil {
-		for _, e := range ents {
-			if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-				files = append(files, path.Join("/etc/initramfs-tools/conf.d", e.Name()))
-			}
-		}
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(filepath.Join(root, name))
+	for _, f := range initramfsConfFiles(root) {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
 		if err != nil {
 			continue
 		}
+		name := "/" + f
 		for n, line := range strings.Split(string(b), "\n") {
 			line = strings.TrimSpace(line)
 			rest, ok := strings.CutPrefix(line, "MODULES=")
@@ -325,6 +316,18 @@ func modulesPolicy(root string) (value, source string) {
 		return "", ""
 	}
 	return value, source
+}
+
+// initramfsConfFiles are the files modulesPolicy reads, under root, in
+// order: initramfs.conf, then conf.d's files and symlinks by name.
+func initramfsConfFiles(root string) []string {
+	files := []string{initramfsConf}
+	for _, e := range listDir(filepath.Join(root, filepath.FromSlash(initramfsConfD))) {
+		if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
+			files = append(files, path.Join(initramfsConfD, e.Name()))
+		}
+	}
+	return files
 }
 
 // largestInitrd is the size of the largest initrd.img-* in /boot: a new one
@@ -348,7 +351,7 @@ func largestInitrd(root string) uint64 {
 
 // inFstab reports whether root's /etc/fstab has an entry mounting at target.
 func inFstab(root, target string) bool {
-	b, err := os.ReadFile(filepath.Join(root, "etc", "fstab"))
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(fstab)))
 	if err != nil {
 		return false
 	}

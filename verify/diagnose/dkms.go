@@ -29,59 +29,78 @@ func (d DKMSFailure) String(version string) string {
 	return s + "); see: dkms status"
 }
 
-// dkmsFailures finds, under /var/lib/dkms, each MODULE/MODULE_VERSION whose
-// last build log names version but which has no built modules for it.
-func dkmsFailures(root, version string) []DKMSFailure {
-	base := filepath.Join(root, "var", "lib", "dkms")
-	mods, err := os.ReadDir(base)
-	if err != nil {
-		return nil
-	}
-	var out []DKMSFailure
-	for _, m := range mods {
-		if !m.IsDir() {
-			continue
-		}
-		vers, err := os.ReadDir(filepath.Join(base, m.Name()))
-		if err != nil {
-			continue
-		}
-		for _, v := range vers {
-			if !v.IsDir() || strings.HasPrefix(v.Name(), "kernel-") || v.Name() == "original_module" {
-				continue
-			}
-			dir := filepath.Join(base, m.Name(), v.Name())
-			logPath := filepath.Join(dir, "build", "make.log")
-			kernel, firstErr, ok := readMakeLog(logPath)
-			if !ok || kernel != version {
-				continue
-			}
-			if built(filepath.Join(dir, version)) {
-				continue
-			}
-			out = append(out, DKMSFailure{
-				Module:        m.Name(),
-				ModuleVersion: v.Name(),
-				Log:           path.Join("/var/lib/dkms", m.Name(), v.Name(), "build", "make.log"),
-				FirstError:    firstErr,
-			})
-		}
+// dkmsBuild is one MODULE/MODULE_VERSION directory of the DKMS tree.
+type dkmsBuild struct {
+	Module, ModuleVersion string
+	dir                   string // its host path
+}
+
+// makeLog is the log of a build's last run, in its MODULE_VERSION directory.
+const makeLog = "build/make.log"
+
+// logPath is the host path of the build's makeLog.
+func (b dkmsBuild) logPath() string { return filepath.Join(b.dir, filepath.FromSlash(makeLog)) }
+
+// builtDir holds the build's modules for kernel version, one ARCH directory
+// each.
+func (b dkmsBuild) builtDir(version string) string { return filepath.Join(b.dir, version) }
+
+// builtModuleDirs are the ARCH/module directories in builtDir(version).
+func (b dkmsBuild) builtModuleDirs(version string) []string {
+	var out []string
+	for _, a := range listDir(b.builtDir(version)) {
+		out = append(out, filepath.Join(b.builtDir(version), a.Name(), "module"))
 	}
 	return out
 }
 
-// built reports whether dir (MODULE/VERSION/KVER) holds built modules for some arch.
-func built(dir string) bool {
-	arches, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, a := range arches {
-		kos, err := os.ReadDir(filepath.Join(dir, a.Name(), "module"))
-		if err != nil {
+// dkmsBuilds walks the DKMS tree under root: each MODULE directory, then
+// each MODULE_VERSION directory in it but DKMS's own kernel-KVER-ARCH
+// symlinks and original_module. It returns the builds and the directories
+// it listed to find them.
+func dkmsBuilds(root string) (builds []dkmsBuild, listed []string) {
+	base := filepath.Join(root, filepath.FromSlash(dkmsTree))
+	listed = []string{base}
+	for _, m := range listDir(base) {
+		if !m.IsDir() {
 			continue
 		}
-		for _, k := range kos {
+		mdir := filepath.Join(base, m.Name())
+		listed = append(listed, mdir)
+		for _, v := range listDir(mdir) {
+			if !v.IsDir() || strings.HasPrefix(v.Name(), "kernel-") || v.Name() == "original_module" {
+				continue
+			}
+			builds = append(builds, dkmsBuild{m.Name(), v.Name(), filepath.Join(mdir, v.Name())})
+		}
+	}
+	return builds, listed
+}
+
+// dkmsFailures finds, under /var/lib/dkms, each MODULE/MODULE_VERSION whose
+// last build log names version but which has no built modules for it.
+func dkmsFailures(root, version string) []DKMSFailure {
+	var out []DKMSFailure
+	builds, _ := dkmsBuilds(root)
+	for _, b := range builds {
+		kernel, firstErr, ok := readMakeLog(b.logPath())
+		if !ok || kernel != version || built(b.builtModuleDirs(version)) {
+			continue
+		}
+		out = append(out, DKMSFailure{
+			Module:        b.Module,
+			ModuleVersion: b.ModuleVersion,
+			Log:           path.Join("/", dkmsTree, b.Module, b.ModuleVersion, makeLog),
+			FirstError:    firstErr,
+		})
+	}
+	return out
+}
+
+// built reports whether any of the module directories holds a built module.
+func built(moduleDirs []string) bool {
+	for _, d := range moduleDirs {
+		for _, k := range listDir(d) {
 			if strings.Contains(k.Name(), ".ko") {
 				return true
 			}

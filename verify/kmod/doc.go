@@ -14,7 +14,8 @@
 // kmod applies outside brackets (alias_normalize); the format of each file is
 // the one depmod(8) and the kernel's scripts/Makefile.modinst write, described
 // in depmod(8) and modules.dep(5). The binary *.bin indexes are not read: the
-// text files hold the same data.
+// text files hold the same data. IndexFiles lists the files Load reads, from
+// the table Load reads them by.
 //
 // kmod reads only what it is handed: a filesystem root as an fs.FS (the host's
 // "/" through os.DirFS, a chroot, or a fstest.MapFS in tests). It never loads

@@ -91,6 +91,49 @@ const (
 	fileModinfo = "modules.builtin.modinfo"
 )
 
+// indexFiles are the files Load reads, in the order it reads them. fix is
+// what to do when a required file is missing (nil: the file is optional and
+// Missing reports it); then runs after the file is read, or found missing.
+var indexFiles = []struct {
+	name  string
+	fix   func(version string) string
+	parse func(*Index, *lineReader) error
+	then  func(*Index) error
+}{
+	{fileDep, runDepmod, (*Index).parseDep, nil},
+	{fileBuiltin, reinstallKernel, (*Index).parseBuiltin, nil},
+	// The built-in modules are known: a dependency with no modules.dep
+	// line must be one of them.
+	{fileModinfo, nil, (*Index).parseModinfo, (*Index).checkDeps},
+	{fileAlias, runDepmod, (*Index).parseAlias, nil},
+	{fileSoftdep, nil, (*Index).parseSoftdep, nil},
+}
+
+func runDepmod(version string) string { return "run depmod " + version }
+
+func reinstallKernel(version string) string {
+	return "it comes with the kernel package: reinstall the package of " + version + ", then " + runDepmod(version)
+}
+
+// modulesDirs are where Load looks for kernel version's modules, in order.
+func modulesDirs(version string) []string {
+	return []string{"lib/modules/" + version, "usr/lib/modules/" + version}
+}
+
+// IndexFiles lists the paths under the root (slash-separated, as an fs.FS
+// names them) that Load(root, version) reads: each directory it looks for,
+// and the index files in it, missing ones included.
+func IndexFiles(version string) []string {
+	var out []string
+	for _, d := range modulesDirs(version) {
+		out = append(out, d)
+		for _, f := range indexFiles {
+			out = append(out, path.Join(d, f.name))
+		}
+	}
+	return out
+}
+
 // Load reads the module index of kernel version under root, a filesystem root
 // (the directory that holds lib/ and usr/). It looks in lib/modules/VERSION,
 // then usr/lib/modules/VERSION. modules.dep, modules.alias and modules.builtin
@@ -105,47 +148,41 @@ func Load(root fs.FS, version string) (*Index, error) {
 		return nil, err
 	}
 	ix := &Index{version: version, dir: dir, modules: make(map[string]*Module), aliases: newAliasIndex()}
-
-	open := func(name string, required bool, hint string, parse func(*lineReader) error) error {
-		p := path.Join(dir, name)
-		f, err := root.Open(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			if required {
-				return fmt.Errorf("%s: %w: %s", p, ErrNoIndex, hint)
+	for _, f := range indexFiles {
+		if err := ix.read(root, f.name, f.fix, f.parse); err != nil {
+			return nil, err
+		}
+		if f.then != nil {
+			if err := f.then(ix); err != nil {
+				return nil, err
 			}
-			ix.missing = append(ix.missing, name)
-			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("open %s: %w", p, err)
-		}
-		defer f.Close()
-		return parse(newLineReader(f, p))
-	}
-	depmod := "run depmod " + version
-	if err := open(fileDep, true, depmod, ix.parseDep); err != nil {
-		return nil, err
-	}
-	if err := open(fileBuiltin, true, "it comes with the kernel package: reinstall the package of "+version+", then "+depmod, ix.parseBuiltin); err != nil {
-		return nil, err
-	}
-	if err := open(fileModinfo, false, "", ix.parseModinfo); err != nil {
-		return nil, err
-	}
-	if err := ix.checkDeps(); err != nil {
-		return nil, err
-	}
-	if err := open(fileAlias, true, depmod, ix.parseAlias); err != nil {
-		return nil, err
-	}
-	if err := open(fileSoftdep, false, "", ix.parseSoftdep); err != nil {
-		return nil, err
 	}
 	return ix, nil
 }
 
+// read parses the index file name with parse. A missing file is an error
+// wrapping ErrNoIndex that says fix, or, when fix is nil, recorded in
+// ix.missing.
+func (ix *Index) read(root fs.FS, name string, fix func(string) string, parse func(*Index, *lineReader) error) error {
+	p := path.Join(ix.dir, name)
+	f, err := root.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if fix != nil {
+			return fmt.Errorf("%s: %w: %s", p, ErrNoIndex, fix(ix.version))
+		}
+		ix.missing = append(ix.missing, name)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", p, err)
+	}
+	defer f.Close()
+	return parse(ix, newLineReader(f, p))
+}
+
 func modulesDir(root fs.FS, version string) (string, error) {
-	tried := []string{"lib/modules/" + version, "usr/lib/modules/" + version}
+	tried := modulesDirs(version)
 	for _, d := range tried {
 		fi, err := fs.Stat(root, d)
 		if err == nil && fi.IsDir() {
