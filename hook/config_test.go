@@ -156,8 +156,8 @@ func TestRunBadConfigNeverFailsProtocols(t *testing.T) {
 		t.Fatalf("NeverFails %v: the contract says apt and kernel-preinst never fail", NeverFails)
 	}
 	var got Config
-	Register("test-never-fails", func(_ context.Context, _ []string, env Env) int { got = env.Config; return 0 })
-	Register("test-may-fail", func(context.Context, []string, Env) int { return 0 })
+	registerForTest(t, "test-never-fails", func(_ context.Context, _ []string, env Env) int { got = env.Config; return 0 })
+	registerForTest(t, "test-may-fail", func(context.Context, []string, Env) int { return 0 })
 	defer func(m map[string]bool) { NeverFails = m }(NeverFails)
 	NeverFails = map[string]bool{"test-never-fails": true}
 	var b strings.Builder
@@ -169,4 +169,16 @@ func TestRunBadConfigNeverFailsProtocols(t *testing.T) {
 	if code := Run(context.Background(), "test-may-fail", nil, env); code != 1 || !strings.Contains(b.String(), "line 1") || !strings.Contains(b.String(), "BOOT_GUARD=off") {
 		t.Errorf("checking protocol: exit %d\n%s", code, b.String())
 	}
+}
+
+// registerForTest registers a protocol for one test and removes it after, so
+// the test can run again in the same process (go test -count=N).
+func registerForTest(t *testing.T, name string, f Func) {
+	t.Helper()
+	Register(name, f)
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		delete(protocols, name)
+	})
 }
