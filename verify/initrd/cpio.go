@@ -108,7 +108,7 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 		case len(b) == 0:
 			return r.streamErr(err, l, 0, "start of the member")
 		case b[0] == 0:
-			return r.problem(Corrupt, l, 0, "cpio header at %s: zero bytes where the first cpio header of the image must be (the kernel says \"no cpio magic\")", r.where(l, 0))
+			return r.problem(Corrupt, l, 0, "%s: zero bytes where the first cpio header of the image must be (the kernel says \"no cpio magic\")", headerAt{r, l, 0})
 		}
 	}
 	for {
@@ -143,7 +143,7 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 			return r.problem(Corrupt, l, off, "cpio archive of segment %d has no %s: at offset %s comes byte 0x%02x instead of the next cpio header", l.seg, trailer, r.fileOff(off), b[0])
 		}
 		if off%4 != 0 {
-			return r.problem(Corrupt, l, off, "cpio header at %s: not at a multiple of 4 (the kernel says \"broken padding\")", r.where(l, off))
+			return r.problem(Corrupt, l, off, "%s: not at a multiple of 4 (the kernel says \"broken padding\")", headerAt{r, l, off})
 		}
 		if !open {
 			open = true
@@ -162,16 +162,27 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 	}
 }
 
+// headerAt names the cpio header at offset off of l in messages ("cpio
+// header at offset ..."). It is rendered only when a problem is reported:
+// reading an entry formats nothing.
+type headerAt struct {
+	r   *reader
+	l   loc
+	off int64
+}
+
+func (h headerAt) String() string { return "cpio header at " + h.r.where(h.l, h.off) }
+
 // entry reads one cpio entry at the current offset of s.
 func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 	hoff := s.Offset()
-	at := "cpio header at " + r.where(l, hoff)
+	at := headerAt{r, l, hoff}
 	h, err := s.Peek(headerSize)
 	if len(h) < headerSize {
 		if err == io.EOF {
 			return false, r.streamErr(io.EOF, l, hoff+int64(len(h)), fmt.Sprintf("%s: only %d of its %d bytes", at, len(h), headerSize))
 		}
-		return false, r.streamErr(err, l, hoff, at)
+		return false, r.streamErr(err, l, hoff, at.String())
 	}
 	magic := string(h[:6])
 	if magic != magicNewc && magic != magicCRC {
@@ -191,7 +202,7 @@ func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 		f[i] = v
 	}
 	if _, err := s.Discard(headerSize); err != nil {
-		return false, r.streamErr(err, l, s.Offset(), at)
+		return false, r.streamErr(err, l, s.Offset(), at.String())
 	}
 	ns := int64(f[fNamesize])
 	if ns == 0 {
@@ -206,7 +217,7 @@ func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 		if err == io.EOF {
 			return false, r.streamErr(io.EOF, l, hoff+headerSize+int64(len(nb)), fmt.Sprintf("%s: name needs %d bytes (with padding), only %d follow", at, nameLen, len(nb)))
 		}
-		return false, r.streamErr(err, l, s.Offset(), at)
+		return false, r.streamErr(err, l, s.Offset(), at.String())
 	}
 	if nb[ns-1] != 0 {
 		return false, r.problem(Corrupt, l, hoff, "%s: name %q does not end with NUL at namesize %d", at, nb[:ns], ns)
@@ -216,7 +227,7 @@ func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 		name = name[:i] // the kernel uses the name as a C string
 	}
 	if _, err := s.Discard(int(nameLen)); err != nil {
-		return false, r.streamErr(err, l, s.Offset(), at)
+		return false, r.streamErr(err, l, s.Offset(), at.String())
 	}
 	size := int64(f[fFilesize])
 	if name == trailer {
@@ -338,7 +349,7 @@ func (r *reader) linkGroup(k linkKey, p string) *linkGroup {
 }
 
 // skipBody discards size bytes of data and the padding to a multiple of 4.
-func (r *reader) skipBody(s stream, l loc, at string, size int64) error {
+func (r *reader) skipBody(s stream, l loc, at headerAt, size int64) error {
 	end := align4(s.Offset() + size)
 	for s.Offset() < end {
 		if err := r.ctx.Err(); err != nil {
@@ -354,7 +365,7 @@ func (r *reader) skipBody(s stream, l loc, at string, size int64) error {
 }
 
 // regular streams a regular file's data: checksum, kept content, module.
-func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc bool, check uint32) error {
+func (r *reader) regular(s stream, l loc, at headerAt, e *Entry, g *linkGroup, crc bool, check uint32) error {
 	size := e.Size
 	keep := r.opt.keep(e.Path)
 	if g != nil && keep {
@@ -434,14 +445,13 @@ func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc
 	if err := r.skipBody(s, l, at, 0); err != nil {
 		return err
 	}
-	overCap := fmt.Sprintf("%d bytes, over MaxFileSize %d", size, r.opt.maxFileSize())
 	switch {
 	case g == nil && keepContent:
 		r.setFile(e.Path, content)
 	case g == nil && keep:
-		r.notKept(e.Path, overCap)
+		r.notKept(e.Path, r.overCap(size))
 	case g != nil:
-		r.hardLinkData(g, e, size, content, keepContent, overCap)
+		r.hardLinkData(g, e, size, content, keepContent)
 	}
 	if readMod {
 		d := modData{raw: mod, size: size, read: modOK, over: wantMod && !modOK}
@@ -482,7 +492,7 @@ func growFor(b []byte, n int, size int64) []byte {
 // group's content is what its members wrote, each over the start of the
 // shared file (the kernel opens a later link without O_TRUNC), and every
 // member sees it.
-func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte, kept bool, overCap string) {
+func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte, kept bool) {
 	if size > 0 {
 		if kept {
 			if int64(len(g.content)) > size {
@@ -494,7 +504,7 @@ func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte
 			g.content, g.kept = nil, false
 			g.why = fmt.Sprintf("hard link to %q, whose data came before Keep asked for it", g.first)
 			if len(g.wanting) > 0 {
-				g.why = overCap
+				g.why = r.overCap(size)
 			}
 		}
 		g.size = max(g.size, size)
@@ -512,6 +522,11 @@ func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte
 			r.notKept(p, g.why)
 		}
 	}
+}
+
+// overCap says why a file of size bytes was not kept.
+func (r *reader) overCap(size int64) string {
+	return fmt.Sprintf("%d bytes, over MaxFileSize %d", size, r.opt.maxFileSize())
 }
 
 func (r *reader) setFile(p string, content []byte) {
