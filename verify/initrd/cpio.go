@@ -169,19 +169,16 @@ func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	name, err := r.readName(s, at, h.NameSize)
+	p, isTrailer, err := r.readName(s, at, h.NameSize)
 	if err != nil {
 		return false, err
 	}
 	size := int64(h.FileSize)
-	if name == trailer {
+	if isTrailer {
 		// The kernel skips whatever body a trailer claims.
 		return true, r.skipBody(s, at, size)
 	}
-	if name == "" {
-		return false, r.problem(Corrupt, l, at.off, "%s: empty name", at)
-	}
-	e := Entry{Path: CleanPath(name), Mode: h.Mode, Size: size, Segment: l.seg, Offset: at.off}
+	e := Entry{Path: p, Mode: h.Mode, Size: size, Segment: l.seg, Offset: at.off}
 	typ := e.Mode & ModeType
 	var g *linkGroup
 	if h.Nlink >= 2 && typ != ModeDir && typ != ModeSymlink {
@@ -239,34 +236,42 @@ func (r *reader) readHeader(s stream, at headerAt) (h header, crc bool, err erro
 }
 
 // readName reads the name of namesize bytes (its NUL included) that
-// follows the header at at, and its padding.
-func (r *reader) readName(s stream, at headerAt, namesize uint32) (string, error) {
+// follows the header at at, and its padding, and returns the path the
+// entry gets (CleanPath), or that it is the TRAILER!!!. The name itself
+// stays here: it is not kept.
+func (r *reader) readName(s stream, at headerAt, namesize uint32) (p string, isTrailer bool, err error) {
 	ns := int64(namesize)
 	if ns == 0 {
-		return "", r.problem(Corrupt, at.l, at.off, "%s: namesize is 0; a name needs at least its NUL", at)
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: namesize is 0; a name needs at least its NUL", at)
 	}
 	if ns > PathMax {
-		return "", r.problem(Corrupt, at.l, at.off, "%s: namesize %d is over PATH_MAX %d (the kernel skips such an entry)", at, ns, PathMax)
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: namesize %d is over PATH_MAX %d (the kernel skips such an entry)", at, ns, PathMax)
 	}
 	nameLen := align4(headerSize+ns) - headerSize
 	nb, err := s.Peek(int(nameLen))
 	if int64(len(nb)) < nameLen {
 		if err == io.EOF {
-			return "", r.streamErr(io.EOF, at.l, at.off+headerSize+int64(len(nb)), fmt.Sprintf("%s: name needs %d bytes (with padding), only %d follow", at, nameLen, len(nb)))
+			return "", false, r.streamErr(io.EOF, at.l, at.off+headerSize+int64(len(nb)), fmt.Sprintf("%s: name needs %d bytes (with padding), only %d follow", at, nameLen, len(nb)))
 		}
-		return "", r.streamErr(err, at.l, s.Offset(), at.String())
+		return "", false, r.streamErr(err, at.l, s.Offset(), at.String())
 	}
 	if nb[ns-1] != 0 {
-		return "", r.problem(Corrupt, at.l, at.off, "%s: name %q does not end with NUL at namesize %d", at, nb[:ns], ns)
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: name %q does not end with NUL at namesize %d", at, nb[:ns], ns)
 	}
 	name := string(nb[:ns-1])
 	if i := strings.IndexByte(name, 0); i >= 0 {
 		name = name[:i] // the kernel uses the name as a C string
 	}
 	if _, err := s.Discard(int(nameLen)); err != nil {
-		return "", r.streamErr(err, at.l, s.Offset(), at.String())
+		return "", false, r.streamErr(err, at.l, s.Offset(), at.String())
 	}
-	return name, nil
+	switch name {
+	case trailer:
+		return "", true, nil
+	case "":
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: empty name", at)
+	}
+	return CleanPath(name), false, nil
 }
 
 // symlink reads a symlink's target: its data, up to a NUL if any.
