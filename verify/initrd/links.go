@@ -50,6 +50,7 @@ func (r *reader) joinLinkGroup(k linkKey, e *Entry, nlink uint32) *linkGroup {
 	if !ok {
 		g = &linkGroup{first: e.Path}
 		r.links[k] = g
+		r.groups = append(r.groups, g)
 	}
 	g.seen++
 	g.nlink = nlink
@@ -102,14 +103,17 @@ func (r *reader) groupModuleData(g *linkGroup, d modData) {
 
 // endLinkGroups closes the hard-link groups of an archive at its trailer
 // (the kernel forgets its links there too). A module member whose group
-// never carried data is an empty file: recorded, with the error that says so.
+// never carried data is an empty file: recorded, with the error that says
+// so, in the order the groups came (not the map's, which varies).
 func (r *reader) endLinkGroups() {
-	for _, g := range r.links {
+	for _, g := range r.groups {
 		for _, m := range g.pendingMods {
 			r.addModule(m.path, m.version, modData{raw: []byte{}, read: true})
 		}
 	}
 	clear(r.links)
+	clear(r.groups)
+	r.groups = r.groups[:0]
 }
 
 // hardLinkData updates a hard-link group after one of its members, of
