@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
@@ -18,24 +17,44 @@ const (
 	trailer   = "TRAILER!!!"
 )
 
+// header holds the 13 fields of a cpio header after its magic.
+type header struct {
+	Ino, Mode, UID, GID, Nlink, Mtime, FileSize               uint32
+	DevMajor, DevMinor, RDevMajor, RDevMinor, NameSize, Check uint32
+}
+
+// fieldNames names the fields of a header in messages, in their order on
+// disk.
 var fieldNames = [13]string{"ino", "mode", "uid", "gid", "nlink", "mtime", "filesize",
 	"devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check"}
 
-const (
-	fIno = iota
-	fMode
-	fUID
-	fGID
-	fNlink
-	fMtime
-	fFilesize
-	fDevMajor
-	fDevMinor
-	fRdevMajor
-	fRdevMinor
-	fNamesize
-	fCheck
-)
+// fields returns h's fields in their order on disk.
+func (h *header) fields() [13]*uint32 {
+	return [13]*uint32{&h.Ino, &h.Mode, &h.UID, &h.GID, &h.Nlink, &h.Mtime, &h.FileSize,
+		&h.DevMajor, &h.DevMinor, &h.RDevMajor, &h.RDevMinor, &h.NameSize, &h.Check}
+}
+
+// badField is a header field that is not 8 hexadecimal digits.
+type badField struct {
+	name string
+	off  int64 // from the start of the header
+	text []byte
+}
+
+// parseHeader decodes the fields of the 110-byte header b (whose magic the
+// caller checked). Each field must be 8 hexadecimal digits: the first that
+// is not is returned as bad.
+func parseHeader(b []byte) (h header, bad *badField) {
+	for i, f := range h.fields() {
+		text := b[6+8*i : 14+8*i]
+		v, ok := parseHex8(text)
+		if !ok {
+			return header{}, &badField{fieldNames[i], 6 + 8*int64(i), text}
+		}
+		*f = v
+	}
+	return h, nil
+}
 
 // parseHex8 parses 8 hexadecimal digits; anything else is not a number.
 func parseHex8(b []byte) (uint32, bool) {
@@ -59,37 +78,6 @@ func parseHex8(b []byte) (uint32, bool) {
 
 func align4(n int64) int64 { return (n + 3) &^ 3 }
 
-// linkKey identifies a hard-link group as the kernel's find_link does.
-type linkKey struct {
-	ino, major, minor, typ uint32
-}
-
-type linkGroup struct {
-	first   string
-	size    int64
-	content []byte // kept data, when a member asked for it
-	kept    bool
-	why     string   // why content is not kept
-	wanting []string // members Keep asked for
-	members []int    // indices in Image.Entries (Read only)
-
-	// A kernel module is often one member of a hard-link group whose data
-	// rides on another member (newc puts it on the last; dracut links
-	// identical files): its .modinfo is read from whichever member carries
-	// the data, since the kernel writes that data into the shared inode.
-	pendingMods []modRef // module members seen before the data
-	modSeen     bool     // the data has come: mod
-	mod         modData  // raw is the group's own copy
-	// seen counts the members so far and nlink is the latest header's
-	// link count: while seen < nlink more links may follow, so the data
-	// is read for them even when no member so far was chosen.
-	seen  int
-	nlink uint32
-}
-
-// modRef is a module member of a hard-link group waiting for its data.
-type modRef struct{ path, version string }
-
 // entries reads cpio entries from s: for the top level, one archive up to
 // its TRAILER!!! (the caller then goes on with the next segment); inside a
 // compressed member, archives until the member's decompressed data ends.
@@ -108,7 +96,7 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 		case len(b) == 0:
 			return r.streamErr(err, l, 0, "start of the member")
 		case b[0] == 0:
-			return r.problem(Corrupt, l, 0, "cpio header at %s: zero bytes where the first cpio header of the image must be (the kernel says \"no cpio magic\")", r.where(l, 0))
+			return r.problem(Corrupt, l, 0, "%s: zero bytes where the first cpio header of the image must be (the kernel says \"no cpio magic\")", headerAt{r, l, 0})
 		}
 	}
 	for {
@@ -143,7 +131,7 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 			return r.problem(Corrupt, l, off, "cpio archive of segment %d has no %s: at offset %s comes byte 0x%02x instead of the next cpio header", l.seg, trailer, r.fileOff(off), b[0])
 		}
 		if off%4 != 0 {
-			return r.problem(Corrupt, l, off, "cpio header at %s: not at a multiple of 4 (the kernel says \"broken padding\")", r.where(l, off))
+			return r.problem(Corrupt, l, off, "%s: not at a multiple of 4 (the kernel says \"broken padding\")", headerAt{r, l, off})
 		}
 		if !open {
 			open = true
@@ -162,119 +150,157 @@ func (r *reader) entries(s stream, l loc, inMember bool) error {
 	}
 }
 
-// entry reads one cpio entry at the current offset of s.
+// headerAt names the cpio header at offset off of l in messages ("cpio
+// header at offset ..."). It is rendered only when a problem is reported:
+// reading an entry formats nothing.
+type headerAt struct {
+	r   *reader
+	l   loc
+	off int64
+}
+
+func (h headerAt) String() string { return "cpio header at " + h.r.where(h.l, h.off) }
+
+// entry reads one cpio entry at the current offset of s: its header, its
+// name, and its data by file type.
 func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
-	hoff := s.Offset()
-	at := "cpio header at " + r.where(l, hoff)
-	h, err := s.Peek(headerSize)
-	if len(h) < headerSize {
-		if err == io.EOF {
-			return false, r.streamErr(io.EOF, l, hoff+int64(len(h)), fmt.Sprintf("%s: only %d of its %d bytes", at, len(h), headerSize))
-		}
-		return false, r.streamErr(err, l, hoff, at)
+	at := headerAt{r, l, s.Offset()}
+	h, crc, err := r.readHeader(s, at)
+	if err != nil {
+		return false, err
 	}
-	magic := string(h[:6])
-	if magic != magicNewc && magic != magicCRC {
+	p, isTrailer, err := r.readName(s, at, h.NameSize)
+	if err != nil {
+		return false, err
+	}
+	size := int64(h.FileSize)
+	if isTrailer {
+		// The kernel skips whatever body a trailer claims.
+		return true, r.skipBody(s, at, size)
+	}
+	e := Entry{Path: p, Mode: h.Mode, Size: size, Segment: l.seg, Offset: at.off}
+	typ := e.Mode & ModeType
+	var g *linkGroup
+	if h.Nlink >= 2 && typ != ModeDir && typ != ModeSymlink {
+		g = r.joinLinkGroup(linkKey{h.Ino, h.DevMajor, h.DevMinor, typ}, &e, h.Nlink)
+	}
+	switch typ {
+	case ModeRegular:
+		err = r.regular(s, at, &e, g, crc, h.Check)
+	case ModeSymlink:
+		err = r.symlink(s, at, &e)
+	case ModeDir, ModeChar, ModeBlock, ModeFIFO, ModeSocket:
+		if size > 0 {
+			return false, r.problem(Corrupt, l, at.off, "%s: %s %q has %d data bytes; the kernel skips such an entry, so it is not created", at, typeName(typ), e.Path, size)
+		}
+		err = r.skipBody(s, at, 0)
+	default:
+		return false, r.problem(Corrupt, l, at.off, "%s: %q has mode %#o, whose file type %#o is none the kernel creates", at, e.Path, e.Mode, typ)
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, r.record(e, g)
+}
+
+// readHeader reads the 110-byte header at at: its magic (crc: the 070702
+// format) and its fields.
+func (r *reader) readHeader(s stream, at headerAt) (h header, crc bool, err error) {
+	b, err := s.Peek(headerSize)
+	if len(b) < headerSize {
+		if err == io.EOF {
+			return h, false, r.streamErr(io.EOF, at.l, at.off+int64(len(b)), fmt.Sprintf("%s: only %d of its %d bytes", at, len(b), headerSize))
+		}
+		return h, false, r.streamErr(err, at.l, at.off, at.String())
+	}
+	switch string(b[:6]) {
+	case magicNewc:
+	case magicCRC:
+		crc = true
+	default:
+		magic := string(b[:6])
 		hint := ""
 		if magic == "070707" {
 			hint = " (this is the old portable format; the kernel needs newc: cpio -H newc)"
 		}
-		return false, r.problem(Corrupt, l, hoff, "%s: bad magic %q, want %s or %s%s", at, magic, magicNewc, magicCRC, hint)
+		return h, false, r.problem(Corrupt, at.l, at.off, "%s: bad magic %q, want %s or %s%s", at, magic, magicNewc, magicCRC, hint)
 	}
-	var f [13]uint32
-	for i := range f {
-		field := h[6+8*i : 14+8*i]
-		v, ok := parseHex8(field)
-		if !ok {
-			return false, r.problem(Corrupt, l, hoff+6+8*int64(i), "%s: field %s is %q, not 8 hexadecimal digits", at, fieldNames[i], field)
-		}
-		f[i] = v
+	h, bad := parseHeader(b)
+	if bad != nil {
+		return h, false, r.problem(Corrupt, at.l, at.off+bad.off, "%s: field %s is %q, not 8 hexadecimal digits", at, bad.name, bad.text)
 	}
 	if _, err := s.Discard(headerSize); err != nil {
-		return false, r.streamErr(err, l, s.Offset(), at)
+		return h, false, r.streamErr(err, at.l, s.Offset(), at.String())
 	}
-	ns := int64(f[fNamesize])
+	return h, crc, nil
+}
+
+// readName reads the name of namesize bytes (its NUL included) that
+// follows the header at at, and its padding, and returns the path the
+// entry gets (CleanPath), or that it is the TRAILER!!!. The name itself
+// stays here: it is not kept.
+func (r *reader) readName(s stream, at headerAt, namesize uint32) (p string, isTrailer bool, err error) {
+	ns := int64(namesize)
 	if ns == 0 {
-		return false, r.problem(Corrupt, l, hoff, "%s: namesize is 0; a name needs at least its NUL", at)
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: namesize is 0; a name needs at least its NUL", at)
 	}
 	if ns > PathMax {
-		return false, r.problem(Corrupt, l, hoff, "%s: namesize %d is over PATH_MAX %d (the kernel skips such an entry)", at, ns, PathMax)
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: namesize %d is over PATH_MAX %d (the kernel skips such an entry)", at, ns, PathMax)
 	}
 	nameLen := align4(headerSize+ns) - headerSize
 	nb, err := s.Peek(int(nameLen))
 	if int64(len(nb)) < nameLen {
 		if err == io.EOF {
-			return false, r.streamErr(io.EOF, l, hoff+headerSize+int64(len(nb)), fmt.Sprintf("%s: name needs %d bytes (with padding), only %d follow", at, nameLen, len(nb)))
+			return "", false, r.streamErr(io.EOF, at.l, at.off+headerSize+int64(len(nb)), fmt.Sprintf("%s: name needs %d bytes (with padding), only %d follow", at, nameLen, len(nb)))
 		}
-		return false, r.streamErr(err, l, s.Offset(), at)
+		return "", false, r.streamErr(err, at.l, s.Offset(), at.String())
 	}
 	if nb[ns-1] != 0 {
-		return false, r.problem(Corrupt, l, hoff, "%s: name %q does not end with NUL at namesize %d", at, nb[:ns], ns)
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: name %q does not end with NUL at namesize %d", at, nb[:ns], ns)
 	}
 	name := string(nb[:ns-1])
 	if i := strings.IndexByte(name, 0); i >= 0 {
 		name = name[:i] // the kernel uses the name as a C string
 	}
 	if _, err := s.Discard(int(nameLen)); err != nil {
-		return false, r.streamErr(err, l, s.Offset(), at)
+		return "", false, r.streamErr(err, at.l, s.Offset(), at.String())
 	}
-	size := int64(f[fFilesize])
-	if name == trailer {
-		// The kernel skips whatever body a trailer claims.
-		return true, r.skipBody(s, l, at, size)
+	switch name {
+	case trailer:
+		return "", true, nil
+	case "":
+		return "", false, r.problem(Corrupt, at.l, at.off, "%s: empty name", at)
 	}
-	if name == "" {
-		return false, r.problem(Corrupt, l, hoff, "%s: empty name", at)
+	return CleanPath(name), false, nil
+}
+
+// symlink reads a symlink's target: its data, up to a NUL if any.
+func (r *reader) symlink(s stream, at headerAt, e *Entry) error {
+	size := e.Size
+	if size > PathMax {
+		return r.problem(Corrupt, at.l, at.off, "%s: symlink %q has a target of %d bytes, over PATH_MAX %d (the kernel skips it)", at, e.Path, size, PathMax)
 	}
-	e := Entry{Path: CleanPath(name), Mode: f[fMode], Size: size, Segment: l.seg, Offset: hoff}
-	typ := e.Mode & ModeType
-	crc := string(h[:6]) == magicCRC
-	var g *linkGroup
-	if f[fNlink] >= 2 && typ != ModeDir && typ != ModeSymlink {
-		g = r.linkGroup(linkKey{f[fIno], f[fDevMajor], f[fDevMinor], typ}, e.Path)
-		g.seen++
-		g.nlink = f[fNlink]
-		if g.first != e.Path {
-			e.HardLink = g.first
-		}
+	tb, err := s.Peek(int(size))
+	if int64(len(tb)) < size {
+		return r.streamErr(orEOF(err), at.l, s.Offset()+int64(len(tb)), fmt.Sprintf("%s: symlink %q target needs %d bytes, only %d follow", at, e.Path, size, len(tb)))
 	}
-	switch typ {
-	case ModeRegular:
-		if err := r.regular(s, l, at, &e, g, crc, f[fCheck]); err != nil {
-			return false, err
-		}
-	case ModeSymlink:
-		if size > PathMax {
-			return false, r.problem(Corrupt, l, hoff, "%s: symlink %q has a target of %d bytes, over PATH_MAX %d (the kernel skips it)", at, e.Path, size, PathMax)
-		}
-		tb, err := s.Peek(int(size))
-		if int64(len(tb)) < size {
-			return false, r.streamErr(orEOF(err), l, s.Offset()+int64(len(tb)), fmt.Sprintf("%s: symlink %q target needs %d bytes, only %d follow", at, e.Path, size, len(tb)))
-		}
-		if i := bytes.IndexByte(tb, 0); i >= 0 {
-			tb = tb[:i]
-		}
-		if len(tb) == 0 {
-			return false, r.problem(Corrupt, l, hoff, "%s: symlink %q has an empty target", at, e.Path)
-		}
-		e.Link = string(tb)
-		if err := r.skipBody(s, l, at, size); err != nil {
-			return false, err
-		}
-	case ModeDir, ModeChar, ModeBlock, ModeFIFO, ModeSocket:
-		if size > 0 {
-			return false, r.problem(Corrupt, l, hoff, "%s: %s %q has %d data bytes; the kernel skips such an entry, so it is not created", at, typeName(typ), e.Path, size)
-		}
-		if err := r.skipBody(s, l, at, 0); err != nil {
-			return false, err
-		}
-	default:
-		return false, r.problem(Corrupt, l, hoff, "%s: %q has mode %#o, whose file type %#o is none the kernel creates", at, e.Path, e.Mode, typ)
+	if i := bytes.IndexByte(tb, 0); i >= 0 {
+		tb = tb[:i]
 	}
+	if len(tb) == 0 {
+		return r.problem(Corrupt, at.l, at.off, "%s: symlink %q has an empty target", at, e.Path)
+	}
+	e.Link = string(tb)
+	return r.skipBody(s, at, size)
+}
+
+// record counts the entry e, of link group g or nil, in its segment, lists
+// it in Entries (Read) and hands it to fn (Walk).
+func (r *reader) record(e Entry, g *linkGroup) error {
 	if !e.IsRegular() {
 		delete(r.img.Files, e.Path)
 	}
-	r.img.Segments[l.seg].Entries++
+	r.img.Segments[e.Segment].Entries++
 	if r.collect {
 		if g != nil {
 			g.members = append(g.members, len(r.img.Entries))
@@ -282,11 +308,9 @@ func (r *reader) entry(s stream, l loc) (isTrailer bool, err error) {
 		r.img.Entries = append(r.img.Entries, e)
 	}
 	if r.fn != nil {
-		if err := r.fn(e); err != nil {
-			return false, err
-		}
+		return r.fn(e)
 	}
-	return false, nil
+	return nil
 }
 
 func orEOF(err error) error {
@@ -316,29 +340,8 @@ func typeName(t uint32) string {
 	return fmt.Sprintf("type %#o", t)
 }
 
-// endLinkGroups closes the hard-link groups of an archive at its trailer
-// (the kernel forgets its links there too). A module member whose group
-// never carried data is an empty file: recorded, with the error that says so.
-func (r *reader) endLinkGroups() {
-	for _, g := range r.links {
-		for _, m := range g.pendingMods {
-			r.addModule(m.path, m.version, modData{raw: []byte{}, read: true})
-		}
-	}
-	clear(r.links)
-}
-
-func (r *reader) linkGroup(k linkKey, p string) *linkGroup {
-	g, ok := r.links[k]
-	if !ok {
-		g = &linkGroup{first: p}
-		r.links[k] = g
-	}
-	return g
-}
-
 // skipBody discards size bytes of data and the padding to a multiple of 4.
-func (r *reader) skipBody(s stream, l loc, at string, size int64) error {
+func (r *reader) skipBody(s stream, at headerAt, size int64) error {
 	end := align4(s.Offset() + size)
 	for s.Offset() < end {
 		if err := r.ctx.Err(); err != nil {
@@ -347,188 +350,8 @@ func (r *reader) skipBody(s stream, l loc, at string, size int64) error {
 		n := min(end-s.Offset(), 1<<20)
 		d, err := s.Discard(int(n))
 		if int64(d) < n {
-			return r.streamErr(orEOF(err), l, s.Offset(), fmt.Sprintf("%s: data of %d bytes (with padding, up to offset %d)", at, size, end))
+			return r.streamErr(orEOF(err), at.l, s.Offset(), fmt.Sprintf("%s: data of %d bytes (with padding, up to offset %d)", at, size, end))
 		}
 	}
 	return nil
-}
-
-// regular streams a regular file's data: checksum, kept content, module.
-func (r *reader) regular(s stream, l loc, at string, e *Entry, g *linkGroup, crc bool, check uint32) error {
-	size := e.Size
-	keep := r.opt.keep(e.Path)
-	if g != nil && keep {
-		g.wanting = append(g.wanting, e.Path)
-	}
-	keepData := keep || (g != nil && len(g.wanting) > 0)
-	ver, isMod := modulePath(e.Path)
-	if g != nil && isMod && size == 0 {
-		// A link without data: the module's bytes are the group's.
-		if g.modSeen {
-			r.addModule(e.Path, ver, g.mod)
-		} else {
-			g.pendingMods = append(g.pendingMods, modRef{e.Path, ver})
-		}
-		isMod = false
-	}
-	// The member carrying a group's data is read as a module when any
-	// member of the group is one, whatever its own name (".ko.dpkg-tmp").
-	groupMod := g != nil && size > 0 && (isMod || len(g.pendingMods) > 0)
-	readMod := isMod || groupMod
-	// The data is buffered only for a .modinfo someone reads: this
-	// module's if Options.Modinfo chose it; a group's for any member
-	// chosen so far, or for links still to come.
-	wantMod := isMod && r.opt.wantModinfo(moduleName(e.Path))
-	if groupMod && !wantMod {
-		wantMod = uint32(g.seen) < g.nlink || slices.ContainsFunc(g.pendingMods, func(m modRef) bool {
-			return r.opt.wantModinfo(moduleName(m.path))
-		})
-	}
-	var content, mod []byte
-	keepContent := keepData && size <= r.opt.maxFileSize()
-	// Buffers grow with the data that actually arrives, never straight
-	// from the header's filesize (a hostile header must not allocate).
-	const prealloc = 64 << 10
-	if keepContent {
-		content = make([]byte, 0, min(size, prealloc))
-	}
-	modOK := wantMod && size <= MaxModuleSize
-	if modOK {
-		// One scratch buffer serves every module of the read.
-		mod = r.modBuf[:0]
-	}
-	var sum uint32
-	start := s.Offset()
-	for done := int64(0); done < size; {
-		if err := r.ctx.Err(); err != nil {
-			return err
-		}
-		n := min(size-done, int64(len(r.buf)))
-		k, err := io.ReadFull(s, r.buf[:n])
-		chunk := r.buf[:k]
-		if crc {
-			for _, c := range chunk {
-				sum += uint32(c)
-			}
-		}
-		if keepContent {
-			content = append(content, chunk...)
-		}
-		if modOK {
-			mod = append(growFor(mod, len(chunk), size), chunk...)
-		}
-		done += int64(k)
-		if err == io.ErrUnexpectedEOF {
-			err = io.EOF // io.ReadFull's word for a clean end of s
-		}
-		if err != nil {
-			return r.streamErr(orEOF(err), l, start+done, fmt.Sprintf("%s: data of %q needs %d bytes, only %d follow", at, e.Path, size, done))
-		}
-	}
-	if cap(mod) > cap(r.modBuf) {
-		r.modBuf = mod[:0]
-	}
-	if crc && sum != check {
-		return r.problem(Corrupt, l, start, "%s: data checksum of %q is %08x, the header says %08x (070702 format: the data is damaged)", at, e.Path, sum, check)
-	}
-	if err := r.skipBody(s, l, at, 0); err != nil {
-		return err
-	}
-	overCap := fmt.Sprintf("%d bytes, over MaxFileSize %d", size, r.opt.maxFileSize())
-	switch {
-	case g == nil && keepContent:
-		r.setFile(e.Path, content)
-	case g == nil && keep:
-		r.notKept(e.Path, overCap)
-	case g != nil:
-		r.hardLinkData(g, e, size, content, keepContent, overCap)
-	}
-	if readMod {
-		d := modData{raw: mod, size: size, read: modOK, over: wantMod && !modOK}
-		if isMod {
-			r.addModule(e.Path, ver, d)
-		}
-		if groupMod {
-			for _, m := range g.pendingMods {
-				r.addModule(m.path, m.version, d)
-			}
-			g.pendingMods = nil
-			if d.read {
-				d.raw = bytes.Clone(mod) // the scratch buffer serves the next module
-			}
-			g.modSeen, g.mod = true, d
-		}
-	}
-	return nil
-}
-
-// growFor returns b with room for n more bytes of a file of size bytes:
-// capacity doubles (from 64 KiB) as data arrives, never beyond size, so a
-// header's filesize alone allocates nothing and a buffer is at most twice
-// the data that came.
-func growFor(b []byte, n int, size int64) []byte {
-	need := len(b) + n
-	if need <= cap(b) {
-		return b
-	}
-	c := int64(max(need, 2*cap(b), 64<<10))
-	c = max(min(c, size), int64(need))
-	nb := make([]byte, len(b), c)
-	copy(nb, b)
-	return nb
-}
-
-// hardLinkData updates a hard-link group after one of its members. The
-// group's content is what its members wrote, each over the start of the
-// shared file (the kernel opens a later link without O_TRUNC), and every
-// member sees it.
-func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte, kept bool, overCap string) {
-	if size > 0 {
-		if kept {
-			if int64(len(g.content)) > size {
-				copy(g.content, content)
-				content = g.content
-			}
-			g.content, g.kept = content, true
-		} else {
-			g.content, g.kept = nil, false
-			g.why = fmt.Sprintf("hard link to %q, whose data came before Keep asked for it", g.first)
-			if len(g.wanting) > 0 {
-				g.why = overCap
-			}
-		}
-		g.size = max(g.size, size)
-		for _, i := range g.members {
-			r.img.Entries[i].Size = g.size
-		}
-	} else if !g.kept && g.size > 0 && g.why == "" {
-		g.why = fmt.Sprintf("hard link to %q, whose data came before Keep asked for it", g.first)
-	}
-	e.Size = g.size
-	for _, p := range g.wanting {
-		if g.kept || g.size == 0 {
-			r.setFile(p, g.content)
-		} else {
-			r.notKept(p, g.why)
-		}
-	}
-}
-
-func (r *reader) setFile(p string, content []byte) {
-	if r.img.Files == nil {
-		r.img.Files = map[string][]byte{}
-	}
-	if content == nil {
-		content = []byte{}
-	}
-	r.img.Files[p] = content
-	delete(r.img.NotKept, p)
-}
-
-func (r *reader) notKept(p, why string) {
-	if r.img.NotKept == nil {
-		r.img.NotKept = map[string]string{}
-	}
-	r.img.NotKept[p] = why
-	delete(r.img.Files, p)
 }

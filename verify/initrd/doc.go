@@ -16,10 +16,17 @@
 // image (Read keeps one Entry per entry; Walk not even that): bodies are
 // streamed and discarded unless Options.Keep asks for them
 // (each capped at Options.MaxFileSize), a chosen module is buffered one at
-// a time, in one scratch buffer that grows with the data that arrives
-// (capped at 64 MiB), to read its .modinfo (a module not chosen is streamed
-// past like any file), and the total of decompressed bytes
-// is capped by Options.MaxDecompressed. Decoders come from
+// a time, in one scratch buffer (capped at 64 MiB), to read its .modinfo
+// (a module not chosen is streamed past like any file), and the total of
+// decompressed bytes is capped by Options.MaxDecompressed. A buffer grows
+// with the data that arrives, never from a header's filesize alone.
+//
+// Files: image.go holds the types and Options; read.go the entry points
+// and the kernel's unpack_to_rootfs loop over segments; codec.go and
+// source.go the compressed members and byte streams; cpio.go reads one cpio
+// entry (header, name, file type); data.go streams a regular file's data
+// into its sinks (checksum, kept content, module bytes); links.go keeps the
+// hard-link groups; modules.go lists modules and reads their .modinfo. Decoders come from
 // verify/internal/decomp; nothing here imports another leaf package of verify.
 //
 // # Problems and errors

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -29,14 +30,23 @@ func hardlink(name, data string, ino uint32) ent {
 	return ent{name: name, mode: ModeRegular | 0o755, data: data, ino: ino, nlink: 2}
 }
 
-// header returns a 110-byte header with the given magic and fields.
-func header(magic string, f [13]uint32) []byte {
+// rawHeader returns a 110-byte header with the given magic and fields.
+func rawHeader(magic string, h header) []byte {
 	var b bytes.Buffer
 	b.WriteString(magic)
-	for _, v := range f {
-		fmt.Fprintf(&b, "%08X", v)
+	for _, v := range h.fields() {
+		fmt.Fprintf(&b, "%08X", *v)
 	}
 	return b.Bytes()
+}
+
+// fieldOffset is the offset in a header of the field named name.
+func fieldOffset(name string) int {
+	i := slices.Index(fieldNames[:], name)
+	if i < 0 {
+		panic("no header field " + name)
+	}
+	return 6 + 8*i
 }
 
 // rawEntry returns one entry: header, name with NUL and padding, data and
@@ -46,16 +56,11 @@ func rawEntry(magic string, e ent) []byte {
 	for i := 0; i < len(e.data); i++ {
 		sum += uint32(e.data[i])
 	}
-	var f [13]uint32
-	f[fIno] = e.ino
-	f[fMode] = e.mode
-	f[fNlink] = max(e.nlink, 1)
-	f[fFilesize] = uint32(len(e.data))
-	f[fNamesize] = uint32(len(e.name) + 1)
+	h := header{Ino: e.ino, Mode: e.mode, Nlink: max(e.nlink, 1), FileSize: uint32(len(e.data)), NameSize: uint32(len(e.name) + 1)}
 	if magic == magicCRC {
-		f[fCheck] = sum
+		h.Check = sum
 	}
-	b := header(magic, f)
+	b := rawHeader(magic, h)
 	b = append(b, e.name...)
 	b = append(b, 0)
 	for len(b)%4 != 0 {

@@ -44,7 +44,7 @@ func (g *genImage) Read(p []byte) (int, error) {
 		case g.i < g.n:
 			g.pending = rawEntry(magicNewc, ent{name: fmt.Sprintf("usr/lib/f%06d", g.i), mode: ModeRegular | 0o644})
 			// rawEntry wrote filesize 0: patch it to size.
-			copy(g.pending[6+8*fFilesize:], fmt.Sprintf("%08X", g.size))
+			copy(g.pending[fieldOffset("filesize"):], fmt.Sprintf("%08X", g.size))
 			g.data, g.pad = g.size, int(pad4(int64(g.size)))
 			g.i++
 		default:

@@ -143,6 +143,7 @@ func TestSkippedModulesAreNotBuffered(t *testing.T) {
 	if b > a {
 		t.Errorf("skipped modules: %v allocations at 64 KiB each, %v at 1 MiB each", a, b)
 	}
+	t.Logf("skipped modules: %v allocations at 64 KiB each, %v at 1 MiB each", a, b)
 }
 
 // TestCompressedModulesShareScratch reads 8 .ko.gz modules that decompress
@@ -246,5 +247,29 @@ func TestHardLinkedModulesChosen(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEmptyLinkGroupsInOrder: modules of groups that never carried data
+// are recorded at the trailer in the order their groups came, every time.
+func TestEmptyLinkGroupsInOrder(t *testing.T) {
+	var ents []ent
+	var want []string
+	for i := range 8 {
+		p := fmt.Sprintf("lib/modules/6.1/m%d.ko", i)
+		ents = append(ents, hardlink(p, "", uint32(100+i)))
+		want = append(want, p)
+	}
+	img := archive(ents...)
+	for range 20 {
+		im := mustRead(t, img, Options{Modinfo: NoModinfo})
+		wantWhole(t, im)
+		var got []string
+		for _, m := range im.Modules {
+			got = append(got, m.Path)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("modules %v, want %v", got, want)
+		}
 	}
 }

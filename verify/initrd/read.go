@@ -132,6 +132,7 @@ type reader struct {
 	modBuf  []byte // scratch: the data of the module being read
 	decBuf  []byte // scratch: that module decompressed
 	links   map[linkKey]*linkGroup
+	groups  []*linkGroup // the values of links, in the order they came
 	modIdx  map[string]int
 	// sawEntry: a cpio entry (or trailer) has been read, so the kernel's
 	// unpacker has left its Start state.

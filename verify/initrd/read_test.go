@@ -251,9 +251,9 @@ func TestCRCFormat(t *testing.T) {
 
 func TestHostileHeaders(t *testing.T) {
 	base := archive(file("init", "x"))
-	setField := func(b []byte, field int, v string) []byte {
+	setField := func(b []byte, field, v string) []byte {
 		b = bytes.Clone(b)
-		copy(b[6+8*field:], v)
+		copy(b[fieldOffset(field):], v)
 		return b
 	}
 	cases := []struct {
@@ -262,14 +262,14 @@ func TestHostileHeaders(t *testing.T) {
 		kind ProblemKind
 		msg  []string
 	}{
-		{"non-hex filesize", setField(base, fFilesize, "0000000G"), Corrupt, []string{"filesize", `"0000000G"`, "not 8 hexadecimal digits", "offset 0 in segment 0"}},
-		{"non-hex mode", setField(base, fMode, "-0000001"), Corrupt, []string{"mode"}},
-		{"space in namesize", setField(base, fNamesize, "       5"), Corrupt, []string{"namesize"}},
-		{"huge namesize", setField(base, fNamesize, "FFFFFFFF"), Corrupt, []string{"namesize 4294967295", "PATH_MAX"}},
-		{"namesize just over PATH_MAX", setField(base, fNamesize, "00001001"), Corrupt, []string{"namesize 4097"}},
-		{"zero namesize", setField(base, fNamesize, "00000000"), Corrupt, []string{"namesize is 0"}},
-		{"huge filesize", setField(base, fFilesize, "FFFFFFFF"), Truncated, []string{`data of "init" needs 4294967295 bytes`}},
-		{"name without NUL", setField(base, fNamesize, "00000004"), Corrupt, []string{"does not end with NUL"}},
+		{"non-hex filesize", setField(base, "filesize", "0000000G"), Corrupt, []string{"filesize", `"0000000G"`, "not 8 hexadecimal digits", "offset 0 in segment 0"}},
+		{"non-hex mode", setField(base, "mode", "-0000001"), Corrupt, []string{"mode"}},
+		{"space in namesize", setField(base, "namesize", "       5"), Corrupt, []string{"namesize"}},
+		{"huge namesize", setField(base, "namesize", "FFFFFFFF"), Corrupt, []string{"namesize 4294967295", "PATH_MAX"}},
+		{"namesize just over PATH_MAX", setField(base, "namesize", "00001001"), Corrupt, []string{"namesize 4097"}},
+		{"zero namesize", setField(base, "namesize", "00000000"), Corrupt, []string{"namesize is 0"}},
+		{"huge filesize", setField(base, "filesize", "FFFFFFFF"), Truncated, []string{`data of "init" needs 4294967295 bytes`}},
+		{"name without NUL", setField(base, "namesize", "00000004"), Corrupt, []string{"does not end with NUL"}},
 		{"bad magic", append([]byte("0707x1"), base[6:]...), Corrupt, []string{`bad magic "0707x1", want 070701 or 070702`, "cpio header at offset 0 in segment 0"}},
 		{"old binary format", append([]byte("070707"), base[6:]...), Corrupt, []string{"-H newc"}},
 		{"dir with data", archive(ent{name: "d", mode: ModeDir | 0o755, data: "abcd"}), Corrupt, []string{"directory", "not created"}},
@@ -561,12 +561,8 @@ func TestHostileSizesDoNotAllocate(t *testing.T) {
 	// bytes of data behind them: the reader must not allocate what they
 	// claim before the data is there.
 	mk := func(name string, size uint32) []byte {
-		var f [13]uint32
-		f[fMode] = ModeRegular | 0o644
-		f[fNlink] = 1
-		f[fFilesize] = size
-		f[fNamesize] = uint32(len(name) + 1)
-		b := append(header(magicNewc, f), name...)
+		h := header{Mode: ModeRegular | 0o644, Nlink: 1, FileSize: size, NameSize: uint32(len(name) + 1)}
+		b := append(rawHeader(magicNewc, h), name...)
 		b = append(b, 0)
 		for len(b)%4 != 0 {
 			b = append(b, 0)
