@@ -63,18 +63,3 @@ func TestImageKernel(t *testing.T) {
 		}
 	}
 }
-
-func TestModeString(t *testing.T) {
-	for m, want := range map[uint32]string{
-		initrd.ModeRegular | 0o755:  "-rwxr-xr-x",
-		initrd.ModeSymlink | 0o777:  "lrwxrwxrwx",
-		initrd.ModeDir | 0o1777:     "drwxrwxrwt",
-		initrd.ModeRegular | 0o4644: "-rwSr--r--",
-		initrd.ModeChar | 0o2755:    "crwxr-sr-x",
-		0o644:                       "?rw-r--r--",
-	} {
-		if got := ModeString(m); got != want {
-			t.Errorf("ModeString(%o) = %q, want %q", m, got, want)
-		}
-	}
-}

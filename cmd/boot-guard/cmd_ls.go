@@ -48,7 +48,7 @@ func lsImage(ctx context.Context, env *Env, path string, long bool) verify.Verdi
 	defer w.Flush()
 	img, err := verify.WalkImage(ctx, path, false, func(e verify.ImageEntry) error {
 		if long {
-			fmt.Fprintf(w, "%3d %s %10d %s", e.Segment, verify.ModeString(e.Mode), e.Size, e.Path)
+			fmt.Fprintf(w, "%3d %s %10d %s", e.Segment, e.ModeString(), e.Size, e.Path)
 			switch {
 			case e.Link != "":
 				fmt.Fprintf(w, " -> %s", e.Link)
