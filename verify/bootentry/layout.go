@@ -1,7 +1,6 @@
 package bootentry
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,13 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/internal/mounts"
 )
 
 // FstabEntry is one line of /etc/fstab.
-type FstabEntry struct {
-	Spec, Target, FSType, Options string
-	Line                          int
-}
+type FstabEntry = mounts.FstabEntry
 
 // Layout is what /etc/fstab under a root says about where the boot loader's
 // files live.
@@ -59,54 +57,10 @@ func ReadLayout(root string) (Layout, error) {
 }
 
 // ParseFstab reads fstab(5) lines: fields separated by blanks, "\040" for a
-// space inside a field, '#' comments.
+// space inside a field, '#' comments (package mounts owns the format).
 func ParseFstab(r io.Reader, name string) ([]FstabEntry, error) {
-	var out []FstabEntry
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			return nil, fmt.Errorf("%s: line %d: %q has no mount point", name, n, line)
-		}
-		e := FstabEntry{Spec: unoctal(f[0]), Target: unoctal(f[1]), Line: n}
-		if len(f) > 2 {
-			e.FSType = f[2]
-		}
-		if len(f) > 3 {
-			e.Options = f[3]
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: line %d: %w", name, n+1, err)
-	}
-	return out, nil
+	return mounts.ParseFstab(r, name)
 }
-
-func unoctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOct(s[i+1]) && isOct(s[i+2]) && isOct(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOct(c byte) bool { return c >= '0' && c <= '7' }
 
 // grubPath maps a path as grub.cfg writes it to a host path. GRUB reads
 // paths from the filesystem its "root" variable names: with a separate /boot

@@ -1,14 +1,14 @@
 package bootentry
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/internal/mounts"
 )
 
 // RootDevice is this machine's root filesystem, as far as boot-guard can
@@ -52,33 +52,22 @@ func HostRoot(proc, sys fs.FS, devDir string) (*RootDevice, error) {
 		return nil, fmt.Errorf("find the root mount: %w", err)
 	}
 	defer f.Close()
-	var majmin, source, fstype string
-	sc := bufio.NewScanner(io.LimitReader(f, 16<<20))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
+	var root *mounts.Entry
+	err = mounts.ScanMountinfo(f, "mountinfo", func(e mounts.Entry) {
+		if e.MountPoint == "/" {
+			root = &e
 		}
-		if len(fields) < 5 || sep < 0 || sep+2 >= len(fields) {
-			return nil, fmt.Errorf("mountinfo line %d: malformed: %q", n, sc.Text())
-		}
-		if fields[4] == "/" {
-			majmin, fstype, source = fields[2], fields[sep+1], unoctal(fields[sep+2])
-		}
+	})
+	if le := (*mounts.LineError)(nil); errors.As(err, &le) {
+		return nil, fmt.Errorf("mountinfo line %d: malformed: %q", le.Line, le.Text)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("mountinfo line %d: %w", n+1, err)
+	if err != nil {
+		return nil, err
 	}
-	if source == "" {
+	if root == nil {
 		return nil, errors.New("mountinfo has no mount at /")
 	}
+	majmin, source, fstype := root.MajMin(), root.Source, root.FSType
 	if !strings.HasPrefix(source, "/dev/") || fstype == "overlay" || fstype == "tmpfs" {
 		return nil, fmt.Errorf("/ is on %s (%s): no block device to compare root= with", fstype, source)
 	}

@@ -101,11 +101,16 @@ func TestHostRootCannotTell(t *testing.T) {
 		proc fstest.MapFS
 		want string
 	}{
-		"container":   {mountinfo("300 280 0:50 / / rw - overlay overlay rw,lowerdir=/x"), "/ is on overlay"},
-		"no root":     {mountinfo("21 1 0:5 / /dev rw - devtmpfs udev rw"), "no mount at /"},
-		"malformed":   {mountinfo("garbage"), "mountinfo line 1: malformed"},
-		"no such dev": {mountinfo("22 1 8:1 / / rw - ext4 /dev/sda1 rw"), "root device /dev/sda1 (8:1)"},
-		"no file":     {fstest.MapFS{}, "find the root mount"},
+		"container": {mountinfo("300 280 0:50 / / rw - overlay overlay rw,lowerdir=/x"), "/ is on overlay"},
+		"no root":   {mountinfo("21 1 0:5 / /dev rw - devtmpfs udev rw"), "no mount at /"},
+		"malformed": {mountinfo("garbage"), "mountinfo line 1: malformed"},
+		// The kernel's mountinfo rules (package mounts), not a looser split:
+		// a bad escape or a line without super options is malformed (it
+		// used to be read as "/dev/sd\xff" and as a root on /dev/sda1).
+		"bad escape":    {mountinfo(`22 1 8:1 / / rw - ext4 /dev/sd\777 rw`), `mountinfo line 1: malformed: "22 1 8:1 / / rw - ext4 /dev/sd\\777 rw"`},
+		"no super opts": {mountinfo("22 1 8:1 / / rw - ext4 /dev/sda1"), "mountinfo line 1: malformed"},
+		"no such dev":   {mountinfo("22 1 8:1 / / rw - ext4 /dev/sda1 rw"), "root device /dev/sda1 (8:1)"},
+		"no file":       {fstest.MapFS{}, "find the root mount"},
 	}
 	for name, tc := range cases {
 		if _, err := HostRoot(tc.proc, nil, dev); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -24,7 +24,6 @@ package diagnose
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,6 +32,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/internal/mounts"
 )
 
 // Generator is the initrd generator in use on the machine.
@@ -349,56 +350,45 @@ func largestInitrd(root string) uint64 {
 	return n
 }
 
-// inFstab reports whether root's /etc/fstab has an entry mounting at target.
+// inFstab reports whether root's /etc/fstab has an entry mounting at
+// target. An fstab that cannot be read or parsed is no entry.
 func inFstab(root, target string) bool {
-	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(fstab)))
+	name := filepath.Join(root, filepath.FromSlash(fstab))
+	f, err := os.Open(name)
 	if err != nil {
 		return false
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && !strings.HasPrefix(f[0], "#") && path.Clean(f[1]) == target {
+	defer f.Close()
+	entries, err := mounts.ParseFstab(f, name)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if path.Clean(e.Target) == target {
 			return true
 		}
 	}
 	return false
 }
 
-// isMounted reports whether target is a mount point in proc's self/mountinfo.
+// isMounted reports whether target is a mount point in proc's
+// self/mountinfo; an empty or malformed mountinfo is an error.
 func isMounted(proc fs.FS, target string) (bool, error) {
-	b, err := fs.ReadFile(proc, "self/mountinfo")
+	f, err := proc.Open("self/mountinfo")
 	if err != nil {
 		return false, err
 	}
-	if len(b) == 0 {
+	defer f.Close()
+	found, seen := false, false
+	err = mounts.ScanMountinfo(f, "mountinfo", func(e mounts.Entry) {
+		seen = true
+		found = found || e.MountPoint == target
+	})
+	if err != nil {
+		return false, err
+	}
+	if !seen {
 		return false, errors.New("empty mountinfo")
 	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		f := strings.Fields(string(line))
-		// id parent maj:min root mountpoint ...
-		if len(f) >= 5 && unescapeOctal(f[4]) == target {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// unescapeOctal undoes mountinfo's \040-style escapes.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			var v int
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return found, nil
 }

@@ -209,11 +209,31 @@ func TestBackup(t *testing.T) {
 	}
 }
 
-func TestUnescapeOctal(t *testing.T) {
-	for in, want := range map[string]string{`/mnt/a\040b`: "/mnt/a b", `/boot`: "/boot", `/x\04`: `/x\04`, `\134`: `\`} {
-		if got := unescapeOctal(in); got != want {
-			t.Errorf("unescapeOctal(%q) = %q, want %q", in, got, want)
+// isMounted and inFstab read the tables through package mounts (its
+// TestUnescape has the escapes unescapeOctal was tested with): an escaped
+// mount point matches, and a malformed mountinfo (whose lines were skipped
+// before) is an error, so no finding, like an unreadable one.
+func TestIsMountedInFstab(t *testing.T) {
+	mi := func(s string) fstest.MapFS { return fstest.MapFS{"self/mountinfo": {Data: []byte(s)}} }
+	for _, tc := range []struct {
+		mountinfo string
+		mounted   bool
+		err       bool
+	}{
+		{"22 1 8:2 / / rw - ext4 /dev/sda2 rw\n23 22 8:1 / /mnt/a\\040b rw - ext2 /dev/sda1 rw\n", true, false},
+		{"22 1 8:2 / / rw - ext4 /dev/sda2 rw\n", false, false},
+		{"", false, true},
+		{"22 1 8:2 / / rw - ext4 /dev/sda2 rw\ngarbage /mnt/a\\040b\n", false, true},
+	} {
+		got, err := isMounted(mi(tc.mountinfo), "/mnt/a b")
+		if got != tc.mounted || (err != nil) != tc.err {
+			t.Errorf("isMounted(%q) = %v, %v; want %v, error %v", tc.mountinfo, got, err, tc.mounted, tc.err)
 		}
+	}
+	root := t.TempDir()
+	write(t, root, "etc/fstab", "# x /mnt/c\n  /dev/sda1 /mnt/a\\040b/ ext2 defaults\n")
+	if !inFstab(root, "/mnt/a b") || inFstab(root, "/mnt/c") {
+		t.Errorf("inFstab: escaped target or comment misread")
 	}
 }
 
