@@ -11,8 +11,10 @@
 // (hook-functions: dep_add_modules, block_dev_mod_add) and dracut's hostonly
 // mode (modules.d/90kernel-modules, instmods of host_fs_types and of every
 // modalias up the device's sysfs chain) do, and follows the kernel's sysfs
-// ABI (Documentation/ABI/stable/sysfs-block, sysfs-devices; the mountinfo
-// format of Documentation/filesystems/proc.rst section 3.5).
+// ABI (Documentation/ABI/stable/sysfs-block, sysfs-devices). mountinfo lines
+// are parsed by verify/internal/mounts (the format of
+// Documentation/filesystems/proc.rst section 3.5), shared with bootentry and
+// diagnose.
 //
 // It never reads the real / behind the caller's back: /sys and /proc come in
 // as fs.FS values, and symbolic links inside them are resolved here through
@@ -20,6 +22,6 @@
 // given tree. Every file is read through a size cap and every walk is bounded,
 // so a hostile or broken tree gives an Unknown, never a hang. It never maps a
 // Need to a module of a particular kernel (the resolver in verify does that),
-// never writes anything and never shells out. It imports no other package of
-// boot-guard.
+// never writes anything and never shells out. Of boot-guard's packages it
+// imports only verify/internal/mounts.
 package rootdev
