@@ -116,6 +116,21 @@ if [ ! -s "$img/ubuntu-libdir.img" ] && grep -q '^nvme-ubuntu-libdir' "$here/sce
 fi
 ls -lL "$img" | sed 's/^/e2e:   /'
 
+# Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
+# are made here, in $out/kernels, from the good one.
+mkdir -p "$out/kernels"
+kvariant_name() { echo "${1:-good}"; }
+kernel_of() { # kernel_of KVARIANT: the path of that kernel image
+  local k
+  k=$(kvariant_name "$1")
+  case $k in
+    good) echo "$vmlinuz" ;;
+    *) [ -s "$out/kernels/$k" ] || { echo "e2e: unknown kernel variant $k" >&2; exit 1; }
+       echo "$out/kernels/$k" ;;
+  esac
+}
+append_of() { [ "${1:--}" = - ] && echo "" || echo "$1"; } # APPEND column: - is nothing
+
 # ---- 2. root disks -----------------------------------------------------------------------------
 marker="BOOTGUARD-E2E-MARKER root mounted"
 make_tree() { # make_tree DIR [verdict-payload DISK FS]
@@ -158,9 +173,12 @@ disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as th
     *) echo "e2e: unknown disk kind $1" >&2; return 1 ;;
   esac
 }
+# The command line every boot gets after root=; a row's APPEND column adds to it.
+base_append="rw console=ttyS0 panic=-1 rootdelay=3 rd.timeout=100 rd.shell=0"
 root_dev_of() { case $1 in nvme) echo /dev/nvme0n1 ;; virtio) echo /dev/vda ;; ahci) echo /dev/sda ;; esac; }
-boot() { # boot KIND DISK INITRD LOG [extra qemu args...]: runs one VM to power-off, panic or timeout
-  local kind=$1 disk=$2 initrd=$3 log=$4; shift 4
+boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM to power-off, panic or timeout
+  local kind=$1 disk=$2 initrd=$3 log=$4 kernel=$5 append=$6; shift 6
+  [ -n "$kernel" ] || { echo "e2e: no kernel image for $log" >&2; exit 1; }
   local dargs root_dev
   dargs=$(disk_args "$kind" "$disk"); root_dev=$(root_dev_of "$kind")
   local iargs=()
@@ -170,8 +188,8 @@ boot() { # boot KIND DISK INITRD LOG [extra qemu args...]: runs one VM to power-
   # its wait short. The hard timeout catches anything else.
   # shellcheck disable=SC2086
   timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
-    -no-reboot -snapshot -serial stdio "$@" -kernel "$vmlinuz" "${iargs[@]}" \
-    -append "root=$root_dev rw console=ttyS0 panic=-1 rootdelay=3 rd.timeout=100 rd.shell=0" \
+    -no-reboot -snapshot -serial stdio "$@" -kernel "$kernel" "${iargs[@]}" \
+    -append "root=$root_dev $base_append${append:+ $append}" \
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
@@ -183,10 +201,10 @@ declare -A real real_line
 # BG_E2E_ONLY=REGEX runs only the scenarios whose name matches (for iterating by hand).
 mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s")
 for row in "${rows[@]}"; do
-  read -r name kind fs variant expect strict <<<"$row"
+  read -r name kind fs variant expect strict kvariant append <<<"$row"
   initrd=none; [ "$variant" != none ] && initrd=$img/$variant.img
   t0=$(date +%s)
-  boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log"
+  boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log" "$(kernel_of "$kvariant")" "$(append_of "$append")"
   if grep -a -q "$marker" "$out/logs/$name.log"; then real[$name]=BOOT; else real[$name]=FAIL; fi
   real_line[$name]=$(telling_line "$out/logs/$name.log")
   step "boot $name: ${real[$name]} in $(( $(date +%s) - t0 ))s ${real_line[$name]}"
@@ -199,16 +217,20 @@ for combo in "${combos[@]}"; do
   read -r kind fs <<<"$combo"
   tree=$out/disks/vtree
   make_tree "$tree"
-  mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates"
+  mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
   cp "$vmlinuz" "$tree/boot/"
+  cp "$vmlinuz" "$tree/e2e/kernels/good"
   cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
   : >"$tree/e2e/list"
   for row in "${rows[@]}"; do
-    read -r name k f variant _ <<<"$row"
+    read -r name k f variant _ _ kvariant append <<<"$row"
     [ "$k $f" = "$combo" ] || continue
-    if [ "$variant" = none ]; then echo "$name -" >>"$tree/e2e/list"
-    else cp "$img/$variant.img" "$tree/e2e/candidates/$name.img"; echo "$name $name.img" >>"$tree/e2e/list"; fi
+    kv=$(kvariant_name "$kvariant")
+    [ -e "$tree/e2e/kernels/$kv" ] || cp "$(kernel_of "$kvariant")" "$tree/e2e/kernels/$kv"
+    file=-
+    [ "$variant" = none ] || { cp "$img/$variant.img" "$tree/e2e/candidates/$name.img"; file=$name.img; }
+    echo "$name $file $kv $(append_of "$append")" >>"$tree/e2e/list"
   done
   cat >"$tree/sbin/init" <<INIT
 #!/bin/busybox sh
@@ -217,8 +239,13 @@ bb=/bin/busybox
 \$bb mount -t sysfs sys /sys 2>/dev/null
 \$bb mount -t devtmpfs dev /dev 2>/dev/null
 \$bb echo "$marker"
-while read -r name file; do
+while read -r name file kv append; do
   if [ "\$file" = - ]; then set -- ; else set -- --initrd "/e2e/candidates/\$file"; fi
+  # The row's kernel image takes /boot/vmlinuz-V's place; its extra command line is what the boot
+  # loader would pass (/etc/kernel/cmdline, read when no grub.cfg or BLS entry names the kernel).
+  \$bb cp "/e2e/kernels/\$kv" "/boot/vmlinuz-$kver"
+  \$bb rm -f /etc/kernel/cmdline
+  [ -n "\$append" ] && \$bb echo "\$(\$bb cat /proc/cmdline) \$append" >/etc/kernel/cmdline
   /usr/sbin/boot-guard verify --json "\$@" "$kver" >/tmp/v.json 2>/tmp/v.err
   rc=\$?
   verdict=\$(\$bb sed -n 's/.*"verdict": *"\([a-z-]*\)".*/\1/p' /tmp/v.json | \$bb head -n1)
@@ -235,7 +262,7 @@ INIT
   vlog=$out/logs/verdicts-$kind-$fs.serial
   rm -f "$vlog"
   t0=$(date +%s)
-  boot "$kind" "$vdisk" "$img/good.img" "$out/logs/verdict-guest-$kind-$fs.log" -serial "file:$vlog"
+  boot "$kind" "$vdisk" "$img/good.img" "$out/logs/verdict-guest-$kind-$fs.log" "$vmlinuz" "" -serial "file:$vlog"
   step "verdict guest $kind/$fs done in $(( $(date +%s) - t0 ))s"
   grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $kind/$fs did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$kind-$fs.log" >&2; }
   while read -r _ name rc v; do verdict[$name]=$v; vexit[$name]=$rc; done < <(grep -a '^E2E-VERDICT' "$vlog" 2>/dev/null | tr -d '\r')
