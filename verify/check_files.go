@@ -10,7 +10,8 @@ import (
 	"github.com/boot-guard/boot-guard/verify/initrd"
 )
 
-// kernelImage checks that the kernel image exists and is not empty.
+// kernelImage checks that the kernel image exists and is not empty, then
+// what its headers say (kernelHeader).
 func (c *checker) kernelImage() {
 	p := c.req.Kernel
 	shown := p
@@ -21,7 +22,7 @@ func (c *checker) kernelImage() {
 	st, err := os.Stat(p)
 	switch {
 	case err == nil && st.Mode().IsRegular() && st.Size() > 0:
-		return
+		c.kernelHeader(p, shown, st.Size())
 	case err == nil:
 		c.rep.Add(Problem{Code: CodeKernelMissing, Verdict: Unbootable,
 			Message: fmt.Sprintf("kernel %s: the kernel image %s is empty or not a regular file", c.req.Version, shown),

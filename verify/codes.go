@@ -121,3 +121,26 @@ const (
 	// understood. Cannot-tell.
 	CodeMenuUnreadable Code = "boot-menu-unreadable"
 )
+
+// Issue 11 item 2: the kernel image's own headers (check_kernel.go).
+const (
+	// CodeKernelTruncated: the kernel image is shorter than its headers say
+	// a boot loader reads (the bzImage setup header, the PE sections, the
+	// zboot payload), or its gzip stream ends early or fails its checksum.
+	// Unbootable. Only its Authenticode signature cut short: unbootable
+	// under Secure Boot, cannot-tell when Secure Boot's state is unknown.
+	CodeKernelTruncated Code = "kernel-truncated"
+	// CodeKernelWrongArch: the kernel image is for another architecture
+	// than the machine (the kernel package's, else dpkg's, else
+	// boot-guard's own). Unbootable.
+	CodeKernelWrongArch Code = "kernel-wrong-arch"
+	// CodeKernelWrongVersion: the kernel image names another release than
+	// its file name: it looks for its modules in /lib/modules/RELEASE, and
+	// the initrd's modules, built for VERSION, do not load. Unbootable.
+	CodeKernelWrongVersion Code = "kernel-wrong-version"
+	// CodeKernelUnrecognized: the kernel image is not a format boot-guard
+	// reads (bzImage, PE, EFI zboot, arm64 or RISC-V Image, gzip-compressed
+	// Image), so whether it is whole and for this machine is unknown.
+	// Cannot-tell.
+	CodeKernelUnrecognized Code = "kernel-unrecognized"
+)

@@ -5,9 +5,9 @@
 //
 // Each Problem carries a Code (codes.go): the stable classification machines
 // and the hooks match on, each documented in docs/json-schema.md and
-// boot-guard(8). Check reads the kernel image and the initrd files
-// (check_files.go), establishes what root needs (check_needs.go), and checks
-// the image's modules (check_modules.go, modules.go), its /init and
+// boot-guard(8). Check reads the kernel image (check_files.go, its headers in
+// check_kernel.go) and the initrd files (check_files.go), establishes what
+// root needs (check_needs.go), and checks the image's modules (check_modules.go, modules.go), its /init and
 // userspace (check_userspace.go), or the no-initrd rules with the command
 // line (check_cmdline.go).
 //
@@ -26,6 +26,8 @@
 //   - rootdev: walks /proc/self/mountinfo and /sys to find what the root
 //     device is made of (buses, drivers, modaliases, dm/md layers).
 //   - bootentry: reads what the boot loader will offer (grub.cfg, BLS, UKI).
+//   - kimage: reads a kernel image's headers (bzImage, PE, EFI zboot, arm64
+//     Image): its format, architecture and the length a boot loader reads.
 //   - diagnose: finds the likely cause of a bad initrd on the machine (a
 //     failed DKMS build, a half-configured package, a full /boot) and the
 //     command that fixes it for the generator in use.

@@ -43,6 +43,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/rogpeppe/go-internal/txtar"
 
@@ -76,6 +77,7 @@ func scenarioParams(dir string) testscript.Params {
 			"machine":    cmdMachine,
 			"initrd":     cmdInitrd,
 			"truncate":   cmdTruncate,
+			"kernel":     cmdKernel,
 		},
 	}
 }
@@ -265,6 +267,21 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
 	ts.Check(os.Truncate(state(ts).local(ts, args[0]), n))
+}
+
+// cmdKernel writes a minimal x86 bzImage (kimagetest.BzImage) naming RELEASE,
+// by default the file name's part after "vmlinuz-".
+func cmdKernel(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: kernel FILE [RELEASE]")
+	}
+	_, release, _ := strings.Cut(filepath.Base(args[0]), "vmlinuz-")
+	if len(args) == 2 {
+		release = args[1]
+	}
+	p := state(ts).local(ts, args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+	ts.Check(os.WriteFile(p, kimagetest.BzImage(release), 0o644))
 }
 
 // cmdInitrd builds a gzip newc image from files under $WORK.

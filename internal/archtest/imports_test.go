@@ -169,6 +169,10 @@ func TestForbiddenRules(t *testing.T) {
 		{"verify/kmod", "verify", false},
 		{"hook", "cmd/boot-guard", false},
 		{"verify/internal/decomp", "verify/initrd", false},
+		{"cmd/boot-guard", "verify/kimage", false},
+		{"verify", "verify/kimage", true},
+		{"verify/kimage", "verify/initrd", false},
+		{"verify/kmod/kmodtest", "verify/kimage/kimagetest", true},
 	}
 	for _, c := range cases {
 		if got := forbidden(c.from, c.to) == ""; got != c.ok {

@@ -131,6 +131,19 @@ kernel_of() { # kernel_of KVARIANT: the path of that kernel image
 }
 append_of() { [ "${1:--}" = - ] && echo "" || echo "$1"; } # APPEND column: - is nothing
 
+# issue 11 item 2 (the kernel image): the good vmlinuz cut short and padded. The setup header gives
+# the length a loader reads, (setup_sects+1)*512 + syssize*16; the signed Debian image carries its
+# Authenticode signature after that length.
+vz_size=$(stat -L -c %s "$vmlinuz")
+vz_len=$(od -An -tu1 -j $((0x1f1)) -N1 "$vmlinuz" | tr -d ' ')
+vz_sys=$(od -An -tu4 -j $((0x1f4)) -N4 "$vmlinuz" | tr -d ' ')
+vz_len=$(( (vz_len + 1) * 512 + vz_sys * 16 ))
+head -c $((vz_size * 90 / 100)) "$vmlinuz" >"$out/kernels/trunc90"   # cut inside the payload
+head -c $((vz_len - 4096)) "$vmlinuz" >"$out/kernels/trunc-4k"        # the payload's last 4 KiB gone
+head -c $((vz_len - 1024)) "$vmlinuz" >"$out/kernels/trunc-pad"        # only trailing zeros + CRC gone
+head -c "$vz_len" "$vmlinuz" >"$out/kernels/trunc-sig"                 # only the signature gone
+{ cat "$vmlinuz"; head -c 65536 /dev/zero; } >"$out/kernels/padded"    # longer than the header says
+
 # ---- 2. root disks -----------------------------------------------------------------------------
 marker="BOOTGUARD-E2E-MARKER root mounted"
 make_tree() { # make_tree DIR [verdict-payload DISK FS]
@@ -195,6 +208,8 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
 telling_line() {
   grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
+  # issue 11 item 2: a kernel image cut short resets the machine before the kernel prints a line.
+  grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"
 }
 
 declare -A real real_line

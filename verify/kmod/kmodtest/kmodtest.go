@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
 )
 
 // Kernel is one kernel's module index, file by file. Nil fields write no
@@ -82,11 +84,11 @@ func FS(kernels ...Kernel) fstest.MapFS {
 
 // WriteDir writes the index's files under root, a real directory (for code
 // that takes a path), and a /boot/vmlinuz-VERSION so the kernel counts as
-// installed.
+// installed (a minimal bzImage naming the version: kimagetest.BzImage).
 func (k Kernel) WriteDir(t testing.TB, root string) {
 	t.Helper()
 	files := k.Files()
-	files["boot/vmlinuz-"+k.Version] = "not a kernel image, only its name matters\n"
+	files["boot/vmlinuz-"+k.Version] = string(kimagetest.BzImage(k.Version))
 	for p, data := range files {
 		full := filepath.Join(root, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {

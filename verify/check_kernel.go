@@ -1,0 +1,206 @@
+package verify
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/kimage"
+)
+
+// gzipKernelLimit caps what a gzip-compressed kernel image may decompress to
+// while it is checked whole (arm64 Images are tens of MiB).
+const gzipKernelLimit = 512 << 20
+
+// kernelHeader checks what the kernel image's headers say: that the file
+// holds every byte a boot loader reads, that it is for this machine's
+// architecture and names the release it is installed as. p is the host path,
+// shown the path for messages, size the file's size.
+//
+// Learned from real boots (scripts/e2e, Debian 12's signed 6.1 bzImage under
+// QEMU): a cut inside the payload or the decompressor's data resets the
+// machine before the kernel prints a line; a cut only into the Authenticode
+// signature past the setup header's length boots when nothing verifies it; a
+// file longer than its headers say boots. A cut only into the trailing zero
+// padding and CRC also boots from QEMU's legacy loader, but a UEFI loader
+// (which reads every PE section) and Secure Boot refuse it: boot-guard is
+// stricter there (the e2e row is marked strict).
+func (c *checker) kernelHeader(p, shown string, size int64) {
+	v := c.req.Version
+	f, err := os.Open(p)
+	if err != nil {
+		c.rep.Add(Problem{Code: CodeKernelMissing, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: cannot read the kernel image: %v", v, err),
+			Hint:    "run boot-guard as root"})
+		return
+	}
+	defer f.Close()
+	h, err := kimage.Read(f, size)
+	if errors.Is(err, kimage.ErrUnrecognized) {
+		c.rep.Add(Problem{Code: CodeKernelUnrecognized, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: cannot tell whether the kernel image %s is whole and for this machine: %v", v, shown, err),
+			Hint:    "check that it is a kernel (file " + shown + "); " + c.kernelHint()})
+		return
+	}
+	if err != nil {
+		c.rep.Add(Problem{Code: CodeKernelMissing, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: cannot read the kernel image %s: %v", v, shown, err),
+			Hint:    "run boot-guard as root"})
+		return
+	}
+	c.kernelArch(h, shown)
+	if h.Release != "" && h.Release != v {
+		c.rep.Add(Problem{Code: CodeKernelWrongVersion, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: the kernel image %s is kernel %s: it will look for its modules in /lib/modules/%s, and the initrd's, built for %s, do not load into it", v, shown, h.Release, h.Release, v),
+			Hint:    c.kernelHint()})
+	}
+	c.kernelWhole(f, h, shown, size)
+}
+
+// kernelHint is the fix for a kernel image that is not what its package
+// installed.
+func (c *checker) kernelHint() string {
+	return fmt.Sprintf("reinstall the kernel package: apt-get install --reinstall linux-image-%s", c.req.Version)
+}
+
+// kernelWhole reports an image shorter than its headers say, or a gzip stream
+// that does not decompress whole.
+func (c *checker) kernelWhole(r io.ReaderAt, h kimage.Header, shown string, size int64) {
+	v := c.req.Version
+	truncated := func(verdict Verdict, what string) {
+		pr := Problem{Code: CodeKernelTruncated, Verdict: verdict,
+			Message: fmt.Sprintf("kernel %s: the kernel image %s (%s) is cut short: %s", v, shown, h.Format, what),
+			Hint:    c.kernelHint(), Fix: c.kernelHint()}
+		if verdict == Unbootable {
+			pr.Causes = c.diagnosis().ImageCauses()
+		}
+		c.rep.Add(pr)
+	}
+	switch {
+	case h.Length > size:
+		truncated(Unbootable, fmt.Sprintf("it is %d bytes, but %s says a boot loader reads %d bytes (the file ends %d bytes early, at offset %d)",
+			size, h.LengthFrom, h.Length, h.Length-size, size))
+	case h.SignatureEnd > size:
+		sb, known := secureBoot(c.req.Sys)
+		what := fmt.Sprintf("its Authenticode signature ends at offset %d, past the end of the file (%d bytes)", h.SignatureEnd, size)
+		switch {
+		case !known:
+			truncated(CannotTell, what+": Secure Boot refuses it, and whether Secure Boot is on is unknown here")
+		case sb:
+			truncated(Unbootable, what+", and Secure Boot is on: the shim refuses it")
+		}
+	case h.Format == kimage.Gzip:
+		err := kimage.GzipWhole(io.NewSectionReader(r, 0, size), gzipKernelLimit)
+		if err != nil {
+			truncated(Unbootable, fmt.Sprintf("its gzip stream does not decompress whole: %v", err))
+		}
+	case h.Length == 0:
+		c.rep.Add(Problem{Code: CodeKernelUnrecognized, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: cannot tell whether the kernel image %s is whole: a %s without a PE header does not say its length", v, shown, h.Format)})
+	}
+}
+
+// kernelArch reports a kernel for another architecture than the machine.
+func (c *checker) kernelArch(h kimage.Header, shown string) {
+	if h.Arch == "" {
+		return
+	}
+	arch, source := machineArch(c.root, c.req.Version)
+	want := archFamily(arch)
+	if want == "" || want == h.Arch {
+		return
+	}
+	c.rep.Add(Problem{Code: CodeKernelWrongArch, Verdict: Unbootable,
+		Message: fmt.Sprintf("kernel %s: the kernel image %s is a %s kernel (%s), but this machine is %s (%s)", c.req.Version, shown, h.Arch, h.Format, arch, source),
+		Hint:    c.kernelHint() + ":" + arch})
+}
+
+// machineArch is the Debian architecture the kernel must run on, and where
+// it was read: the kernel package's Architecture in dpkg's status (under
+// --root, the image being built is for that), else dpkg's own (the native
+// architecture), else boot-guard's.
+func machineArch(root, version string) (arch, source string) {
+	pkgs := map[string]string{}
+	want := []string{"linux-image-" + version, "linux-image-" + version + "-unsigned", "linux-image-unsigned-" + version, "dpkg"}
+	if f, err := os.Open(filepath.Join(root, filepath.FromSlash(dpkgStatusFile))); err == nil {
+		defer f.Close()
+		var pkg string
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if k, val, ok := strings.Cut(line, ":"); ok {
+				switch k {
+				case "Package":
+					pkg = strings.TrimSpace(val)
+				case "Architecture":
+					pkgs[pkg] = strings.TrimSpace(val)
+				}
+			}
+		}
+	}
+	for _, p := range want {
+		if a := pkgs[p]; a != "" && a != "all" {
+			return a, fmt.Sprintf("the Architecture of package %s in %s", p, dpkgStatusFile)
+		}
+	}
+	a := runtime.GOARCH
+	if a == "386" {
+		a = "i386"
+	}
+	return a, "boot-guard's own architecture: dpkg's status names none"
+}
+
+// dpkgStatusFile is dpkg's status database, under the root.
+const dpkgStatusFile = "/var/lib/dpkg/status"
+
+// archFamily maps a Debian (or Go) architecture to the family of kernels it
+// boots: an amd64 kernel boots i386 userspace too (Debian ships one for
+// i386). "" for an architecture boot-guard cannot compare.
+func archFamily(arch string) string {
+	switch arch {
+	case "amd64", "i386", "x32", "386":
+		return "x86"
+	case "arm64":
+		return "arm64"
+	case "armhf", "armel", "arm":
+		return "arm"
+	case "riscv64":
+		return "riscv64"
+	case "loong64":
+		return "loong64"
+	}
+	return ""
+}
+
+// secureBootVar is the UEFI global variable SecureBoot under /sys.
+const secureBootVar = "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+// secureBoot reports whether the machine booted with Secure Boot on, and
+// whether that is known: a machine without /sys/firmware/efi booted from
+// BIOS (no Secure Boot); nil sys (--root) is unknown.
+func secureBoot(sys fs.FS) (on, known bool) {
+	if sys == nil {
+		return false, false
+	}
+	if _, err := fs.Stat(sys, "firmware/efi"); errors.Is(err, fs.ErrNotExist) {
+		return false, true
+	}
+	b, err := fs.ReadFile(sys, secureBootVar)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// UEFI without the variable has no Secure Boot, but only when
+		// efivarfs is mounted (it lists other variables).
+		vars, _ := fs.ReadDir(sys, "firmware/efi/efivars")
+		return false, len(vars) > 0
+	case err != nil || len(b) < 5:
+		return false, false
+	}
+	return b[4] == 1, true // 4 bytes of attributes, then the value
+}
