@@ -9,8 +9,10 @@
 # dpkg-buildpackage's droppings (debian/boot-guard/, ../*.deb) never land in
 # the checkout or next to it.
 #
-# Needs: dpkg-dev, debhelper, go-md2man, lintian (the README's set-up steps)
-# and Go on PATH or in GO=/usr/local/go/bin/go (Debian's golang-go is too old).
+# Needs: build-essential (dpkg-buildpackage adds build-essential:native to
+# Build-Depends; it brings make and dpkg-dev), debhelper, go-md2man, lintian
+# (the README's set-up steps) and Go on PATH or in GO=/usr/local/go/bin/go
+# (Debian's golang-go is too old).
 #
 # Environment:
 #   ARCHES="amd64 arm64"       which Debian architectures to build
@@ -45,8 +47,10 @@ missing=
 for tool in dpkg-buildpackage dh go-md2man; do
 	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
+# dpkg-buildpackage's dependency check requires build-essential:native.
+dpkg-query -W -f='${Status}' build-essential 2>/dev/null | grep -q ' installed$' || missing="$missing build-essential"
 if [ -n "$missing" ]; then
-	echo "build-deb: error: missing$missing; install them with: apt-get install dpkg-dev debhelper go-md2man lintian" >&2
+	echo "build-deb: error: missing$missing; install them with: apt-get install build-essential debhelper go-md2man lintian" >&2
 	exit 1
 fi
 

@@ -56,6 +56,9 @@ type checker struct {
 	rep     KernelReport
 	diag    *diagnose.Findings
 	initrds []string // resolved image paths that exist
+	// imageGen made the image read (diagnose.ImageGenerator); diagGen is
+	// the one diag was gathered with.
+	imageGen, diagGen diagnose.Generator
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at
@@ -103,11 +106,13 @@ func (c *checker) hostPath(p string) string {
 	return filepath.Join(c.root, filepath.FromSlash(p))
 }
 
-// diagnosis runs the diagnosis once, when a problem needs a cause.
+// diagnosis runs the diagnosis when a problem needs a cause: once, and
+// again if the image read since says which generator made it, so that the
+// fix names that generator.
 func (c *checker) diagnosis() *diagnose.Findings {
-	if c.diag == nil {
-		f := diagnose.Inspect(diagnose.Options{Root: c.root, Proc: c.req.Proc, Space: c.req.Space}, c.req.Version)
-		c.diag = &f
+	if c.diag == nil || c.diagGen != c.imageGen {
+		f := diagnose.Inspect(diagnose.Options{Root: c.root, Proc: c.req.Proc, Space: c.req.Space, Image: c.imageGen}, c.req.Version)
+		c.diag, c.diagGen = &f, c.imageGen
 	}
 	return c.diag
 }

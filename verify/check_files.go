@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/boot-guard/boot-guard/verify/diagnose"
 	"github.com/boot-guard/boot-guard/verify/initrd"
 )
 
@@ -128,6 +129,7 @@ func (c *checker) readImages(n needs) *initrd.Image {
 			Hint:    "run boot-guard as root"})
 		return nil
 	}
+	c.imageGen = diagnose.ImageGenerator(func(p string) bool { _, ok := img.Has(p); return ok })
 	for _, p := range img.Problems {
 		pr := ImageProblem(p)
 		pr.Message = fmt.Sprintf("kernel %s: initrd %s is not whole: %s", c.req.Version, strings.Join(c.rep.Initrds, " + "), p.Message)

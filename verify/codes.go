@@ -80,7 +80,8 @@ const (
 	// CodeDevicesUnknown: what the root device needs cannot be established:
 	// /sys and /proc cannot be read or describe a layer boot-guard does not
 	// know, or (under --root) nothing describes the machine and no module
-	// was named. Cannot-tell.
+	// was named. Cannot-tell; a note (bootable) when nothing shows the
+	// root's device and the named modules stand for it.
 	CodeDevicesUnknown Code = "devices-unknown"
 	// CodeModuleUnknown: a module asked for (--module, MODULES=, a stack
 	// layer, the driver bound now, an essential softdep) is neither in the

@@ -59,6 +59,8 @@ type ImageFile struct {
 	// names (Debian's initrd.img-VERSION, dracut's initramfs-VERSION.img),
 	// else "".
 	Kernel string
+	// generator made the image, as its files say (diagnose.ImageGenerator).
+	generator diagnose.Generator
 }
 
 // WalkImage reads the file at path as one image (not a concatenation),
@@ -77,11 +79,14 @@ func WalkImage(ctx context.Context, path string, modinfo bool, each func(ImageEn
 		opts.Modinfo = initrd.NoModinfo
 	}
 	var out ImageFile
-	dirs := map[string]bool{}
+	dirs, marks := map[string]bool{}, map[string]bool{}
 	im, err := initrd.Walk(ctx, f, opts, func(e initrd.Entry) error {
 		out.Entries++
 		if v := modulesDirVersion(e.Path); v != "" {
 			dirs[v] = true
+		}
+		if diagnose.IsImageMark(e.Path) {
+			marks[e.Path] = true
 		}
 		if each != nil {
 			return each(e)
@@ -92,6 +97,7 @@ func WalkImage(ctx context.Context, path string, modinfo bool, each func(ImageEn
 		return out, fmt.Errorf("%s: %w", path, err)
 	}
 	out.Image, out.Verdict, out.Kernel = im, ImageVerdict(im), imageKernel(path, dirs)
+	out.generator = diagnose.ImageGenerator(func(p string) bool { return marks[p] })
 	return out, nil
 }
 
@@ -127,11 +133,13 @@ func imageKernel(path string, dirs map[string]bool) string {
 	return ""
 }
 
-// ImageFixHint is the fix for a broken image of kernel version ("" when
-// unknown) on the system under root: diagnose's FixCommand for the
-// generator in use, the one command verify names too.
-func ImageFixHint(root, version string) string {
-	f := diagnose.Findings{Version: version, Generator: diagnose.GeneratorOf(root)}
+// ImageFixHint is the fix for the broken image img on the system under
+// root: diagnose's FixCommand for the generator that made it (else the one
+// the system's kernel hooks run), the one command verify names too, for
+// img.Kernel ("" when unknown).
+func ImageFixHint(root string, img ImageFile) string {
+	version := img.Kernel
+	f := diagnose.Findings{Version: version, Generator: diagnose.GeneratorOf(root, img.generator)}
 	if version == "" {
 		return "rebuild it with " + f.FixCommand() + "; ls /lib/modules lists the installed kernels"
 	}

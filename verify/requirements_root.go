@@ -58,7 +58,10 @@ type RootNeeds struct {
 // req.Version: the kernel's module index, the root device's needs from
 // /sys and /proc when given (rootdev.Discover), and req.Modules, resolved by
 // ResolveNeeds. Whatever cannot be established is a cannot-tell problem; so
-// is having neither /sys and /proc nor a module named.
+// is having neither /sys and /proc nor a module named. When /sys and /proc
+// show no device under the root at all (rootdev.Result.Undescribed: a
+// chroot without them mounted, a container), named modules decide the
+// device part, as without /sys and /proc: a note says so.
 func Requirements(req RequirementsRequest) RootNeeds {
 	var r RootNeeds
 	root := req.Root
@@ -84,6 +87,15 @@ func Requirements(req RequirementsRequest) RootNeeds {
 			r.Userspace = res.Userspace
 		}
 	}
+	if res != nil && res.Undescribed && named(req.Modules) {
+		// Nothing here shows the root's device (a chroot without /proc or
+		// /sys, a container): the named modules stand for it, as when no
+		// /sys and /proc were given. What little was read is dropped: a
+		// chroot's mount table is the host's.
+		r.Problems = append(r.Problems, Problem{Code: CodeDevicesUnknown, Verdict: Bootable,
+			Message: fmt.Sprintf("kernel %s: the modules named with --module or MODULES= stand for what its root device needs, as nothing here shows that device: %s", req.Version, strings.Join(res.Unknown, "; "))})
+		res, r.Userspace = nil, nil
+	}
 	needs, problems := ResolveNeeds(res, ix, req.Modules)
 	r.Needs = needs
 	for _, p := range problems {
@@ -92,7 +104,7 @@ func Requirements(req RequirementsRequest) RootNeeds {
 		}
 		r.Problems = append(r.Problems, p)
 	}
-	if res == nil && len(req.Modules) == 0 && r.Known {
+	if res == nil && !named(req.Modules) && r.Known {
 		r.Known = false
 		r.Problems = append(r.Problems, Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
 			Message: fmt.Sprintf("kernel %s: the drivers its root needs are unknown: %s, and no module was named", req.Version, noDevicesWhy(req)),
@@ -103,6 +115,17 @@ func Requirements(req RequirementsRequest) RootNeeds {
 			Message: fmt.Sprintf("kernel %s has no %s/modules.builtin.modinfo (kernels before 5.2): a device only a built-in driver claims reads as claimed by nothing", req.Version, ix.Dir())})
 	}
 	return r
+}
+
+// named reports whether modules names any module (blank names are none,
+// as ResolveNeeds skips them).
+func named(modules []string) bool {
+	for _, m := range modules {
+		if strings.TrimSpace(m) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // moduleIndexHint is the fix for a module index kmod.Load could not read

@@ -80,7 +80,7 @@ func reportProblems(stderr io.Writer, root, path string, img verify.ImageFile, e
 	switch img.Verdict {
 	case verify.Unbootable:
 		fmt.Fprintf(stderr, "boot-guard: %s: the image is broken: the kernel stops unpacking at the first problem, so nothing after it reaches the root filesystem\n", path)
-		fmt.Fprintf(stderr, "boot-guard: hint: %s\n", verify.ImageFixHint(root, img.Kernel))
+		fmt.Fprintf(stderr, "boot-guard: hint: %s\n", verify.ImageFixHint(root, img))
 	case verify.CannotTell:
 		fmt.Fprintf(stderr, "boot-guard: %s: cannot tell whether the image is whole: boot-guard cannot decode part of it\n", path)
 	}

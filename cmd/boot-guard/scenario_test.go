@@ -16,6 +16,8 @@ package main
 //	argv0 PATH              invoke the CLI as PATH (a hook path) from now on
 //	machine nvme|luks NAME  /sys and /proc are checktest's fake NVMe (or LUKS over
 //	                        NVMe) machine; without it there are none, as in a container
+//	machine unmounted       /sys and /proc are empty directories, as in a chroot
+//	                        where they are not mounted
 //	initrd NAME FILE...     write a gzip newc initrd $WORK/NAME holding $WORK/FILE
 //	                        (or every file under FILE when it ends in "/", the prefix
 //	                        removed); a *.ko file's "vermagic=", "depends=" lines
@@ -254,8 +256,13 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		m = checktest.NVMeMachine(t)
 	case !neg && len(args) == 2 && args[0] == "luks":
 		m = checktest.LUKSMachine(t, args[1])
+	case !neg && len(args) == 1 && args[0] == "unmounted":
+		dir := t.TempDir()
+		m = checktest.Machine{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}
+		ts.Check(os.Mkdir(m.Sys, 0o755))
+		ts.Check(os.Mkdir(m.Proc, 0o755))
 	default:
-		ts.Fatalf("usage: machine nvme | machine luks NAME")
+		ts.Fatalf("usage: machine nvme | machine luks NAME | machine unmounted")
 	}
 	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
 }

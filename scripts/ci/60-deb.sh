@@ -23,7 +23,7 @@ if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
 fi
 step "apt-get install the build and test tools"
 apt-get -o DPkg::Lock::Timeout=900 -q install -y --no-install-recommends \
-	dpkg-dev debhelper go-md2man lintian mmdebstrap binutils >/dev/null
+	build-essential dpkg-dev debhelper go-md2man lintian mmdebstrap binutils >/dev/null
 
 step "make deb (amd64 and arm64, lintian --fail-on error,warning)"
 make deb

@@ -3,8 +3,8 @@
 // kernel (its make.log under /var/lib/dkms), the kernel package left
 // half-configured in dpkg's status file, too little free space on /boot, /boot
 // listed in fstab but not mounted, initramfs-tools' MODULES= policy, a backup
-// image left by update-initramfs, and which initrd generator is in use
-// (initramfs-tools or dracut).
+// image left by update-initramfs, and which initrd generator made the image
+// or will make the next one (initramfs-tools or dracut: generator.go).
 //
 // It owns only these observations. It never decides a verdict (package verify
 // does), never prints, never runs a program, never writes anything, and reads
@@ -36,7 +36,7 @@ import (
 	"github.com/boot-guard/boot-guard/verify/internal/mounts"
 )
 
-// Generator is the initrd generator in use on the machine.
+// Generator is an initrd generator.
 type Generator string
 
 // The generators boot-guard knows how to name a fix for.
@@ -59,6 +59,11 @@ type Options struct {
 	Proc fs.FS
 	// Space reports free space; nil means the real statfs(2).
 	Space SpaceFunc
+	// Image is the generator that made the image being checked
+	// (ImageGenerator of its files); GeneratorUnknown when no image was
+	// read or it does not say. When known it is Findings.Generator: the fix
+	// rebuilds the image with what built it.
+	Image Generator
 	// BootLow is the free space on /boot below which it is reported as a
 	// likely cause; 0 means the larger of 64 MiB and the largest initrd.img-*
 	// already in /boot.
@@ -68,7 +73,10 @@ type Options struct {
 // Findings is everything found for one kernel version. The zero value means
 // nothing was found.
 type Findings struct {
-	Version   string
+	Version string
+	// Generator is the initrd generator a fix names: the one that made the
+	// image (Options.Image), else the one the kernel's hooks run, else the
+	// one installed (generator.go).
 	Generator Generator
 	// DKMS lists module builds that failed for Version.
 	DKMS []DKMSFailure
@@ -104,7 +112,10 @@ func Inspect(opts Options, version string) Findings {
 		root = "/"
 	}
 	f := Findings{Version: version}
-	f.Generator = generator(root)
+	f.Generator = opts.Image
+	if f.Generator == GeneratorUnknown {
+		f.Generator = generator(root)
+	}
 	f.DKMS = dkmsFailures(root, version)
 	f.Packages = kernelPackages(root, version)
 	f.Modules, f.ModulesSource = modulesPolicy(root)
@@ -133,7 +144,8 @@ func Inspect(opts Options, version string) Findings {
 }
 
 // FixCommand is the command that rebuilds the initrd of f.Version with the
-// generator in use; both when the generator is unknown. It is the one fix
+// generator that made the image (Findings.Generator); both when it is
+// unknown. It is the one fix
 // boot-guard names for a missing, empty or broken image (verify, the hooks,
 // ls and inspect alike):
 //   - update-initramfs -c (create), not -u (update): it is what the kernel
@@ -171,8 +183,13 @@ func (f Findings) FixCommand() string {
 	return initramfsTools + " (initramfs-tools) or " + dracut + " (dracut)"
 }
 
-// GeneratorOf says which initrd generator the system under root uses.
-func GeneratorOf(root string) Generator {
+// GeneratorOf says which initrd generator made an image (image, from
+// ImageGenerator), else which one the system under root runs for a kernel
+// (the same rule as Inspect).
+func GeneratorOf(root string, image Generator) Generator {
+	if image != GeneratorUnknown {
+		return image
+	}
 	if root == "" {
 		root = "/"
 	}
@@ -232,18 +249,6 @@ func (f Findings) ModuleCauses(module string) []string {
 
 func mib(n uint64) string {
 	return fmt.Sprintf("%d MiB", n>>20)
-}
-
-// generator decides from generatorMarkers, the first one present.
-func generator(root string) Generator {
-	for _, m := range generatorMarkers {
-		for _, f := range m.files {
-			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(f))); err == nil {
-				return m.gen
-			}
-		}
-	}
-	return GeneratorUnknown
 }
 
 // kernelPackages lists packages named linux-*-VERSION (linux-image-,

@@ -259,7 +259,10 @@ func TestFixCommand(t *testing.T) {
 	}
 	root := t.TempDir()
 	write(t, root, "etc/kernel/postinst.d/dracut", "#!/bin/sh\n")
-	if g := GeneratorOf(root); g != GeneratorDracut {
+	if g := GeneratorOf(root, GeneratorUnknown); g != GeneratorDracut {
 		t.Errorf("GeneratorOf = %q", g)
+	}
+	if g := GeneratorOf(root, GeneratorInitramfsTools); g != GeneratorInitramfsTools {
+		t.Errorf("GeneratorOf with an initramfs-tools image = %q", g)
 	}
 }

@@ -15,19 +15,6 @@ const (
 	dkmsTree       = "var/lib/dkms"
 )
 
-// generatorMarkers are the files that tell the generator in use, in the
-// order generator tries them: the hooks a generator's package installs
-// first (they are what runs on a kernel install), then, when no hook says,
-// its programs (the binary alone is weaker evidence).
-var generatorMarkers = []struct {
-	gen   Generator
-	files []string
-}{
-	{GeneratorDracut, []string{"etc/kernel/postinst.d/dracut", "usr/lib/kernel/install.d/50-dracut.install"}},
-	{GeneratorInitramfsTools, []string{"etc/kernel/postinst.d/initramfs-tools", "usr/sbin/update-initramfs"}},
-	{GeneratorDracut, []string{"usr/bin/dracut", "usr/sbin/dracut"}},
-}
-
 // backupImage is the image update-initramfs keeps of version's previous
 // initrd, under the root.
 func backupImage(version string) string {
@@ -36,7 +23,7 @@ func backupImage(version string) string {
 
 // Inputs lists the host paths under root whose content Inspect(version)
 // reads, missing ones included (a file appearing changes a finding too), and
-// the directories whose listings it reads: the generator's markers, dpkg's
+// the directories whose listings it reads: the generators' hooks and programs, dpkg's
 // status, initramfs-tools' configuration, the backup image, fstab and the
 // DKMS tree's builds (dkmsInputs). Not listed: /proc's mount table, /boot's
 // free space and the size of its largest initrd, which are no file's
@@ -47,10 +34,8 @@ func Inputs(root, version string) []string {
 	}
 	at := func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) }
 	var in []string
-	for _, m := range generatorMarkers {
-		for _, f := range m.files {
-			in = append(in, at(f))
-		}
+	for _, f := range generatorInputs() {
+		in = append(in, at(f))
 	}
 	in = append(in, at(dpkgStatus), at(initramfsConfD))
 	for _, f := range initramfsConfFiles(root) {

@@ -24,18 +24,21 @@ func Discover(sys, proc fs.FS) (*Result, error) {
 	res := &Result{}
 	if proc == nil {
 		res.Unknown = append(res.Unknown, "no /proc was given: the root mount and its device were not looked at")
+		res.Undescribed = true
 		return res, nil
 	}
 	pt := newTree(proc, "/proc")
 	f, err := pt.openRegular("self/mountinfo")
 	if err != nil {
 		res.Unknown = append(res.Unknown, fmt.Sprintf("cannot read %v: the root mount and its device were not looked at", err))
+		res.Undescribed = true
 		return res, nil
 	}
 	mounts, err := scanMountinfo(f, "/proc/self/mountinfo", map[string]bool{"/": true, "/usr": true})
 	f.Close()
 	if errors.Is(err, errMountinfoRead) {
 		res.Unknown = append(res.Unknown, fmt.Sprintf("cannot read %v: the root mount and its device were not looked at", err))
+		res.Undescribed = true
 		return res, nil
 	}
 	if err != nil {
@@ -44,6 +47,7 @@ func Discover(sys, proc fs.FS) (*Result, error) {
 	root, ok := mounts["/"]
 	if !ok {
 		res.Unknown = append(res.Unknown, "/proc/self/mountinfo has no mount at /: the root device was not looked at")
+		res.Undescribed = true
 		return res, nil
 	}
 	w := &walker{res: res, onPath: map[string]bool{}, budget: maxBlockDevices}
@@ -73,6 +77,14 @@ const (
 	// over hundreds of disks is still well inside it).
 	maxBlockDevices = 512
 )
+
+// undescribed marks the Result Undescribed when the mount at target is
+// the root's: no block device under it is shown.
+func (w *walker) undescribed(target string) {
+	if target == "/" {
+		w.res.Undescribed = true
+	}
+}
 
 // walker collects the Result while it walks /sys.
 type walker struct {
@@ -170,17 +182,21 @@ func (w *walker) mount(e mountinfoEntry) {
 		return
 	case memoryFS[e.FSType]:
 		w.unknown("%s is on %s, in memory: there is no block device to check (a container or an initramfs-only system)", t, e.FSType)
+		w.undescribed(t)
 		return
 	case unionFS[e.FSType]:
 		w.unknown("%s is on %s: a container's or live system's root has no block device to check", t, e.FSType)
+		w.undescribed(t)
 		return
 	case hypervisorFS[e.FSType]:
 		w.unknown("%s is on %s (%s), shared by the hypervisor: there is no block device to check", t, e.FSType, e.Source)
+		w.undescribed(t)
 		return
 	}
 	w.need(Need{Kind: NeedFilesystem, Value: e.FSType, Reason: fmt.Sprintf("filesystem %s, mounted at %s", e.FSType, t)})
 	if w.sysErr != "" {
 		w.unknown("%s: the device under %s (%s, %s) was not walked", w.sysErr, t, e.Source, e.majMin())
+		w.undescribed(t)
 		return
 	}
 	if e.Major == 0 {

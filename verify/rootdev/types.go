@@ -58,6 +58,14 @@ type Result struct {
 	// read ("/ is on overlay: a container's root has no block device to
 	// check"). Any entry makes the device part of the verdict cannot-tell.
 	Unknown []string `json:"unknown,omitempty"`
+	// Undescribed is set when nothing here describes a block device under
+	// the root filesystem: no /proc, or its mountinfo unreadable or without
+	// a mount at /; / in memory, on a union (a container) or a hypervisor's
+	// share; no /sys to walk. This is a chroot without /proc or /sys
+	// mounted, or a container: the machine the system boots on is not
+	// shown at all, so a caller may take the modules a person named
+	// instead. A network root or a device walked in part is described.
+	Undescribed bool `json:"undescribed,omitempty"`
 }
 
 // Userspace is a program a stack layer needs inside the initrd.

@@ -29,24 +29,31 @@ func checkUnknown(t *testing.T, res *Result, want ...string) {
 }
 
 func TestRootsWithoutABlockDevice(t *testing.T) {
+	// undescribed: no device under / is shown at all (a container, a
+	// hypervisor's share), as opposed to a network root or a device that
+	// could not be followed.
 	for _, tc := range []struct {
-		name, line string
-		want       []string
+		name, line  string
+		want        []string
+		undescribed bool
 	}{
-		{"overlay", "100 90 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w", []string{"/ is on overlay", "container"}},
-		{"tmpfs", "100 90 0:51 / / rw - tmpfs tmpfs rw", []string{"/ is on tmpfs", "in memory"}},
-		{"rootfs", "1 1 0:2 / / rw - rootfs rootfs rw", []string{"/ is on rootfs"}},
-		{"nfs", "100 1 0:52 / / rw - nfs4 10.0.0.1:/srv/root rw,vers=4.2", []string{"/ is on nfs4 from 10.0.0.1:/srv/root", "network root"}},
-		{"cifs", "100 1 0:53 / / rw - cifs //fs/root rw", []string{"/ is on cifs from //fs/root", "network root"}},
-		{"9p", "100 1 0:54 / / rw - 9p rootfs rw,trans=virtio", []string{"/ is on 9p (rootfs)", "hypervisor"}},
-		{"virtiofs", "100 1 0:55 / / rw - virtiofs myfs rw", []string{"/ is on virtiofs (myfs)", "hypervisor"}},
-		{"zfs", "100 1 0:56 / / rw - zfs rpool/ROOT/debian rw", []string{"/ is on zfs from rpool/ROOT/debian", "anonymous device 0:56"}},
+		{"overlay", "100 90 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w", []string{"/ is on overlay", "container"}, true},
+		{"tmpfs", "100 90 0:51 / / rw - tmpfs tmpfs rw", []string{"/ is on tmpfs", "in memory"}, true},
+		{"rootfs", "1 1 0:2 / / rw - rootfs rootfs rw", []string{"/ is on rootfs"}, true},
+		{"nfs", "100 1 0:52 / / rw - nfs4 10.0.0.1:/srv/root rw,vers=4.2", []string{"/ is on nfs4 from 10.0.0.1:/srv/root", "network root"}, false},
+		{"cifs", "100 1 0:53 / / rw - cifs //fs/root rw", []string{"/ is on cifs from //fs/root", "network root"}, false},
+		{"9p", "100 1 0:54 / / rw - 9p rootfs rw,trans=virtio", []string{"/ is on 9p (rootfs)", "hypervisor"}, true},
+		{"virtiofs", "100 1 0:55 / / rw - virtiofs myfs rw", []string{"/ is on virtiofs (myfs)", "hypervisor"}, true},
+		{"zfs", "100 1 0:56 / / rw - zfs rpool/ROOT/debian rw", []string{"/ is on zfs from rpool/ROOT/debian", "anonymous device 0:56"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeSys(t)
 			f.mountinfo(tc.line)
 			res := f.discover()
 			checkUnknown(t, res, tc.want...)
+			if res.Undescribed != tc.undescribed {
+				t.Errorf("Undescribed = %v", res.Undescribed)
+			}
 			if len(res.Mounts) != 1 || res.Mounts[0].Target != "/" {
 				t.Errorf("mounts = %+v", res.Mounts)
 			}
@@ -68,6 +75,9 @@ func TestMissingSys(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkUnknown(t, res, "/sys", "the device under / (/dev/nvme0n1p2, 259:2) was not walked")
+			if !res.Undescribed {
+				t.Errorf("no /sys to walk, yet Undescribed is false")
+			}
 			checkNeeds(t, &Result{Needs: res.Needs}, want{NeedFilesystem, "ext4", "", "mounted at /"})
 		})
 	}
@@ -80,23 +90,37 @@ func TestMissingProc(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUnknown(t, res, "cannot read /proc/self/mountinfo")
+	if !res.Undescribed {
+		t.Errorf("no mountinfo, yet Undescribed is false")
+	}
 	res, err = Discover(os.DirFS(f.sys), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkUnknown(t, res, "no /proc")
+	if !res.Undescribed {
+		t.Errorf("no /proc, yet Undescribed is false")
+	}
 }
 
 func TestNoRootMount(t *testing.T) {
 	f := newFakeSys(t)
 	f.mountinfo("22 1 0:21 / /proc rw - proc proc rw")
-	checkUnknown(t, f.discover(), "no mount at /")
+	res := f.discover()
+	checkUnknown(t, res, "no mount at /")
+	if !res.Undescribed {
+		t.Errorf("no mount at /, yet Undescribed is false")
+	}
 }
 
 func TestDevBlockMissing(t *testing.T) {
 	f := newFakeSys(t)
 	f.mountinfo(rootLine(27, "8:2", "/", "ext4", "/dev/sda2"))
-	checkUnknown(t, f.discover(), "the kernel shows no block device 8:2 for / (/dev/sda2): /sys/dev/block/8:2: no such file or directory")
+	res := f.discover()
+	checkUnknown(t, res, "the kernel shows no block device 8:2 for / (/dev/sda2): /sys/dev/block/8:2: no such file or directory")
+	if res.Undescribed {
+		t.Errorf("a device number /sys does not show is a described root that could not be followed")
+	}
 }
 
 func TestLoopRoot(t *testing.T) {
