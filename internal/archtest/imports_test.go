@@ -169,6 +169,11 @@ func TestForbiddenRules(t *testing.T) {
 		{"verify/kmod", "verify", false},
 		{"hook", "cmd/boot-guard", false},
 		{"verify/internal/decomp", "verify/initrd", false},
+		// issue 11 item 3: the kernel config reader is a leaf.
+		{"cmd/boot-guard", "verify/kconfig", false},
+		{"verify", "verify/kconfig", true},
+		{"verify/kconfig", "verify/initrd", false},
+		{"verify/initrd", "verify/kconfig", false},
 	}
 	for _, c := range cases {
 		if got := forbidden(c.from, c.to) == ""; got != c.ok {
