@@ -9,6 +9,7 @@ import (
 
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/diagnose"
+	"github.com/boot-guard/boot-guard/verify/kconfig"
 )
 
 // Request is what Check checks: one kernel version on one filesystem root.
@@ -56,6 +57,11 @@ type checker struct {
 	rep     KernelReport
 	diag    *diagnose.Findings
 	initrds []string // resolved image paths that exist
+	// issue 11 item 3: the kernel's config (nil: kcfgErr says why), and
+	// initrdOff, set when it ignores every initrd (check_kconfig.go).
+	kcfg      *kconfig.Config
+	kcfgErr   error
+	initrdOff string
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at
@@ -74,8 +80,12 @@ func Check(ctx context.Context, req Request) KernelReport {
 		return c.rep
 	}
 	c.kernelImage()
+	c.kernelConfig()
 	present := c.initrdFiles()
 	need := c.requirements()
+	if present && c.initrdIgnored() {
+		present = false // no CONFIG_BLK_DEV_INITRD: it boots as with none
+	}
 	if !present {
 		c.noInitrd(need)
 		return c.finish()
@@ -85,6 +95,8 @@ func Check(ctx context.Context, req Request) KernelReport {
 	}
 	if img := c.readImages(need); img != nil {
 		c.inImage(img, need)
+		c.kernelConfigRules(img, need)
+		c.initrdSize(img)
 	}
 	return c.finish()
 }
