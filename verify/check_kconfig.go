@@ -118,24 +118,23 @@ func initBefore(img *initrd.Image, index int) bool {
 // (CONFIG_BLK_DEV_INITRD, every CONFIG_RD_*) are on in the kernel's
 // defconfig and every distribution's, so their absence is not presumed.
 func (c *checker) noConfigNote(img *initrd.Image) {
-	var what []string
+	var unchecked []string
 	seen := map[string]bool{}
 	for _, s := range img.Segments {
 		if opt, ok := rdOption[s.Compression]; ok && !seen[opt] {
 			seen[opt] = true
-			what = append(what, fmt.Sprintf("CONFIG_%s (the initrd is %s-compressed)", opt, s.Compression))
+			unchecked = append(unchecked, fmt.Sprintf("CONFIG_%s (the initrd is %s-compressed)", opt, s.Compression))
 		}
 	}
-	what = append(what, "CONFIG_BLK_DEV_INITRD (the kernel reads an initrd at all)")
+	unchecked = append(unchecked, "CONFIG_BLK_DEV_INITRD (the kernel reads an initrd at all)")
 	if codecs := compressedModuleCodecs(img, c.req.Version); len(codecs) > 0 {
-		what = append(what, "CONFIG_MODULE_DECOMPRESS (its modules are "+strings.Join(codecs, ", ")+"-compressed)")
+		unchecked = append(unchecked, "CONFIG_MODULE_DECOMPRESS (its modules are "+strings.Join(codecs, ", ")+"-compressed)")
 	}
-	why := "there is none"
-	if !errors.Is(c.kcfgErr, kconfig.ErrNotFound) {
-		why = fmt.Sprintf("it cannot be read: %v", c.kcfgErr)
+	what := fmt.Sprintf("its config cannot be read (%v)", c.kcfgErr)
+	if errors.Is(c.kcfgErr, kconfig.ErrNotFound) {
+		what = "it has no config (" + strings.Join(kconfig.Paths(c.req.Version), ", ") + ")"
 	}
 	c.rep.Add(Problem{Code: CodeKernelConfig, Verdict: Bootable,
-		Message: fmt.Sprintf("kernel %s: its config (%s) was not checked, %s: not checked: %s",
-			c.req.Version, kconfig.Paths(c.req.Version)[0], why, strings.Join(what, "; ")),
+		Message: fmt.Sprintf("kernel %s: %s, so these were not checked: %s", c.req.Version, what, strings.Join(unchecked, "; ")),
 		Hint: "a distribution kernel ships its config as /boot/config-VERSION; for a kernel built by hand, install it with make install (or copy .config there)"})
 }

@@ -61,11 +61,11 @@ func TestKernelConfigMissing(t *testing.T) {
 	}
 	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
 	onlyCode(t, check(t, f.request()), verify.CodeKernelConfig, verify.Bootable,
-		"/boot/config-"+kv, "there is none", "CONFIG_RD_GZIP (the initrd is gzip-compressed)", "CONFIG_BLK_DEV_INITRD")
+		"it has no config (/boot/config-"+kv+", /usr/lib/modules/"+kv+"/config, /lib/modules/"+kv+"/build/.config), so these were not checked", "CONFIG_RD_GZIP (the initrd is gzip-compressed)", "CONFIG_BLK_DEV_INITRD")
 
 	// A config that is not one: the same note, saying why.
 	f.writeConfig(t, "\x7fELF\x00\x01")
-	onlyCode(t, check(t, f.request()), verify.CodeKernelConfig, verify.Bootable, "cannot be read", "NUL byte")
+	onlyCode(t, check(t, f.request()), verify.CodeKernelConfig, verify.Bootable, "its config cannot be read (kernel config /boot/config-"+kv, "NUL byte")
 
 	// The build tree's .config stands in for /boot's.
 	if err := os.Remove(filepath.Join(f.root, "boot", "config-"+kv)); err != nil {
