@@ -136,5 +136,5 @@ func (c *checker) noConfigNote(img *initrd.Image) {
 	}
 	c.rep.Add(Problem{Code: CodeKernelConfig, Verdict: Bootable,
 		Message: fmt.Sprintf("kernel %s: %s, so these were not checked: %s", c.req.Version, what, strings.Join(unchecked, "; ")),
-		Hint: "a distribution kernel ships its config as /boot/config-VERSION; for a kernel built by hand, install it with make install (or copy .config there)"})
+		Hint:    "a distribution kernel ships its config as /boot/config-VERSION; for a kernel built by hand, install it with make install (or copy .config there)"})
 }
