@@ -383,6 +383,9 @@ func readSection(ctx context.Context, s *bootentry.Section, opt initrd.Options) 
 // noInitrdWhat says why there is no initrd: the entry loads none, or the
 // file does not exist.
 func (c *checker) noInitrdWhat(shown string) string {
+	if c.initrdOff != "" {
+		return c.initrdOff
+	}
 	if c.req.NoInitrd {
 		src := c.req.CmdlineSource
 		if src == "" {

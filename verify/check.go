@@ -9,6 +9,7 @@ import (
 
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/diagnose"
+	"github.com/boot-guard/boot-guard/verify/kconfig"
 )
 
 // Request is what Check checks: one kernel version on one filesystem root.
@@ -59,6 +60,11 @@ type checker struct {
 	// imageGen made the image read (diagnose.ImageGenerator); diagGen is
 	// the one diag was gathered with.
 	imageGen, diagGen diagnose.Generator
+	// issue 11 item 3: the kernel's config (nil: kcfgErr says why), and
+	// initrdOff, set when it ignores every initrd (check_kconfig.go).
+	kcfg      *kconfig.Config
+	kcfgErr   error
+	initrdOff string
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at
@@ -77,8 +83,12 @@ func Check(ctx context.Context, req Request) KernelReport {
 		return c.rep
 	}
 	c.kernelImage()
+	c.kernelConfig()
 	present := c.initrdFiles()
 	need := c.requirements()
+	if present && c.initrdIgnored() {
+		present = false // no CONFIG_BLK_DEV_INITRD: it boots as with none
+	}
 	if !present {
 		c.noInitrd(need)
 		return c.finish()
@@ -88,6 +98,8 @@ func Check(ctx context.Context, req Request) KernelReport {
 	}
 	if img := c.readImages(need); img != nil {
 		c.inImage(img, need)
+		c.kernelConfigRules(img, need)
+		c.initrdSize(img)
 	}
 	return c.finish()
 }

@@ -14,17 +14,40 @@ import (
 // the root= the boot loader passes is one the kernel resolves itself.
 func (c *checker) noInitrd(n needs) {
 	shown := defaultInitrd(c.req.Version)
-	var why []string
-	if !n.known {
-		why = append(why, "the modules root needs could not all be established")
-	}
 	for _, nd := range n.list {
 		if m, ok := n.builtin(nd); ok {
 			c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: m, Status: StatusBuiltin, Reason: nd.reason})
 			continue
 		}
 		c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: nd.alts[0], Status: StatusMissing, Reason: nd.reason})
-		why = append(why, fmt.Sprintf("%s is a module, not built in (%s)", nd.alts[0], nd.reason))
+	}
+	why, root, source := c.noInitrdWhy(n)
+	if len(why) > 0 {
+		d := c.diagnosis()
+		p := Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: %s, and the kernel cannot mount root without one: %s", c.req.Version, c.noInitrdWhat(shown), strings.Join(why, "; ")),
+			Hint:    c.fixHint(), Fix: c.fixHint(),
+			Causes: d.ImageCauses()}
+		if c.initrdOff != "" { // issue 11 item 3: a kernel built without initrd support
+			p.Code, p.Hint, p.Fix, p.Causes = CodeKernelInitrdDisabled, "build the kernel with CONFIG_BLK_DEV_INITRD=y (every distribution kernel has it)", "", nil
+		}
+		c.rep.Add(p)
+		return
+	}
+	c.rep.Add(Problem{Code: CodeNoInitrd, Verdict: Bootable,
+		Message: fmt.Sprintf("kernel %s has no initrd, and needs none: every driver root needs is built in and root=%s (from %s) is resolved by the kernel itself", c.req.Version, root, source)})
+}
+
+// noInitrdWhy says why root cannot be mounted without an initrd (nothing:
+// it can), with the root= and where the command line came from.
+func (c *checker) noInitrdWhy(n needs) (why []string, root, source string) {
+	if !n.known {
+		why = append(why, "the modules root needs could not all be established")
+	}
+	for _, nd := range n.list {
+		if _, ok := n.builtin(nd); !ok {
+			why = append(why, fmt.Sprintf("%s is a module, not built in (%s)", nd.alts[0], nd.reason))
+		}
 	}
 	for _, u := range n.userspace {
 		why = append(why, fmt.Sprintf("%s needs %s in an initramfs", u.Detail, u.Program))
@@ -39,16 +62,7 @@ func (c *checker) noInitrd(n needs) {
 	case !kernelResolvesRoot(root):
 		why = append(why, fmt.Sprintf("root=%s (from %s) needs an initramfs to find the device: the kernel itself resolves only /dev/NAME, PARTUUID=, PARTLABEL= and MAJ:MIN", root, source))
 	}
-	if len(why) > 0 {
-		d := c.diagnosis()
-		c.rep.Add(Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
-			Message: fmt.Sprintf("kernel %s: %s, and the kernel cannot mount root without one: %s", c.req.Version, c.noInitrdWhat(shown), strings.Join(why, "; ")),
-			Hint:    c.fixHint(), Fix: c.fixHint(),
-			Causes: d.ImageCauses()})
-		return
-	}
-	c.rep.Add(Problem{Code: CodeNoInitrd, Verdict: Bootable,
-		Message: fmt.Sprintf("kernel %s has no initrd, and needs none: every driver root needs is built in and root=%s (from %s) is resolved by the kernel itself", c.req.Version, root, source)})
+	return why, root, source
 }
 
 // cmdlineValue returns the last key= of a kernel command line, up to "--".

@@ -121,6 +121,38 @@ const (
 	// CodeMenuUnreadable: the boot menu, or a part of it, cannot be read or
 	// understood. Cannot-tell.
 	CodeMenuUnreadable Code = "boot-menu-unreadable"
+
+	// issue 11 items 3 and 6: the kernel's own configuration, and whether
+	// the initrd fits in memory.
+
+	// CodeKernelConfig: the kernel's config (/boot/config-VERSION, else
+	// /usr/lib/modules/VERSION/config or the build tree's .config) is
+	// missing or cannot be read, so what it decides was not checked (the
+	// initrd's codecs, CONFIG_BLK_DEV_INITRD, module decompression). A note.
+	CodeKernelConfig Code = "kernel-config"
+	// CodeKernelInitrdDisabled: the kernel is built without
+	// CONFIG_BLK_DEV_INITRD, so it ignores every initrd, and root cannot be
+	// mounted without one. Unbootable.
+	CodeKernelInitrdDisabled Code = "kernel-initrd-disabled"
+	// CodeInitrdCodecUnsupported: a segment of the initrd is compressed
+	// with a codec the kernel is built without (CONFIG_RD_<CODEC> not y):
+	// the kernel prints "compression method X not configured" and unpacks
+	// nothing from there on. Unbootable; a note when root needs no initrd.
+	CodeInitrdCodecUnsupported Code = "initrd-codec-unsupported-by-kernel"
+	// CodeModuleCompression: a module root needs is compressed (.ko.xz,
+	// .ko.zst, .ko.gz) in a form neither the kernel
+	// (CONFIG_MODULE_DECOMPRESS with its codec) nor the initrd's module
+	// loader (libkmod built with that codec) can read: unbootable; or the
+	// initrd's loader could not be examined: cannot-tell.
+	CodeModuleCompression Code = "module-compression-unsupported"
+	// CodeInitrdTooBigForMemory: the initrd, decompressed, next to its
+	// compressed image and the room the boot needs, does not fit in this
+	// machine's memory (MemTotal). Unbootable.
+	CodeInitrdTooBigForMemory Code = "initrd-too-big-for-memory"
+	// CodeInitrdLarge: the initrd decompresses to more than 256 MiB; the
+	// note names its largest files (often modules with debug info). A
+	// note.
+	CodeInitrdLarge Code = "initrd-large"
 )
 
 // Issue 11 item 2: the kernel image's own headers (check_kernel.go).

@@ -9,7 +9,9 @@
 // check_kernel.go) and the initrd files (check_files.go), establishes what
 // root needs (check_needs.go), and checks the image's modules (check_modules.go, modules.go), its /init and
 // userspace (check_userspace.go), or the no-initrd rules with the command
-// line (check_cmdline.go).
+// line (check_cmdline.go); what the kernel's own config allows (its initrd
+// codecs and module decompression: check_kconfig.go, check_modcompress.go)
+// and whether the unpacked initrd fits in memory (check_size.go).
 //
 // It also owns every other domain rule the CLI and the hooks need, so that
 // they only parse flags and render: what a kernel's root requires
@@ -28,6 +30,7 @@
 //   - bootentry: reads what the boot loader will offer (grub.cfg, BLS, UKI).
 //   - kimage: reads a kernel image's headers (bzImage, PE, EFI zboot, arm64
 //     Image): its format, architecture and the length a boot loader reads.
+//   - kconfig: reads a kernel's build configuration (/boot/config-VERSION).
 //   - diagnose: finds the likely cause of a bad initrd on the machine (a
 //     failed DKMS build, a half-configured package, a full /boot) and the
 //     command that fixes it for the generator in use.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/diagnose"
+	"github.com/boot-guard/boot-guard/verify/kconfig"
 	"github.com/boot-guard/boot-guard/verify/kmod"
 )
 
@@ -31,6 +32,7 @@ const kernelCmdlineFile = "/etc/kernel/cmdline"
 //   - the kernel image and the initrds (kernelImage, initrdFiles); paths
 //     inside an image (its modules.dep, crypttabPaths) change with the image;
 //   - kmod.IndexFiles: the module index kmod.Load reads;
+//   - kconfig.Paths: where the kernel's config may be;
 //   - when the request names no command line: bootentry.Inputs, what
 //     bootentry.Scan reads for it, and /etc/kernel/cmdline;
 //   - diagnose.Inputs: what diagnose.Inspect reads for a problem's causes
@@ -62,6 +64,9 @@ func Inputs(req Request) []string {
 		in = append(in, at(defaultInitrd(req.Version)))
 	}
 	for _, p := range kmod.IndexFiles(req.Version) {
+		in = append(in, at(p))
+	}
+	for _, p := range kconfig.Paths(req.Version) { // issue 11 item 3
 		in = append(in, at(p))
 	}
 	if req.CmdlineSource == "" {

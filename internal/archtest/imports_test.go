@@ -173,6 +173,11 @@ func TestForbiddenRules(t *testing.T) {
 		{"verify", "verify/kimage", true},
 		{"verify/kimage", "verify/initrd", false},
 		{"verify/kmod/kmodtest", "verify/kimage/kimagetest", true},
+		// issue 11 item 3: the kernel config reader is a leaf.
+		{"cmd/boot-guard", "verify/kconfig", false},
+		{"verify", "verify/kconfig", true},
+		{"verify/kconfig", "verify/initrd", false},
+		{"verify/initrd", "verify/kconfig", false},
 	}
 	for _, c := range cases {
 		if got := forbidden(c.from, c.to) == ""; got != c.ok {

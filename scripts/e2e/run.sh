@@ -114,6 +114,26 @@ if [ ! -s "$img/ubuntu-libdir.img" ] && grep -q '^nvme-ubuntu-libdir' "$here/sce
   mv "$img/ubuntu-libdir.img.tmp" "$img/ubuntu-libdir.img"
   rm -rf "$u"
 fi
+# issue 11 item 3: the good image with every module zstd-compressed (.ko.zst, modules.dep and its
+# .bin rebuilt by depmod): Debian 12's kernel has no CONFIG_MODULE_DECOMPRESS, so only the initrd's
+# kmod/libkmod (built with libzstd) can load them. mod-zst-nolib also lacks libzstd.so.1.
+modzst_variant() { # modzst_variant NAME [FIND-EXPR...]: compress the modules, then remove FIND-EXPR
+  local name=$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: every module as .ko.zst${*:+, removing $*}"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; cp -a "$good_main" "$t"
+  find "$t/usr/lib/modules/$kver" -name '*.ko' -exec zstd -q --rm {} +
+  depmod -b "$t" "$kver"
+  [ $# -eq 0 ] || find "$t" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; exit 1; }
+  { early_prefix; pack_tree "$t"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+if grep -q -E '^nvme-modules-zst' "$here/scenarios.tsv"; then
+  modzst_variant mod-zst
+  modzst_variant mod-zst-nolib -name 'libzstd.so*'
+fi
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
@@ -235,6 +255,7 @@ for combo in "${combos[@]}"; do
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
   cp "$vmlinuz" "$tree/boot/"
+  cp "/boot/config-$kver" "$tree/boot/" # issue 11 item 3: the kernel package's config, as installed
   cp "$vmlinuz" "$tree/e2e/kernels/good"
   cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
   : >"$tree/e2e/list"

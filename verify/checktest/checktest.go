@@ -146,6 +146,53 @@ func ModuleELF(name, vermagic string, depends []string) []byte {
 	return b.Bytes()
 }
 
+// DynamicELF returns a minimal ELF-64 shared object whose dynamic section
+// needs the libraries named (DT_NEEDED), as a dynamically linked kmod or
+// libkmod's does; none makes a file with an empty dynamic section (static).
+func DynamicELF(needed ...string) []byte {
+	dynstr := []byte{0}
+	var dyn []uint64
+	for _, n := range needed {
+		dyn = append(dyn, 1, uint64(len(dynstr))) // DT_NEEDED
+		dynstr = append(append(dynstr, n...), 0)
+	}
+	dyn = append(dyn, 0, 0) // DT_NULL
+	shstr := []byte("\x00.dynstr\x00.dynamic\x00.shstrtab\x00")
+	const ehsize, shentsize = 64, 64
+	strOff := uint64(ehsize)
+	dynOff := (strOff + uint64(len(dynstr)) + 7) &^ 7
+	shstrOff := dynOff + uint64(len(dyn))*8
+	shOff := (shstrOff + uint64(len(shstr)) + 7) &^ 7
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	b.Write([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0})
+	b.Write(make([]byte, 8))
+	for _, v := range []any{uint16(3), uint16(62), uint32(1), uint64(0), uint64(0), shOff, uint32(0),
+		uint16(ehsize), uint16(0), uint16(0), uint16(shentsize), uint16(4), uint16(3)} {
+		binary.Write(&b, le, v) // ET_DYN, EM_X86_64, ..., 4 sections, .shstrtab is 3
+	}
+	pad := func(to uint64) {
+		for uint64(b.Len()) < to {
+			b.WriteByte(0)
+		}
+	}
+	b.Write(dynstr)
+	pad(dynOff)
+	binary.Write(&b, le, dyn)
+	b.Write(shstr)
+	pad(shOff)
+	sh := func(name, typ uint32, off, size uint64, link uint32, entsize uint64) {
+		for _, v := range []any{name, typ, uint64(0), uint64(0), off, size, link, uint32(0), uint64(8), entsize} {
+			binary.Write(&b, le, v)
+		}
+	}
+	sh(0, 0, 0, 0, 0, 0)
+	sh(1, 3, strOff, uint64(len(dynstr)), 0, 0)   // .dynstr, SHT_STRTAB
+	sh(9, 6, dynOff, uint64(len(dyn))*8, 1, 16)   // .dynamic, SHT_DYNAMIC, linked to .dynstr
+	sh(18, 3, shstrOff, uint64(len(shstr)), 0, 0) // .shstrtab
+	return b.Bytes()
+}
+
 // Module is one module file to put in an initrd.
 type Module struct {
 	// Path is relative to lib/modules/VERSION, as modules.dep names it:

@@ -23,6 +23,22 @@ func Debian(version string) Kernel {
 			"printk.time=Y",
 			"pcieportdrv.file=drivers/pci/pcie/pcieportdrv",
 		},
+		Config: DebianConfig(),
+	}
+}
+
+// DebianConfig is the part of Debian 12's /boot/config-VERSION that
+// decides how the kernel reads its initrd and modules.
+func DebianConfig() []string {
+	return []string{
+		"CONFIG_BLK_DEV_INITRD=y",
+		"CONFIG_RD_GZIP=y", "CONFIG_RD_BZIP2=y", "CONFIG_RD_LZMA=y", "CONFIG_RD_XZ=y",
+		"CONFIG_RD_LZO=y", "CONFIG_RD_LZ4=y", "CONFIG_RD_ZSTD=y",
+		"CONFIG_MODULES=y",
+		"CONFIG_MODULE_COMPRESS_NONE=y",
+		"# CONFIG_MODULE_COMPRESS_GZIP is not set",
+		"# CONFIG_MODULE_COMPRESS_XZ is not set",
+		"# CONFIG_MODULE_COMPRESS_ZSTD is not set",
 	}
 }
 

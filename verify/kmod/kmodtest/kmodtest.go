@@ -30,6 +30,9 @@ type Kernel struct {
 	Modinfo []string
 	// UsrLib puts the tree under usr/lib/modules instead of lib/modules.
 	UsrLib bool
+	// Config lines for /boot/config-VERSION, which WriteDir writes (the
+	// kernel package's build configuration); nil writes none.
+	Config []string
 }
 
 // Files returns the index's files keyed by their path under the root.
@@ -95,6 +98,12 @@ func (k Kernel) WriteDir(t testing.TB, root string) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if k.Config != nil {
+		p := filepath.Join(root, "boot", "config-"+k.Version)
+		if err := os.WriteFile(p, []byte(strings.Join(k.Config, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
