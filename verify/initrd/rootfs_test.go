@@ -148,7 +148,9 @@ func TestRootfsParents(t *testing.T) {
 }
 
 func TestRootfsHardLinks(t *testing.T) {
-	hl := func(name, data string) ent { return ent{name: name, mode: ModeRegular | 0o644, data: data, ino: 7, nlink: 2} }
+	hl := func(name, data string) ent {
+		return ent{name: name, mode: ModeRegular | 0o644, data: data, ino: 7, nlink: 2}
+	}
 	im := rootfsOf(t,
 		archive(dir("d"), file("d/x", "x"), file("b", "old b")),
 		// b is linked over the old b; c's first member cannot be made.
