@@ -78,29 +78,24 @@ type walkResult struct {
 // is absolute, else from its directory), and the last one too when
 // followLast.
 func (fs *rootfs) walk(p string, followLast bool) walkResult {
-	todo := strings.Split(CleanPath(p), "/")
+	rest := CleanPath(p)
 	cur := fs.root
 	hops := 0
-	for len(todo) > 0 {
-		name := todo[0]
-		todo = todo[1:]
+	for {
+		name, more, notLast := strings.Cut(rest, "/")
+		rest = more
 		switch name {
-		case "", ".":
-			if len(todo) == 0 {
-				return walkResult{dir: cur.parent, name: cur.name, n: cur}
-			}
-			continue
-		case "..":
-			if cur.parent != nil {
+		case "", ".", "..":
+			if name == ".." && cur.parent != nil {
 				cur = cur.parent
 			}
-			if len(todo) == 0 {
+			if !notLast {
 				return walkResult{dir: cur.parent, name: cur.name, n: cur}
 			}
 			continue
 		}
 		child := cur.kids[name]
-		if child != nil && child.mode&ModeType == ModeSymlink && (len(todo) > 0 || followLast) {
+		if child != nil && child.mode&ModeType == ModeSymlink && (notLast || followLast) {
 			if hops++; hops > maxSymlinks {
 				return walkResult{why: fmt.Sprintf("%s: too many levels of symlinks", child.path())}
 			}
@@ -108,10 +103,13 @@ func (fs *rootfs) walk(p string, followLast bool) walkResult {
 			if strings.HasPrefix(target, "/") {
 				cur = fs.root
 			}
-			todo = append(strings.Split(target, "/"), todo...)
+			if notLast {
+				target += "/" + rest
+			}
+			rest = target
 			continue
 		}
-		if len(todo) == 0 {
+		if !notLast {
 			return walkResult{dir: cur, name: name, n: child}
 		}
 		if child == nil {
@@ -122,7 +120,6 @@ func (fs *rootfs) walk(p string, followLast bool) walkResult {
 		}
 		cur = child
 	}
-	return walkResult{dir: cur.parent, name: cur.name, n: cur}
 }
 
 func joinPath(dir *node, name string) string {
