@@ -78,6 +78,9 @@ type moduleState struct {
 	why string
 	// absent: the image carries no copy of the module, for any kernel.
 	absent bool
+	// note explains what several modules share, told once per problem:
+	// why the image's modules.dep is not where modprobe looks.
+	note string
 }
 
 // status says whether loadable module name (at kpath under the kernel's
@@ -109,11 +112,11 @@ func (m *imageModules) status(name, kpath string) moduleState {
 		return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", mod.Path, word, mod.Vermagic, v)}
 	}
 	if !m.haveDep {
-		why := ""
+		st := moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", mod.Path, v)}
 		if m.noDep != "" && m.noDep != "does not exist at boot" {
-			why = " (lib/modules/" + v + "/modules.dep " + m.noDep + ")"
+			st.note = "/lib/modules/" + v + "/modules.dep " + m.noDep
 		}
-		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep%s, so modprobe in the initrd cannot load it", mod.Path, v, why)}
+		return st
 	}
 	if !m.listed[name] {
 		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its lib/modules/%s/modules.dep does not list it, so modprobe in the initrd cannot load it", mod.Path, v)}

@@ -209,7 +209,7 @@ func (fs *rootfs) remove(dir, n *node) *node {
 // blocked says why a typ entry is not created over old, a directory that is
 // not empty.
 func (fs *rootfs) blocked(old *node, typ uint32) string {
-	return fmt.Sprintf("%s is a directory that is not empty (%s), and the kernel removes a name of another type only when it can (clean_path's rmdir fails), so the %s is not created", old.path(), fs.made(old), typeName(typ))
+	return fmt.Sprintf("%s is a directory that is not empty (%s): the kernel's rmdir of it fails, so the %s is not created in its place", old.path(), fs.made(old), typeName(typ))
 }
 
 // linkable says why a hard link to first cannot be made ("" when it can).
@@ -322,7 +322,7 @@ func (im *Image) WhyNot(p string) string {
 		}
 	}
 	if e, ok := im.Has("usr/" + p); ok && e.IsRegular() && !strings.HasPrefix(p, "usr/") {
-		why += fmt.Sprintf(" (the image has usr/%s, where it is not looked for)", p)
+		why += fmt.Sprintf(" (the image has usr/%s, where modprobe does not look)", p)
 	}
 	return why
 }
