@@ -261,17 +261,23 @@ func (r *reader) unpacked(i int) {
 // reachModules sets Module.Unreachable: each module must be the file at
 // lib/modules/VER/REST in the rootfs, where modprobe looks for it.
 func (r *reader) reachModules() {
+	// The last NotCreated of each path, so a hostile image of many
+	// entries not created costs no more than one pass.
+	notCreated := make(map[string]int, len(r.img.NotCreated))
+	for i, nc := range r.img.NotCreated {
+		notCreated[nc.Path] = i
+	}
 	for i := range r.img.Modules {
 		m := &r.img.Modules[i]
 		rest := strings.TrimPrefix(m.Path, "usr/")
 		rest = strings.TrimPrefix(rest, "lib/modules/"+m.KernelVersion+"/")
-		m.Unreachable = r.img.unreachable(m.Path, "lib/modules/"+m.KernelVersion+"/"+rest)
+		m.Unreachable = r.img.unreachable(m.Path, "lib/modules/"+m.KernelVersion+"/"+rest, notCreated)
 	}
 }
 
 // unreachable says why the file of entry path p is not what want leads to
-// in the rootfs ("" when it is).
-func (im *Image) unreachable(p, want string) string {
+// in the rootfs ("" when it is); notCreated indexes NotCreated by path.
+func (im *Image) unreachable(p, want string, notCreated map[string]int) string {
 	var w walkResult
 	if im.fs != nil {
 		w = im.fs.walk(want, true)
@@ -279,10 +285,9 @@ func (im *Image) unreachable(p, want string) string {
 			return ""
 		}
 	}
-	for i := len(im.NotCreated) - 1; i >= 0; i-- {
-		if nc := im.NotCreated[i]; nc.Path == p {
-			return fmt.Sprintf("the kernel does not create %s (segment %d): %s", p, nc.Segment, nc.Reason)
-		}
+	if i, ok := notCreated[p]; ok {
+		nc := im.NotCreated[i]
+		return fmt.Sprintf("the kernel does not create %s (segment %d): %s", p, nc.Segment, nc.Reason)
 	}
 	if e, ok := im.entryAt(w.n); ok {
 		return fmt.Sprintf("/%s is %q (segment %d) at boot, not this file", want, e.Path, e.Segment)

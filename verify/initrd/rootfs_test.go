@@ -1,6 +1,7 @@
 package initrd
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -208,5 +209,21 @@ func TestRootfsModules(t *testing.T) {
 		file(usr+"a.ko", string(mod))))
 	if m := im.Modules[0]; !strings.Contains(m.Unreachable, "/lib/modules/"+v+"/kernel/a.ko cannot be reached at boot: lib does not exist") {
 		t.Errorf("a.ko with no /lib: %q", m.Unreachable)
+	}
+}
+
+func TestRootfsManyNotCreated(t *testing.T) {
+	// A hostile image: many modules, none created (no directories). Each
+	// is told why in one pass, not one scan of NotCreated per module.
+	ents := make([]ent, 60000)
+	for i := range ents {
+		ents[i] = file("lib/modules/V/m"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+strconv.Itoa(i)+".ko", "")
+	}
+	im := mustRead(t, archive(ents...), Options{Modinfo: NoModinfo})
+	if len(im.NotCreated) != len(ents) || len(im.Modules) != len(ents) {
+		t.Fatalf("%d not created, %d modules", len(im.NotCreated), len(im.Modules))
+	}
+	if m := im.Modules[len(ents)-1]; !strings.Contains(m.Unreachable, "lib does not exist") {
+		t.Errorf("last module: %q", m.Unreachable)
 	}
 }
