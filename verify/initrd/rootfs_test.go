@@ -232,7 +232,9 @@ func TestRootfsHardLinkTruncated(t *testing.T) {
 	// A later member with data truncates the shared file to its size
 	// before writing (do_name's truncate), so no tail of the earlier data
 	// stays.
-	hl := func(name, data string) ent { return ent{name: name, mode: ModeRegular | 0o644, data: data, ino: 4, nlink: 2} }
+	hl := func(name, data string) ent {
+		return ent{name: name, mode: ModeRegular | 0o644, data: data, ino: 4, nlink: 2}
+	}
 	im := rootfsOf(t, archive(hl("a", "long first data"), hl("b", "short")))
 	wantAt(t, im, "a", "file 0 short")
 	wantAt(t, im, "b", "file 0 short")
