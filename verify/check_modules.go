@@ -91,7 +91,7 @@ func (mc *moduleCheck) closure(chosen string, closure []string, reason string) [
 			continue
 		}
 		mc.reported[name] = true
-		bad = append(bad, badModule{name: name, status: st.status, msg: st.why, absent: st.absent})
+		bad = append(bad, badModule{name: name, status: st.status, msg: st.why, absent: st.absent, note: st.note})
 	}
 	return bad
 }
@@ -205,6 +205,7 @@ type badModule struct {
 	// short names a soft one among the module's other missing
 	// dependencies: "crc32c_generic or crc32c_intel".
 	short string
+	note  string // moduleState.note
 }
 
 // moduleProblem records what the image lacks (or carries for another
@@ -269,7 +270,7 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 		}
 	}
 	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
-		Message: fmt.Sprintf("kernel %s: initrd %s %s; %s", c.req.Version, shown, strings.Join(what, "; it "), neededFor(reason)),
+		Message: fmt.Sprintf("kernel %s: initrd %s %s; %s", c.req.Version, shown, strings.Join(what, "; it "), neededFor(reason)) + notes(bad),
 		Fix:     c.fixHint(),
 		Hint:    c.fixHint() + "; if " + add + " is still missing: " + d.AddModuleHint(add) + " and rebuild",
 		Causes:  d.ModuleCauses(add)})
@@ -289,4 +290,19 @@ func neededFor(reason string) string {
 		return "needed as the " + reason
 	}
 	return "needed for " + reason
+}
+
+// notes are the distinct moduleState notes of bad, each told once, as
+// sentences after the message (issue 11 item 1: why modules.dep is not where modprobe looks).
+func notes(bad []badModule) string {
+	var out []string
+	for _, b := range bad {
+		if b.note != "" && !slices.Contains(out, b.note) {
+			out = append(out, b.note)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return ". " + strings.Join(out, ". ")
 }

@@ -19,23 +19,38 @@ type imageModules struct {
 	// the kernel version of the first copy for another kernel.
 	mine  map[string]initrd.Module
 	other map[string]string
+	// hidden are the image's modules for this kernel that modprobe does
+	// not find at /lib/modules/VERSION/... in the rootfs the kernel
+	// unpacks (Module.Unreachable), by name, for messages.
+	hidden map[string]initrd.Module
 	// listed are the names the image's lib/modules/VERSION/modules.dep
-	// lists; haveDep says whether the image has that file at all.
+	// lists; haveDep says whether the image has that file at all, and
+	// noDep, when not, why not at boot.
 	listed  map[string]bool
 	haveDep bool
+	noDep   string
 }
 
 // newImageModules indexes img's modules for kernel v, whose index is ix.
 func newImageModules(img *initrd.Image, ix *kmod.Index, v string) *imageModules {
-	m := &imageModules{ix: ix, version: v, mine: map[string]initrd.Module{}, other: map[string]string{}}
+	m := &imageModules{ix: ix, version: v, mine: map[string]initrd.Module{}, other: map[string]string{}, hidden: map[string]initrd.Module{}}
 	for _, mod := range img.Modules {
-		if mod.KernelVersion == v {
+		switch {
+		case mod.KernelVersion == v && mod.Unreachable != "":
+			m.hidden[mod.Name] = mod
+		case mod.KernelVersion == v:
 			m.mine[mod.Name] = mod
-		} else if _, ok := m.other[mod.Name]; !ok {
-			m.other[mod.Name] = mod.KernelVersion
+		default:
+			if _, ok := m.other[mod.Name]; !ok {
+				m.other[mod.Name] = mod.KernelVersion
+			}
 		}
 	}
-	m.listed, m.haveDep = parseDepNames(img, "lib/modules/"+v+"/modules.dep")
+	dep := "lib/modules/" + v + "/modules.dep"
+	m.listed, m.haveDep = parseDepNames(img, dep)
+	if !m.haveDep {
+		m.noDep = img.WhyNot(dep)
+	}
 	return m
 }
 
@@ -63,6 +78,9 @@ type moduleState struct {
 	why string
 	// absent: the image carries no copy of the module, for any kernel.
 	absent bool
+	// note explains what several modules share, told once per problem:
+	// why the image's modules.dep is not where modprobe looks.
+	note string
 }
 
 // status says whether loadable module name (at kpath under the kernel's
@@ -73,6 +91,9 @@ func (m *imageModules) status(name, kpath string) moduleState {
 	v := m.version
 	mod, ok := m.mine[name]
 	if !ok {
+		if h, ok := m.hidden[name]; ok {
+			return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s, but modprobe will not find it at boot: %s", h.Path, h.Unreachable)}
+		}
 		if ov, ok := m.other[name]; ok {
 			return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s only for kernel %s (under lib/modules/%s), not for %s", name, ov, ov, v)}
 		}
@@ -91,7 +112,11 @@ func (m *imageModules) status(name, kpath string) moduleState {
 		return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", mod.Path, word, mod.Vermagic, v)}
 	}
 	if !m.haveDep {
-		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", mod.Path, v)}
+		st := moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", mod.Path, v)}
+		if m.noDep != "" && m.noDep != "does not exist at boot" {
+			st.note = "/lib/modules/" + v + "/modules.dep " + m.noDep
+		}
+		return st
 	}
 	if !m.listed[name] {
 		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its lib/modules/%s/modules.dep does not list it, so modprobe in the initrd cannot load it", mod.Path, v)}

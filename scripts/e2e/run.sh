@@ -134,6 +134,32 @@ if grep -q -E '^nvme-modules-zst' "$here/scenarios.tsv"; then
   modzst_variant mod-zst
   modzst_variant mod-zst-nolib -name 'libzstd.so*'
 fi
+# issue 11 item 1 (the kernel's unpack rules): good.img with one small uncompressed archive
+# appended (4-aligned, as the kernel finds a cpio header only at a multiple of 4); the kernel unpacks
+# it last, over what the good image made (init/initramfs.c do_name, clean_path, do_symlink).
+append_archive() { # append_archive NAME DIR: good.img, zero padding, then DIR as a newc archive
+  local name=$1 dir=$2 size
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: good.img + an appended archive"
+  size=$(stat -L -c %s "$img/good.img")
+  { cat "$img/good.img"; head -c $(( (4 - size % 4) % 4 )) /dev/zero
+    (cd "$dir" && find . -mindepth 1 ! -type d | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet); } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+}
+if grep -q '^nvme-append-' "$here/scenarios.tsv"; then
+  a=$out/unpacked/append; rm -rf "$a"
+  # A file over a file is rewritten: nvme.ko replaced by garbage, written through the lib ->
+  # usr/lib symlink (the kernel follows symlinks in the parent directories of a name).
+  mkdir -p "$a/garbage/lib/modules/$kver/kernel/drivers/nvme/host"
+  printf 'not a module\n' >"$a/garbage/lib/modules/$kver/kernel/drivers/nvme/host/nvme.ko"
+  append_archive append-nvme-garbage "$a/garbage"
+  # A symlink over a non-empty directory is not created (clean_path's rmdir fails): the module
+  # directory stays as it was.
+  mkdir -p "$a/symdir/usr/lib/modules"
+  ln -s /nonexistent "$a/symdir/usr/lib/modules/$kver"
+  append_archive append-symlink-over-moddir "$a/symdir"
+  rm -rf "$a"
+fi
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants

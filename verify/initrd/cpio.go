@@ -306,6 +306,7 @@ func (r *reader) record(e Entry, g *linkGroup) error {
 			g.members = append(g.members, len(r.img.Entries))
 		}
 		r.img.Entries = append(r.img.Entries, e)
+		r.unpacked(len(r.img.Entries) - 1)
 	}
 	if r.fn != nil {
 		return r.fn(e)

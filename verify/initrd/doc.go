@@ -9,7 +9,12 @@
 // field validated, the path each entry gets in the rootfs, hard links, the
 // data checksum of the crc format, every kernel module the image carries
 // (path, name, kernel version) and the .modinfo (vermagic, depends) of those
-// Options.Modinfo chooses (all when it is nil).
+// Options.Modinfo chooses (all when it is nil), and the tree the kernel ends
+// up with after unpacking every archive in order (init/initramfs.c's
+// do_name, clean_path, maybe_link, do_symlink): Image.Has and Image.File
+// answer for that tree, Image.NotCreated lists the entries the kernel does not
+// create and why, Module.Unreachable the modules modprobe does not find at
+// /lib/modules/VERSION/.
 //
 // It never writes anything, never reads a path it was not given, never shells
 // out and never uses the network. Memory does not grow with the bytes of the
@@ -26,7 +31,9 @@
 // source.go the compressed members and byte streams; cpio.go reads one cpio
 // entry (header, name, file type); data.go streams a regular file's data
 // into its sinks (checksum, kept content, module bytes); links.go keeps the
-// hard-link groups; modules.go lists modules and reads their .modinfo. Decoders come from
+// hard-link groups; modules.go lists modules and reads their .modinfo;
+// rootfs.go builds the tree the kernel unpacks (one small node per name,
+// no contents). Decoders come from
 // verify/internal/decomp; nothing here imports another leaf package of verify.
 //
 // # Problems and errors

@@ -181,3 +181,11 @@ func elfModule(kv ...string) []byte {
 }
 
 const elf1Rel = 1
+
+// ignoreReach clears Module.Unreachable, for tests about something else
+// whose fixtures leave directories out.
+func ignoreReach(mods []Module) {
+	for i := range mods {
+		mods[i].Unreachable = ""
+	}
+}

@@ -175,6 +175,12 @@ type Module struct {
 	// module: its .modinfo was not read, by choice (the module is not
 	// known to be broken, nor whole).
 	ModinfoSkipped bool `json:"modinfo_skipped,omitempty"`
+	// Unreachable says why modprobe in the booted initrd does not find
+	// this file at /lib/modules/KernelVersion/... (the kernel did not
+	// create it, a later entry replaced it, or that path leads elsewhere in
+	// the rootfs the kernel ends up with); "" when it does. Always "" for
+	// Walk, which builds no rootfs.
+	Unreachable string `json:"unreachable,omitempty"`
 }
 
 // ProblemKind classifies a problem of an image.
@@ -253,8 +259,13 @@ type Image struct {
 	// with the reason (larger than MaxFileSize, ...).
 	NotKept  map[string]string `json:"not_kept,omitempty"`
 	Problems []Problem         `json:"problems"`
+	// NotCreated lists the entries the kernel does not create when it
+	// unpacks the archives in order (a symlink over a directory that is not
+	// empty, a name whose directory is missing, ...), with why. Has and
+	// File answer for the tree the kernel ends up with. Nil for Walk.
+	NotCreated []NotCreated `json:"not_created,omitempty"`
 
-	index map[string]int // Entry.Path -> last index in Entries
+	fs *rootfs // the rootfs the kernel ends up with (Read and ReadFiles)
 }
 
 // Whole reports whether the image has no problem at all: every segment
@@ -262,93 +273,38 @@ type Image struct {
 // padding after the last segment.
 func (im *Image) Whole() bool { return len(im.Problems) == 0 }
 
-// Has returns the entry at path p, following symlinks in the directories
-// leading to it (so "lib/modules/V/x.ko" finds "usr/lib/modules/V/x.ko" when
-// lib is a symlink to usr/lib) but not a symlink at p itself. p may start with
-// "/" or "./". Images from Walk have no Entries: Has finds nothing in them.
+// Has returns the entry at path p in the rootfs the kernel ends up with
+// (see NotCreated): it follows symlinks in the directories leading to it (so
+// "lib/modules/V/x.ko" finds "usr/lib/modules/V/x.ko" when lib is a symlink
+// to usr/lib) but not a symlink at p itself. p may start with "/" or "./".
+// The entry is the one that made that name, with the mode it has now (a
+// directory entry over a directory changes only its mode). Images from Walk
+// have no Entries: Has finds nothing in them.
 func (im *Image) Has(p string) (Entry, bool) {
-	i, ok := im.lookup(p, false)
-	if !ok {
+	if im.fs == nil {
 		return Entry{}, false
 	}
-	return im.Entries[i], true
+	return im.entryAt(im.fs.walk(p, false).n)
 }
 
-// File returns the kept content of the file at p, following symlinks
-// everywhere in p, including at the end.
+// File returns the kept content of the regular file at p in the rootfs the
+// kernel ends up with, following symlinks everywhere in p, including at the
+// end. For an image from Walk (no rootfs) it looks p up in Files by path.
 func (im *Image) File(p string) ([]byte, bool) {
-	if i, ok := im.lookup(p, true); ok {
-		b, ok := im.Files[im.Entries[i].Path]
+	if im.fs == nil {
+		b, ok := im.Files[CleanPath(p)]
 		return b, ok
 	}
-	b, ok := im.Files[CleanPath(p)]
+	e, ok := im.entryAt(im.fs.walk(p, true).n)
+	if !ok || !e.IsRegular() {
+		return nil, false
+	}
+	b, ok := im.Files[e.Path]
 	return b, ok
 }
 
 // maxSymlinks bounds symlink resolution, as the kernel's MAXSYMLINKS does.
 const maxSymlinks = 40
-
-// lookup resolves p over Entries like the kernel's path walk in the rootfs:
-// every directory on the way must be an entry of its own (the kernel cannot
-// create "a/b" when there is no "a").
-func (im *Image) lookup(p string, followLast bool) (int, bool) {
-	if im.index == nil {
-		im.buildIndex()
-	}
-	todo := strings.Split(CleanPath(p), "/")
-	done := "."
-	hops := 0
-	for len(todo) > 0 {
-		name := todo[0]
-		todo = todo[1:]
-		if name == "." || name == "" {
-			continue
-		}
-		next := name
-		if done != "." {
-			next = done + "/" + name
-		}
-		i, ok := im.index[next]
-		if !ok {
-			return 0, false
-		}
-		e := im.Entries[i]
-		if e.IsSymlink() && (len(todo) > 0 || followLast) {
-			hops++
-			if hops > maxSymlinks {
-				return 0, false
-			}
-			target := e.Link
-			base := done
-			if strings.HasPrefix(target, "/") {
-				base = "."
-			}
-			// Restart the walk from the link's directory with the
-			// target's components in front of what is left.
-			resolved := CleanPath(path.Join(base, target))
-			todo = append(strings.Split(resolved, "/"), todo...)
-			done = "."
-			continue
-		}
-		if len(todo) == 0 {
-			return i, true
-		}
-		if !e.IsDir() {
-			return 0, false
-		}
-		done = next
-	}
-	// p named the root itself.
-	i, ok := im.index["."]
-	return i, ok
-}
-
-func (im *Image) buildIndex() {
-	im.index = make(map[string]int, len(im.Entries))
-	for i, e := range im.Entries {
-		im.index[e.Path] = i
-	}
-}
 
 // CleanPath returns the path the kernel creates for a cpio name, relative to
 // the root: leading "/" and "./" go, ".." cannot climb above the root, and

@@ -118,15 +118,13 @@ func (r *reader) endLinkGroups() {
 
 // hardLinkData updates a hard-link group after one of its members, of
 // size bytes, whose data is content when kept. The group's content is
-// what its members wrote, each over the start of the shared file (the
-// kernel opens a later link without O_TRUNC), and every member sees it.
+// what the last member with data wrote, and every member sees it: the
+// kernel opens a later link without O_TRUNC but truncates the shared file
+// to the member's size (do_name's truncate when body_len is not 0) before
+// writing from its start.
 func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte, kept bool) {
 	if size > 0 {
 		if kept {
-			if int64(len(g.content)) > size {
-				copy(g.content, content)
-				content = g.content
-			}
 			g.content, g.kept = content, true
 		} else {
 			g.content, g.kept = nil, false
@@ -135,7 +133,7 @@ func (r *reader) hardLinkData(g *linkGroup, e *Entry, size int64, content []byte
 				g.why = r.overCap(size)
 			}
 		}
-		g.size = max(g.size, size)
+		g.size = size
 		for _, i := range g.members {
 			r.img.Entries[i].Size = g.size
 		}

@@ -30,6 +30,9 @@ func TestModules(t *testing.T) {
 	if len(im.Modules) != 5 {
 		t.Fatalf("modules %+v", im.Modules)
 	}
+	// The fixture's directories are not all entries: where the kernel
+	// puts the modules is TestRootfs's matter, not this test's.
+	ignoreReach(im.Modules)
 	for i, w := range want {
 		if !reflect.DeepEqual(im.Modules[i], w) {
 			t.Errorf("module %d:\n got %+v\nwant %+v", i, im.Modules[i], w)

@@ -134,6 +134,7 @@ type reader struct {
 	links   map[linkKey]*linkGroup
 	groups  []*linkGroup // the values of links, in the order they came
 	modIdx  map[string]int
+	fs      *rootfs // the rootfs so far (Read and ReadFiles)
 	// sawEntry: a cpio entry (or trailer) has been read, so the kernel's
 	// unpacker has left its Start state.
 	sawEntry bool
@@ -175,7 +176,7 @@ func read(ctx context.Context, r io.Reader, inputs []Input, opt Options, fn func
 		rd.img.Problems = append(rd.img.Problems, Problem{Kind: Truncated, Segment: -1, Offset: 0, InnerOffset: -1, Message: msg})
 	}
 	if collect {
-		rd.img.buildIndex()
+		rd.reachModules()
 	}
 	return rd.img, nil
 }
