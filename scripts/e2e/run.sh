@@ -114,6 +114,24 @@ if [ ! -s "$img/ubuntu-libdir.img" ] && grep -q '^nvme-ubuntu-libdir' "$here/sce
   mv "$img/ubuntu-libdir.img.tmp" "$img/ubuntu-libdir.img"
   rm -rf "$u"
 fi
+# issue 11 item 5: initrd variants with a modprobe.d file added to the good main archive (the file's
+# text is the variant's, lines separated by ';'), repacked as `variant` does.
+conf_variant() { # conf_variant NAME TEXT: good image plus etc/modprobe.d/boot-guard-e2e.conf
+  local name=$1 text=$2
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: adding etc/modprobe.d/boot-guard-e2e.conf: $text"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; cp -a "$good_main" "$t"; mkdir -p "$t/etc/modprobe.d"
+  tr ';' '\n' <<<"$text" >"$t/etc/modprobe.d/boot-guard-e2e.conf"
+  { early_prefix; pack_tree "$t"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+conf_variant conf-blacklist-nvme   'blacklist nvme'
+conf_variant conf-install-false    'install nvme /bin/false'
+conf_variant conf-blacklist-ext4   'blacklist ext4'
+conf_variant conf-blacklist-other  '# not needed here;blacklist floppy;options nvme io_queue_depth=64'
+
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
