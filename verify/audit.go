@@ -287,7 +287,7 @@ func memoKey(r Request) string {
 		// Without an initrd the verdict depends on the command line's root=.
 		k += "\x00" + r.Cmdline + "\x00" + r.CmdlineSource
 	}
-	return k
+	return k + "\x00" + cmdlineKey(r.Cmdline)
 }
 
 // chooseFallback picks the newest bootable entry of the loader that boots,

@@ -39,6 +39,20 @@ func (c *checker) bootLine() bootLine {
 	return bl
 }
 
+// decidingArgs are the command-line keys whose values change Check's
+// verdict when an initrd is used (root= is compared by audit itself).
+var decidingArgs = []string{"module_blacklist", "modprobe.blacklist", "rdinit", "init"}
+
+// cmdlineKey is what of cmdline decides a Check: audit's memo key, so
+// that a recovery entry with another module_blacklist= is checked apart.
+func cmdlineKey(cmdline string) string {
+	var b strings.Builder
+	for _, k := range decidingArgs {
+		fmt.Fprintf(&b, "%s=%q ", k, bootentry.CmdlineValues(cmdline, k))
+	}
+	return b.String()
+}
+
 // checkRdinit checks rdinit=: the program the kernel runs from the initrd
 // instead of /init. When it is not there the kernel says "Failed to execute"
 // and mounts root itself, as without an initrd. It returns false when there

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,32 @@ func TestCheckCommandLineRootAndInit(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditEntriesDifferInCommandLine: two entries boot the same kernel and
+// initrd; the one whose line has module_blacklist=nvme is unbootable, the
+// other is not (the audit checks each command line, not one per kernel).
+func TestAuditEntriesDifferInCommandLine(t *testing.T) {
+	f := newAuditFixture(t)
+	entry := func(title, extra string) string {
+		return "menuentry '" + title + "' {\n\tsearch --no-floppy --fs-uuid --set=root " + bootUUID +
+			"\n\tlinux\t/vmlinuz-" + kvOld + " root=UUID=" + rootUUID + " ro " + extra + "\n\tinitrd\t/initrd.img-" + kvOld + "\n}\n"
+	}
+	cfg := "set default=\"0\"\n" + entry("Debian", "quiet module_blacklist=nvme") + entry("Debian (recovery mode)", "single")
+	checktest.WriteFile(t, filepath.Join(f.root, "boot/grub/grub.cfg"), []byte(cfg))
+	rep := verify.Audit(context.Background(), f.request())
+	if len(rep.Entries) != 2 {
+		t.Fatalf("entries %+v", rep.Entries)
+	}
+	first, second := rep.Entries[0], rep.Entries[1]
+	if first.Verdict != verify.Unbootable || first.Kernel == nil {
+		t.Fatalf("first entry: %v %+v", first.Verdict, first.Kernel)
+	}
+	if p := problem(t, *first.Kernel, verify.CodeModuleBlacklisted); !strings.Contains(p.Message, "grub.cfg:") {
+		t.Errorf("message does not name the entry's line: %q", p.Message)
+	}
+	if second.Verdict != verify.Bootable {
+		t.Errorf("second entry: %v %+v", second.Verdict, second.Kernel)
 	}
 }
