@@ -128,6 +128,19 @@ func (c *checker) checkInitArg(bl bootLine) {
 		Hint:    "remove init= from the kernel command line (" + bl.source + ") or install the program"})
 }
 
+// checkKernelInit checks init= without an initramfs: the kernel runs it
+// itself and panics ("Requested init INIT failed") when it cannot; it falls
+// back to initFallbacks only when no init= is given.
+func (c *checker) checkKernelInit(line, source string) {
+	prog, ok := cmdlineValue(line, "init")
+	if !ok || rootExecutable(c.root, prog) {
+		return
+	}
+	c.rep.Add(Problem{Code: CodeInitProgramMissing, Verdict: Unbootable,
+		Message: fmt.Sprintf("kernel %s: init=%s (from %s) is not an executable file in the root filesystem, and without an initramfs the kernel runs it itself: it panics (\"Requested init %s failed\")", c.req.Version, prog, source, prog),
+		Hint:    "remove init= from the kernel command line (" + source + ") or install the program"})
+}
+
 // rootExecutable reports whether p (an absolute path on the machine) is an
 // executable regular file under root, following symlinks within root.
 func rootExecutable(root, p string) bool {

@@ -142,10 +142,8 @@ func TestCheckCommandLineRootAndInit(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dev := filepath.Join(t.TempDir(), "dev")
-			checktest.WriteFile(t, filepath.Join(dev, "nvme0n1p2"), nil)
 			req := f.request()
-			req.Dev = dev
+			req.Dev = machineDev(t)
 			k := check(t, req)
 			if k.Verdict != tc.want {
 				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.want, k.Problems)
@@ -184,5 +182,36 @@ func TestAuditEntriesDifferInCommandLine(t *testing.T) {
 	}
 	if second.Verdict != verify.Bootable {
 		t.Errorf("second entry: %v %+v", second.Verdict, second.Kernel)
+	}
+}
+
+// TestCheckNoInitrdInitAndRoot: without an initramfs the kernel runs init=
+// itself and panics when it cannot (no fallback), and root= is compared
+// with the machine's root as with one.
+func TestCheckNoInitrdInitAndRoot(t *testing.T) {
+	for _, tc := range []struct {
+		name, cmdline string
+		want          verify.Verdict
+		code          verify.Code
+	}{
+		{"init= missing", "root=/dev/nvme0n1p2 init=/nonexistent", verify.Unbootable, verify.CodeInitProgramMissing},
+		{"root= of another device", "root=/dev/sdz", verify.Unbootable, verify.CodeRootMismatch},
+		{"both fine", "root=PARTUUID=0a1b-02 init=/bin/sh", verify.Bootable, verify.CodeNoInitrd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := builtinKernel(t)
+			checktest.WriteFile(t, filepath.Join(f.root, "bin/sh"), []byte("ELF"))
+			if err := os.Chmod(filepath.Join(f.root, "bin/sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			checktest.WriteFile(t, filepath.Join(f.root, "etc/kernel/cmdline"), []byte(tc.cmdline+"\n"))
+			req := f.request()
+			req.Dev = machineDev(t)
+			k := check(t, req)
+			if k.Verdict != tc.want {
+				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.want, k.Problems)
+			}
+			problem(t, k, tc.code)
+		})
 	}
 }

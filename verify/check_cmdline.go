@@ -30,7 +30,12 @@ func (c *checker) noInitrd(n needs) {
 		why = append(why, fmt.Sprintf("%s needs %s in an initramfs", u.Detail, u.Program))
 	}
 	cmdline, source := c.cmdline()
+	c.checkKernelInit(cmdline, source)
 	root, hasRoot := cmdlineValue(cmdline, "root")
+	if hasRoot {
+		// After the verdict's own problem: the one a person reads first.
+		defer c.checkRootArg(bootLine{line: cmdline, source: source})
+	}
 	switch {
 	case source == "":
 		why = append(why, "the kernel command line it will get is unknown (no boot entry for it, no /etc/kernel/cmdline)")
