@@ -87,22 +87,39 @@ func (mc *moduleCheck) blocks(module string, nd need, bl bootLine, conf modprobe
 			}
 		}
 	}
+	return append(out, mc.blacklisted(module, nd, bl, conf)...)
+}
+
+// blacklisted returns what a blacklist does to module: it stops a load by
+// alias (a device driver by udev, a filesystem as fs-TYPE), never
+// `modprobe NAME`. A module named outright (--module, a stack layer) is
+// cannot-tell unless the initrd loads it by name (initramfs-tools'
+// conf/modules): udev may still be what loads it.
+func (mc *moduleCheck) blacklisted(module string, nd need, bl bootLine, conf modprobeConf) []Problem {
+	var where, fixes []string
+	if w, ok := conf.blacklist[module]; ok {
+		where = append(where, "the initrd's "+w+" blacklists it")
+		fixes = append(fixes, "remove the line, then rebuild the initrd: "+mc.c.diagnosis().FixCommand())
+	}
+	if bl.modprobeBlacklist[module] {
+		where = append(where, fmt.Sprintf("modprobe.blacklist=%s on the command line (%s)", module, bl.source))
+		fixes = append(fixes, "remove "+module+" from modprobe.blacklist= on the kernel command line ("+bl.source+")")
+	}
+	if len(where) == 0 || conf.named[module] {
+		return nil
+	}
+	what := fmt.Sprintf("kernel %s: %s (%s)", mc.c.req.Version, module, nd.reason)
+	fix := strings.Join(fixes, "; ")
 	if !loadedByAlias(nd.kind) {
-		return out
+		return []Problem{{Code: CodeModuleBlacklisted, Verdict: CannotTell,
+			Message: fmt.Sprintf("%s: %s; whether it loads depends on how: by name (modprobe %s) the blacklist does not apply, by alias (udev) it does", what, strings.Join(where, ", and "), module),
+			Hint:    fix}}
 	}
 	how := "udev loads it by its modalias"
 	if nd.kind == rootdev.NeedFilesystem {
 		how = "the kernel loads it by its alias fs-TYPE when root is mounted"
 	}
-	if where, ok := conf.blacklist[module]; ok {
-		out = append(out, Problem{Code: CodeModuleBlacklisted, Verdict: Unbootable,
-			Message: fmt.Sprintf("%s will not load: the initrd's %s blacklists it, and %s, which the blacklist stops", what, where, how),
-			Hint:    fixConf, Fix: fixConf})
-	}
-	if bl.modprobeBlacklist[module] {
-		out = append(out, Problem{Code: CodeModuleBlacklisted, Verdict: Unbootable,
-			Message: fmt.Sprintf("%s will not load: modprobe.blacklist=%s on the command line (%s), and %s, which the blacklist stops", what, module, bl.source, how),
-			Hint:    fixLine, Fix: fixLine})
-	}
-	return out
+	return []Problem{{Code: CodeModuleBlacklisted, Verdict: Unbootable,
+		Message: fmt.Sprintf("%s will not load: %s, and %s, which the blacklist stops", what, strings.Join(where, ", and "), how),
+		Hint:    fix, Fix: fix}}
 }

@@ -215,3 +215,29 @@ func TestCheckNoInitrdInitAndRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckBlacklistOfNamedModules: a module named outright (--module, as an
+// image builder does under --root) may be loaded by udev's alias (the
+// blacklist stops it) or by name (it does not): cannot-tell, unless
+// initramfs-tools' conf/modules loads it by name.
+func TestCheckBlacklistOfNamedModules(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []checktest.File
+		want  verify.Verdict
+	}{
+		{"blacklisted", conf("etc/modprobe.d/x.conf", "blacklist nvme\n"), verify.CannotTell},
+		{"blacklisted, loaded by name", append(conf("etc/modprobe.d/x.conf", "blacklist nvme\n"), conf("conf/modules", "# named\nnvme\n")...), verify.Bootable},
+		{"install /bin/false stops it either way", conf("etc/modprobe.d/x.conf", "install nvme /bin/false\n"), verify.Unbootable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), Extra: tc.files}.Write(t, f.root)
+			k := check(t, verify.Request{Root: f.root, Version: kv, Modules: rootNeeds,
+				Space: func(string) (uint64, uint64, error) { return 500 << 20, 1 << 30, nil }})
+			if k.Verdict != tc.want {
+				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.want, k.Problems)
+			}
+		})
+	}
+}

@@ -130,7 +130,8 @@ const (
 	// device driver by udev, a filesystem by fs-TYPE) and
 	// modprobe.blacklist= or a blacklist line in the initrd's modprobe.d
 	// names it. Unbootable; cannot-tell when a modprobe.d file cannot be
-	// read.
+	// read, or a blacklist names a module named outright (--module, a stack
+	// layer) that initramfs-tools' conf/modules does not load by name.
 	CodeModuleBlacklisted Code = "module-blacklisted"
 	// CodeModuleInstallCommand: an install line in the initrd's modprobe.d
 	// runs a command instead of loading a module root needs (or one it

@@ -27,7 +27,14 @@ type modprobeConf struct {
 	install []installLine
 	// unread are the files whose text boot-guard could not read.
 	unread []string
+	// named are the modules the initrd loads by name, which no blacklist
+	// stops: initramfs-tools' conf/modules (its /etc/initramfs-tools/modules).
+	named map[string]bool
 }
+
+// namedModulesFile is where initramfs-tools lists the modules its /init
+// loads by name (load_modules: modprobe NAME).
+const namedModulesFile = "conf/modules"
 
 // installLine is one "install PATTERN COMMAND" line.
 type installLine struct {
@@ -37,6 +44,9 @@ type installLine struct {
 // isModprobeConf reports whether the image file at p (an Entry.Path, or one
 // without "usr/") is a modprobe.d file whose text the check keeps.
 func isModprobeConf(p string) bool {
+	if p == namedModulesFile {
+		return true
+	}
 	if !strings.HasSuffix(p, ".conf") {
 		return false
 	}
@@ -51,7 +61,14 @@ func isModprobeConf(p string) bool {
 // readModprobeConf reads the modprobe.d files of img as libkmod orders
 // them: all names sorted, each name from the first directory that has it.
 func readModprobeConf(img *initrd.Image) modprobeConf {
-	conf := modprobeConf{blacklist: map[string]string{}}
+	conf := modprobeConf{blacklist: map[string]string{}, named: map[string]bool{}}
+	if data, ok := img.File(namedModulesFile); ok {
+		for _, l := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(l); len(f) > 0 && !strings.HasPrefix(f[0], "#") {
+				conf.named[kmod.Normalize(f[0])] = true
+			}
+		}
+	}
 	chosen := map[string]string{} // base name -> image path
 	seenDir := map[string]bool{}
 	for _, d := range modprobeConfDirs {
