@@ -18,6 +18,7 @@ import (
 func (mc *moduleCheck) loadBlocks(img *initrd.Image, bl bootLine) {
 	c := mc.c
 	conf := readModprobeConf(img)
+	conf.dracutArgs(img, bl)
 	for _, f := range conf.unread {
 		c.rep.Add(Problem{Code: CodeModuleBlacklisted, Verdict: CannotTell,
 			Message: fmt.Sprintf("kernel %s: the initrd's %s cannot be read: whether it stops a module root needs is unknown", c.req.Version, f)})
@@ -97,7 +98,10 @@ func (mc *moduleCheck) blocks(module string, nd need, bl bootLine, conf modprobe
 // conf/modules): udev may still be what loads it.
 func (mc *moduleCheck) blacklisted(module string, nd need, bl bootLine, conf modprobeConf) []Problem {
 	var where, fixes []string
-	if w, ok := conf.blacklist[module]; ok {
+	if w, ok := conf.blacklist[module]; ok && strings.Contains(w, " on the command line ") {
+		where = append(where, w) // dracut's rd.driver.blacklist=
+		fixes = append(fixes, "remove "+module+" from the kernel command line ("+bl.source+")")
+	} else if ok {
 		where = append(where, "the initrd's "+w+" blacklists it")
 		fixes = append(fixes, "remove the line, then rebuild the initrd: "+mc.c.diagnosis().FixCommand())
 	}

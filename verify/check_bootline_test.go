@@ -241,3 +241,35 @@ func TestCheckBlacklistOfNamedModules(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckDracutDriverBlacklist: dracut's initrd turns rd.driver.blacklist=
+// into blacklist lines and loads rd.driver.pre= by name; other initrds
+// ignore both.
+func TestCheckDracutDriverBlacklist(t *testing.T) {
+	dracut := []checktest.File{{Path: "usr/lib/dracut/build-parameter.txt", Data: []byte("\n")}}
+	for _, tc := range []struct {
+		name, cmdline string
+		files         []checktest.File
+		want          verify.Verdict
+	}{
+		{"dracut, rd.driver.blacklist", "rd.driver.blacklist=floppy,nvme", dracut, verify.Unbootable},
+		{"dracut, rdblacklist with '-'", "rdblacklist=nvme-core rdblacklist=ext4", dracut, verify.Unbootable},
+		{"dracut, rd.driver.pre loads it by name", "rd.driver.blacklist=nvme rd.driver.pre=nvme", dracut, verify.Bootable},
+		{"initramfs-tools ignores it", "rd.driver.blacklist=nvme", nil, verify.Bootable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), Extra: tc.files}.Write(t, f.root)
+			checktest.WriteFile(t, filepath.Join(f.m.Proc, "cmdline"), []byte("root=UUID=1234 ro "+tc.cmdline+"\n"))
+			k := check(t, f.request())
+			if k.Verdict != tc.want {
+				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.want, k.Problems)
+			}
+			if tc.want == verify.Unbootable {
+				if p := problem(t, k, verify.CodeModuleBlacklisted); !strings.Contains(p.Message, "dracut's initrd blacklist it") {
+					t.Errorf("message %q", p.Message)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/initrd"
 	"github.com/boot-guard/boot-guard/verify/kmod"
 )
@@ -217,4 +218,30 @@ func installLoads(command, module string) (loads, known bool) {
 		}
 	}
 	return false, false
+}
+
+// dracutArgs adds what a dracut initrd makes of the command line: its
+// dracut-pre-udev writes a blacklist line for each rd.driver.blacklist=
+// (rdblacklist=) name and runs modprobe NAME for each rd.driver.pre=
+// (rdloaddriver=). Other initrds ignore both.
+func (conf *modprobeConf) dracutArgs(img *initrd.Image, bl bootLine) {
+	if _, ok := img.Has("usr/lib/dracut"); !ok {
+		return
+	}
+	for _, key := range []string{"rd.driver.blacklist", "rdblacklist"} {
+		for _, v := range bootentry.CmdlineValues(bl.line, key) {
+			for _, m := range strings.Split(v, ",") {
+				if name := kmod.Normalize(m); name != "" && conf.blacklist[name] == "" {
+					conf.blacklist[name] = fmt.Sprintf("%s=%s on the command line (%s) makes dracut's initrd blacklist it", key, v, bl.source)
+				}
+			}
+		}
+	}
+	for _, key := range []string{"rd.driver.pre", "rdloaddriver"} {
+		for _, v := range bootentry.CmdlineValues(bl.line, key) {
+			for _, m := range strings.Split(v, ",") {
+				conf.named[kmod.Normalize(m)] = true
+			}
+		}
+	}
 }
