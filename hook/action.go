@@ -51,6 +51,7 @@ func Verify(ctx context.Context, a Action, env Env) int {
 		Root:    env.Root,
 		Sys:     env.Sys,
 		Proc:    env.Proc,
+		Dev:     hostDev(env),
 		Version: a.Version,
 		Kernel:  a.Kernel,
 		Initrds: a.Initrds,

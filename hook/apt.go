@@ -82,13 +82,20 @@ func Apt(ctx context.Context, args []string, env Env, opt AptOptions) int {
 	return 0
 }
 
+// hostDev is the /dev a root= is looked up in: the running machine's,
+// none without /proc (then root= is compared with fstab's).
+func hostDev(env Env) string {
+	if env.Proc == nil {
+		return ""
+	}
+	return filepath.Join(env.Root, "dev")
+}
+
 // HostAuditRequest is the audit of the machine the hook runs on: /dev and
 // the EFI variables under env's root and /sys.
 func HostAuditRequest(env Env) verify.AuditRequest {
 	req := verify.AuditRequest{Root: env.Root, Sys: env.Sys, Proc: env.Proc, Modules: env.Config.Modules}
-	if env.Proc != nil {
-		req.Dev = filepath.Join(env.Root, "dev")
-	}
+	req.Dev = hostDev(env)
 	if env.Sys != nil {
 		if vars, err := fs.Sub(env.Sys, "firmware/efi/efivars"); err == nil {
 			req.EFIVars = vars

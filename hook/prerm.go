@@ -42,7 +42,7 @@ func KernelPrerm(ctx context.Context, args []string, env Env) int {
 		return 0 // its image is already gone: nothing bootable to lose
 	}
 	check := func(v string) verify.KernelReport {
-		return verify.Check(ctx, verify.Request{Root: env.Root, Sys: env.Sys, Proc: env.Proc, Version: v, Modules: env.Config.Modules})
+		return verify.Check(ctx, verify.Request{Root: env.Root, Sys: env.Sys, Proc: env.Proc, Dev: hostDev(env), Version: v, Modules: env.Config.Modules})
 	}
 	if check(version).Verdict != verify.Bootable {
 		return 0

@@ -239,21 +239,10 @@ func auditEntry(ctx context.Context, req AuditRequest, root string, e bootentry.
 
 	// root= against this machine's root.
 	spec, _ := e.Root()
-	switch {
-	case rootDev == nil:
-		er.RootMatch = bootentry.RootUnknown
-		er.add(Problem{Code: CodeRootUnchecked, Verdict: CannotTell,
-			Message: fmt.Sprintf("%s: root=%s not compared with this machine's root: %v", name, spec, rootErr)})
-	default:
-		m, why := rootDev.Match(spec)
-		er.RootMatch = m
-		switch m {
-		case bootentry.RootMismatch:
-			er.add(Problem{Code: CodeRootMismatch, Verdict: Unbootable, Message: name + ": " + why,
-				Hint: "regenerate the boot menu (update-grub) or fix root= in the entry"})
-		case bootentry.RootUnknown, bootentry.RootAbsent:
-			er.add(Problem{Code: CodeRootUnchecked, Verdict: CannotTell, Message: name + ": " + why})
-		}
+	m, p := rootArgProblem(name, spec, rootDev, rootErr)
+	er.RootMatch = m
+	if p != nil {
+		er.add(*p)
 	}
 
 	if e.Unresolved != "" || version == "" {
@@ -298,7 +287,7 @@ func memoKey(r Request) string {
 		// Without an initrd the verdict depends on the command line's root=.
 		k += "\x00" + r.Cmdline + "\x00" + r.CmdlineSource
 	}
-	return k
+	return k + "\x00" + cmdlineKey(r.Cmdline)
 }
 
 // chooseFallback picks the newest bootable entry of the loader that boots,

@@ -22,6 +22,10 @@ type Request struct {
 	// requirements come only from Modules, and without any the device part
 	// of the verdict is cannot-tell.
 	Sys, Proc fs.FS
+	// Dev is the host's /dev, where a root= from a boot entry or
+	// /etc/kernel/cmdline is looked up to compare it with the running root;
+	// "" compares it with ROOT/etc/fstab's / line instead.
+	Dev string
 	// Version is the kernel release, as in /boot/vmlinuz-VERSION.
 	Version string
 	// Kernel is the kernel image's path on the host; "" means

@@ -21,7 +21,12 @@ func (c *checker) noInitrd(n needs) {
 		}
 		c.rep.Requirements = append(c.rep.Requirements, Requirement{Module: nd.alts[0], Status: StatusMissing, Reason: nd.reason})
 	}
-	why, root, source := c.noInitrdWhy(n)
+	why, root, source, cmdline := c.noInitrdWhy(n)
+	c.checkKernelInit(cmdline, source)
+	if _, hasRoot := cmdlineValue(cmdline, "root"); hasRoot {
+		// After the verdict's own problem: the one a person reads first.
+		defer c.checkRootArg(bootLine{line: cmdline, source: source})
+	}
 	if len(why) > 0 {
 		d := c.diagnosis()
 		p := Problem{Code: CodeInitrdMissing, Verdict: Unbootable,
@@ -39,8 +44,9 @@ func (c *checker) noInitrd(n needs) {
 }
 
 // noInitrdWhy says why root cannot be mounted without an initrd (nothing:
-// it can), with the root= and where the command line came from.
-func (c *checker) noInitrdWhy(n needs) (why []string, root, source string) {
+// it can), with the root=, the command line and where it came from. It adds
+// no problem: the codec rule (check_kconfig.go) asks it too.
+func (c *checker) noInitrdWhy(n needs) (why []string, root, source, cmdline string) {
 	if !n.known {
 		why = append(why, "the modules root needs could not all be established")
 	}
@@ -52,7 +58,7 @@ func (c *checker) noInitrdWhy(n needs) (why []string, root, source string) {
 	for _, u := range n.userspace {
 		why = append(why, fmt.Sprintf("%s needs %s in an initramfs", u.Detail, u.Program))
 	}
-	cmdline, source := c.cmdline()
+	cmdline, source = c.cmdline()
 	root, hasRoot := cmdlineValue(cmdline, "root")
 	switch {
 	case source == "":
@@ -62,7 +68,7 @@ func (c *checker) noInitrdWhy(n needs) (why []string, root, source string) {
 	case !kernelResolvesRoot(root):
 		why = append(why, fmt.Sprintf("root=%s (from %s) needs an initramfs to find the device: the kernel itself resolves only /dev/NAME, PARTUUID=, PARTLABEL= and MAJ:MIN", root, source))
 	}
-	return why, root, source
+	return why, root, source, cmdline
 }
 
 // cmdlineValue returns the last key= of a kernel command line, up to "--".

@@ -89,7 +89,7 @@ func (c *checker) initrdCodecs(img *initrd.Image, n needs) {
 		msg := fmt.Sprintf("kernel %s cannot decompress %s: its config %s has CONFIG_%s %s, so the kernel prints \"Initramfs unpacking failed: compression method %s not configured\" and unpacks nothing from there on",
 			c.req.Version, where, c.kcfg.Path, opt, optionState(*c.kcfg, opt), s.Compression)
 		hint := fmt.Sprintf("rebuild the initrd with a compression the kernel has (initramfs-tools: COMPRESS= in /etc/initramfs-tools/initramfs.conf; dracut: --compress), or build the kernel with CONFIG_%s=y", opt)
-		why, _, _ := c.noInitrdWhy(n)
+		why, _, _, _ := c.noInitrdWhy(n)
 		if len(why) == 0 && !initBefore(img, s.Index) {
 			c.rep.Add(Problem{Code: CodeInitrdCodecUnsupported, Verdict: Bootable, Hint: hint,
 				Message: msg + "; root needs no initrd, so the kernel mounts it itself"})

@@ -117,6 +117,8 @@ func TestInitrdCodecRootNeedsNoInitrd(t *testing.T) {
 	f := newFixture(t)
 	f.writeConfig(t, debianConfigWith("# CONFIG_RD_GZIP is not set")...)
 	checktest.WriteFile(t, filepath.Join(f.root, "etc/kernel/cmdline"), []byte("root=/dev/sda1 ro\n"))
+	// root= of /etc/kernel/cmdline is compared with the root's fstab.
+	checktest.WriteFile(t, filepath.Join(f.root, "etc/fstab"), []byte("/dev/sda1 / ext4 defaults 0 1\n"))
 	checktest.Initrd{Version: kv}.Write(t, f.root)
 	req := verify.Request{Root: f.root, Version: kv, Modules: []string{"loop"}}
 	p := onlyCode(t, check(t, req), verify.CodeInitrdCodecUnsupported, verify.Bootable, "root needs no initrd")

@@ -13,7 +13,12 @@ import (
 // closure and softdeps, and the stack layers' userspace.
 func (c *checker) inImage(img *initrd.Image, n needs) {
 	whole := img.Whole()
-	c.checkInit(img)
+	bl := c.bootLine() // issue 11 item 5: the command line
+	if !c.checkRdinit(img, bl, n) {
+		c.checkInit(img)
+	}
+	c.checkInitArg(bl)
+	c.checkRootArg(bl)
 	if n.ix == nil {
 		return
 	}
@@ -23,6 +28,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 	for _, nd := range n.list {
 		mc.need(nd, shown)
 	}
+	mc.loadBlocks(img, bl)
 	c.checkUserspace(img, n.userspace, shown)
 }
 

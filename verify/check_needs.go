@@ -12,6 +12,9 @@ type need struct {
 	// drivers claim), the preferred first: the driver bound now.
 	alts   []string
 	reason string
+	// kind is how it was asked for: modalias, module or fs (which says how
+	// the initramfs loads it: by alias or by name).
+	kind rootdev.NeedKind
 }
 
 // needs is what the root filesystem requires of this kernel.
@@ -43,7 +46,7 @@ func (c *checker) requirements() needs {
 	}
 	n := needs{known: r.Known, ix: r.Index, userspace: r.Userspace}
 	for _, nd := range r.Needs {
-		n.list = append(n.list, need{alts: append([]string{nd.Module}, nd.Alternatives...), reason: nd.Reason})
+		n.list = append(n.list, need{alts: append([]string{nd.Module}, nd.Alternatives...), reason: nd.Reason, kind: nd.Kind})
 	}
 	return n
 }

@@ -311,7 +311,11 @@ func TestCheckNoInitrdRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := builtinKernel(t)
 			checktest.WriteFile(t, filepath.Join(f.root, "etc/kernel/cmdline"), []byte(tc.cmdline+"\n"))
-			k := check(t, f.request())
+			// root= of /etc/kernel/cmdline is compared with the running
+			// root: /dev has it under both names.
+			req := f.request()
+			req.Dev = machineDev(t)
+			k := check(t, req)
 			if k.Verdict != tc.verdict {
 				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.verdict, k.Problems)
 			}
@@ -333,9 +337,26 @@ func TestCheckNoInitrdRules(t *testing.T) {
 	// A kernel install's own grub.cfg entry wins over /proc/cmdline.
 	checktest.WriteFile(t, filepath.Join(f.root, "boot/grub/grub.cfg"), []byte(
 		"menuentry 'Debian GNU/Linux' {\n\tlinux /boot/vmlinuz-"+kv+" root=/dev/nvme0n1p2 ro\n}\n"))
-	if k = check(t, f.request()); k.Verdict != verify.Bootable {
+	req := f.request()
+	req.Dev = machineDev(t)
+	if k = check(t, req); k.Verdict != verify.Bootable {
 		t.Errorf("grub.cfg root=/dev/nvme0n1p2: %v %+v", k.Verdict, k.Problems)
 	}
+}
+
+// machineDev is the fixture machine's /dev: its root partition nvme0n1p2,
+// also as PARTUUID=0a1b-02.
+func machineDev(t *testing.T) string {
+	t.Helper()
+	dev := filepath.Join(t.TempDir(), "dev")
+	checktest.WriteFile(t, filepath.Join(dev, "nvme0n1p2"), nil)
+	if err := os.MkdirAll(filepath.Join(dev, "disk/by-partuuid"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../nvme0n1p2", filepath.Join(dev, "disk/by-partuuid/0a1b-02")); err != nil {
+		t.Fatal(err)
+	}
+	return dev
 }
 
 func TestCheckDiagnosesMissingInitrd(t *testing.T) {

@@ -177,3 +177,26 @@ const (
 	// Cannot-tell.
 	CodeKernelUnrecognized Code = "kernel-unrecognized"
 )
+
+// Issue 11 item 5: the command line and the initrd's modprobe configuration.
+const (
+	// CodeModuleBlacklisted: a module root needs will not load:
+	// module_blacklist= on the command line names it or a module it
+	// depends on (the kernel refuses them), or it is loaded by alias (a
+	// device driver by udev, a filesystem by fs-TYPE) and
+	// modprobe.blacklist= or a blacklist line in the initrd's modprobe.d
+	// names it. Unbootable; cannot-tell when a modprobe.d file cannot be
+	// read, or a blacklist names a module named outright (--module, a stack
+	// layer) that initramfs-tools' conf/modules does not load by name.
+	CodeModuleBlacklisted Code = "module-blacklisted"
+	// CodeModuleInstallCommand: an install line in the initrd's modprobe.d
+	// runs a command instead of loading a module root needs (or one it
+	// depends on): unbootable when the command does not load it
+	// (/bin/false, /bin/true), cannot-tell when boot-guard cannot tell.
+	CodeModuleInstallCommand Code = "module-install-command"
+	// CodeInitProgramMissing: rdinit= names no executable file in the
+	// initrd (the kernel then mounts root itself: unbootable unless it can),
+	// or init= names none in the root filesystem (the initramfs falls back
+	// to /sbin/init and the like: a note; with none of them, unbootable).
+	CodeInitProgramMissing Code = "init-program-missing"
+)

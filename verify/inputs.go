@@ -36,7 +36,9 @@ const kernelCmdlineFile = "/etc/kernel/cmdline"
 //   - when the request names no command line: bootentry.Inputs, what
 //     bootentry.Scan reads for it, and /etc/kernel/cmdline;
 //   - diagnose.Inputs: what diagnose.Inspect reads for a problem's causes
-//     and fix.
+//     and fix;
+//   - the root filesystem's init programs (checkInitArg, checkKernelInit):
+//     the command line's init= and initFallbacks.
 //
 // Not listed, because they are no file's content under Root: /sys and
 // /proc (the running machine; a cache of them must die with the boot), and
@@ -74,10 +76,25 @@ func Inputs(req Request) []string {
 		in = append(in, at(kernelCmdlineFile))
 	}
 	in = append(in, diagnose.Inputs(root, req.Version)...)
+	in = append(in, initInputs(req, root)...)
 	seen := map[string]bool{}
 	return slices.DeleteFunc(in, func(p string) bool {
 		dup := seen[p]
 		seen[p] = true
 		return dup
 	})
+}
+
+// initInputs are the init programs Check looks for in the root filesystem:
+// init= of the command line it reads, and the fallbacks.
+func initInputs(req Request, root string) []string {
+	var in []string
+	line, _ := (&checker{req: req, root: root}).cmdline()
+	if prog, ok := cmdlineValue(line, "init"); ok {
+		in = append(in, filepath.Join(root, filepath.FromSlash(prog)))
+	}
+	for _, p := range initFallbacks {
+		in = append(in, filepath.Join(root, filepath.FromSlash(p)))
+	}
+	return in
 }

@@ -81,13 +81,14 @@ func TestInputsFollowTheRequest(t *testing.T) {
 	at := func(p string) string { return filepath.Join(root, p) }
 	checktest.WriteFile(t, at("var/lib/dkms/zfs/2.1.11/"+inputsKV+"/x86_64/module/zfs.ko"), nil)
 	checktest.WriteFile(t, at("etc/initramfs-tools/conf.d/modules"), []byte("MODULES=dep\n"))
+	checktest.WriteFile(t, at("etc/kernel/cmdline"), []byte("root=/dev/vda2 init=/usr/local/sbin/myinit\n"))
 	in := verify.Inputs(verify.Request{Root: root, Version: inputsKV})
 	for _, want := range []string{
 		at("boot/vmlinuz-" + inputsKV), at("boot/initrd.img-" + inputsKV),
 		at("lib/modules/" + inputsKV + "/modules.dep"), at("usr/lib/modules/" + inputsKV + "/modules.alias"),
 		at("boot/grub/grub.cfg"), at("etc/kernel/cmdline"), at("var/lib/dpkg/status"),
 		at("var/lib/dkms/zfs/2.1.11/build/make.log"), at("var/lib/dkms/zfs/2.1.11/" + inputsKV + "/x86_64/module"),
-		at("etc/initramfs-tools/conf.d/modules"),
+		at("etc/initramfs-tools/conf.d/modules"), at("usr/local/sbin/myinit"), at("sbin/init"), at("bin/sh"),
 	} {
 		if !slices.Contains(in, want) {
 			t.Errorf("Inputs lacks %s", want)

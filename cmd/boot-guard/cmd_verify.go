@@ -104,11 +104,16 @@ func runVerify(c *cli.Context, env *Env) error {
 	}
 	out := t.printer(env, c.Bool("json"))
 	report := verify.Report{SchemaVersion: verify.SchemaVersion, Kernels: []verify.KernelReport{}}
+	dev := "" // root= of /etc/kernel/cmdline or an entry is compared with the running root
+	if t.proc != nil {
+		dev = filepath.Join(env.Root, "dev")
+	}
 	for _, v := range versions {
 		k := verify.Check(c.Context, verify.Request{
 			Root:    t.root,
 			Sys:     t.sys,
 			Proc:    t.proc,
+			Dev:     dev,
 			Version: v,
 			Initrds: c.StringSlice("initrd"),
 			Modules: t.modules,

@@ -160,6 +160,24 @@ if grep -q '^nvme-append-' "$here/scenarios.tsv"; then
   append_archive append-symlink-over-moddir "$a/symdir"
   rm -rf "$a"
 fi
+# issue 11 item 5: initrd variants with a modprobe.d file added to the good main archive (the file's
+# text is the variant's, lines separated by ';'), repacked as `variant` does.
+conf_variant() { # conf_variant NAME TEXT: good image plus etc/modprobe.d/boot-guard-e2e.conf
+  local name=$1 text=$2
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: adding etc/modprobe.d/boot-guard-e2e.conf: $text"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; cp -a "$good_main" "$t"; mkdir -p "$t/etc/modprobe.d"
+  tr ';' '\n' <<<"$text" >"$t/etc/modprobe.d/boot-guard-e2e.conf"
+  { early_prefix; pack_tree "$t"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+conf_variant conf-blacklist-nvme   'blacklist nvme'
+conf_variant conf-install-false    'install nvme /bin/false'
+conf_variant conf-blacklist-ext4   'blacklist ext4'
+conf_variant conf-blacklist-other  '# not needed here;blacklist floppy;options nvme io_queue_depth=64'
+
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
@@ -252,7 +270,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
   # issue 11 item 2: a kernel image cut short resets the machine before the kernel prints a line.
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"

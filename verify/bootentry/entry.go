@@ -97,6 +97,21 @@ func CmdlineValue(cmdline, key string) (string, bool) {
 	return val, found
 }
 
+// CmdlineValues returns every value of key= on a kernel command line, up
+// to "--", in order (modprobe.blacklist= may be given more than once).
+func CmdlineValues(cmdline, key string) []string {
+	var out []string
+	for _, p := range splitCmdline(cmdline) {
+		if p == "--" {
+			break
+		}
+		if k, v, ok := strings.Cut(p, "="); ok && k == key {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func splitCmdline(s string) []string {
 	var out []string
 	var b strings.Builder
