@@ -15,6 +15,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 	whole := img.Whole()
 	c.checkInit(img)
 	if n.ix == nil {
+		c.checkPrograms(img, nil)
 		return
 	}
 	shown := strings.Join(c.rep.Initrds, " + ")
@@ -24,6 +25,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 		mc.need(nd, shown)
 	}
 	c.checkUserspace(img, n.userspace, shown)
+	c.checkPrograms(img, mc.mods)
 }
 
 // moduleCheck is inImage's pass over the needs: the image's modules, and

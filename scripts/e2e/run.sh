@@ -97,6 +97,17 @@ variant no-ext4        -name 'ext4.ko*'
 variant no-virtio-blk  -name 'virtio_blk.ko*'
 variant no-crc32c-intel -name 'crc32c-intel.ko*'
 variant no-crc32c      -name 'crc32c*.ko*'        # crc32c_generic and crc32c-intel, not libcrc32c
+# issue 11 item 4 (the initrd's own programs): the module loader, its indexes, /init's interpreter.
+# Each variant removes one thing the image's userspace may need, to learn by a real boot whether it does.
+variant no-dep-bin      -name modules.dep.bin              # libkmod's index; the text modules.dep stays
+variant no-alias-bin    -name modules.alias.bin
+variant no-symbols-bin  -name modules.symbols.bin
+variant no-builtin-bin  -name modules.builtin.bin
+variant no-modprobe     -path '*/sbin/modprobe'            # the modprobe -> kmod link; kmod stays
+variant no-kmod         '(' -name kmod -o -path '*/sbin/modprobe' ')'
+variant no-udevd        -name systemd-udevd
+variant no-init-sh      -path '*/usr/bin/sh'               # /init's #!/bin/sh (bin -> usr/bin; busybox)
+variant no-libkmod      -name 'libkmod.so*'                # DT_NEEDED of systemd-udevd and kmod
 : >"$img/empty.img"
 size=$(stat -L -c %s "$img/good.img")
 head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
