@@ -92,7 +92,8 @@ func depBinNames(img *initrd.Image, v string) (paths map[string]string, ok bool,
 // older standalone one).
 var udevdPaths = []string{"lib/systemd/systemd-udevd", "sbin/udevd"}
 
-// checkPrograms checks /init's interpreter and, in an initramfs-tools image,
+// checkPrograms checks, in an image initramfs-tools or dracut built (not in
+// a hand-made one), /init's interpreter and, in an initramfs-tools image,
 // udevd (it loads the root device's drivers) and modprobe (the kernel runs
 // it for the root filesystem's module), with the loader and libraries each
 // needs; and, when libkmod loads the modules, its modules.alias.bin.
@@ -100,8 +101,12 @@ func (c *checker) checkPrograms(img *initrd.Image, mods *imageModules) {
 	if !img.Whole() {
 		return // already reported broken; a file may lie after the break
 	}
+	gen := imageGenerator(img)
+	if gen == diagnose.GeneratorUnknown {
+		return // a hand-made image: its programs are its maker's (not checked)
+	}
 	c.checkInterpreter(img)
-	if imageGenerator(img) == diagnose.GeneratorInitramfsTools {
+	if gen == diagnose.GeneratorInitramfsTools {
 		found := ""
 		for _, p := range udevdPaths {
 			if _, ok := resolve(img, p); ok {
@@ -118,7 +123,7 @@ func (c *checker) checkPrograms(img *initrd.Image, mods *imageModules) {
 	if mods == nil || len(mods.mine) == 0 {
 		return
 	}
-	if imageGenerator(img) == diagnose.GeneratorInitramfsTools {
+	if gen == diagnose.GeneratorInitramfsTools {
 		if _, ok := resolve(img, "sbin/modprobe"); !ok {
 			c.programProblem(CodeUserspaceMissing, "has no /sbin/modprobe: the kernel runs it to load the root filesystem's module when mount asks for it (request_module), and the initramfs scripts run it, so root cannot be mounted")
 		} else {
