@@ -88,15 +88,40 @@ func depBinNames(img *initrd.Image, v string) (paths map[string]string, ok bool,
 	return paths, true, err
 }
 
-// udevdPaths are where initramfs-tools puts udevd (systemd's, then the
-// older standalone one).
-var udevdPaths = []string{"lib/systemd/systemd-udevd", "sbin/udevd"}
+// loaderProgram is a program of the image's module loader, which root
+// cannot be mounted without.
+type loaderProgram struct {
+	paths []string // where the generator puts it; any one will do
+	role  string   // what it does, for messages
+	// missing says what happens without it; loadable: it matters only when
+	// root needs a module the initrd must load (not built in).
+	missing  string
+	loadable bool
+}
+
+// udevd and modprobe, where initramfs-tools and dracut put them (systemd's
+// udevd, or the older standalone one).
+var (
+	udevd = loaderProgram{paths: []string{"lib/systemd/systemd-udevd", "sbin/udevd"},
+		role:    "udevd (it loads the root device's drivers)",
+		missing: "nothing loads the drivers of the devices the kernel finds, so the root device never appears"}
+	modprobe = loaderProgram{paths: []string{"sbin/modprobe"},
+		role:     "modprobe (it loads the root filesystem's module)",
+		missing:  "the kernel runs it to load the root filesystem's module when mount asks for it (request_module), and the initramfs scripts run it, so root cannot be mounted",
+		loadable: true}
+)
+
+// loaders are the module loader's programs of each generator's images.
+var loaders = map[diagnose.Generator][]loaderProgram{
+	diagnose.GeneratorInitramfsTools: {udevd, modprobe},
+	diagnose.GeneratorDracut:         {udevd, modprobe},
+}
 
 // checkPrograms checks, in an image initramfs-tools or dracut built (not in
-// a hand-made one), /init's interpreter and, in an initramfs-tools image,
-// udevd (it loads the root device's drivers) and modprobe (the kernel runs
-// it for the root filesystem's module), with the loader and libraries each
-// needs; and, when libkmod loads the modules, its modules.alias.bin.
+// a hand-made one), /init's interpreter, the module loader's programs
+// (loaders) with the dynamic loader and libraries each needs, and, when
+// root needs a module the initrd loads, libkmod's modules.alias.bin
+// (modules.dep.bin is checked with each module: imageModules).
 func (c *checker) checkPrograms(img *initrd.Image, mods *imageModules) {
 	if !img.Whole() {
 		return // already reported broken; a file may lie after the break
@@ -106,31 +131,25 @@ func (c *checker) checkPrograms(img *initrd.Image, mods *imageModules) {
 		return // a hand-made image: its programs are its maker's (not checked)
 	}
 	c.checkInterpreter(img)
-	if gen == diagnose.GeneratorInitramfsTools {
+	loadable := c.needsLoadable()
+	for _, lp := range loaders[gen] {
+		if lp.loadable && !loadable {
+			continue
+		}
 		found := ""
-		for _, p := range udevdPaths {
+		for _, p := range lp.paths {
 			if _, ok := resolve(img, p); ok {
 				found = p
 				break
 			}
 		}
 		if found == "" {
-			c.programProblem(CodeUserspaceMissing, fmt.Sprintf("has no udevd (/%s): nothing loads the drivers of the devices the kernel finds, so the root device never appears", strings.Join(udevdPaths, " or /")))
-		} else {
-			c.checkELFDeps(img, found, "udevd (it loads the root device's drivers)", CodeUserspaceMissing)
+			c.programProblem(CodeUserspaceMissing, fmt.Sprintf("has no %s (/%s): %s", strings.Fields(lp.role)[0], strings.Join(lp.paths, " or /"), lp.missing))
+			continue
 		}
+		c.checkELFDeps(img, found, lp.role, CodeUserspaceMissing)
 	}
-	if mods == nil || len(mods.mine) == 0 {
-		return
-	}
-	if gen == diagnose.GeneratorInitramfsTools {
-		if _, ok := resolve(img, "sbin/modprobe"); !ok {
-			c.programProblem(CodeUserspaceMissing, "has no /sbin/modprobe: the kernel runs it to load the root filesystem's module when mount asks for it (request_module), and the initramfs scripts run it, so root cannot be mounted")
-		} else {
-			c.checkELFDeps(img, "sbin/modprobe", "modprobe (it loads the root filesystem's module)", CodeUserspaceMissing)
-		}
-	}
-	if !mods.libkmod {
+	if mods == nil || !mods.libkmod || !loadable {
 		return
 	}
 	b, ok := img.File(aliasBinPath(c.req.Version))
@@ -141,6 +160,17 @@ func (c *checker) checkPrograms(img *initrd.Image, mods *imageModules) {
 	if _, err := kmod.ParseBinIndex(b); err != nil {
 		c.programProblem(CodeModuleNotInDep, fmt.Sprintf("has a lib/modules/%s/modules.alias.bin libkmod cannot read (%v), so the root device's driver is never loaded", c.req.Version, err))
 	}
+}
+
+// needsLoadable reports whether root needs a module that is not built in,
+// which the initrd must load.
+func (c *checker) needsLoadable() bool {
+	for _, r := range c.rep.Requirements {
+		if r.Status != StatusBuiltin {
+			return true
+		}
+	}
+	return false
 }
 
 // programProblem reports what the image lacks (after "initrd X ") as

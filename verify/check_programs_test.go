@@ -20,6 +20,7 @@ func TestCheckInitrdPrograms(t *testing.T) {
 		extra   []checktest.File // added after them
 		code    verify.Code      // "" for bootable
 		message string
+		dracut  bool // the generator's files are dracut's
 	}{
 		{name: "whole"},
 		{name: "no modules.dep.bin", drop: dir + "modules.dep.bin", code: verify.CodeModuleNotInDep, message: "never reads the text modules.dep"},
@@ -28,13 +29,16 @@ func TestCheckInitrdPrograms(t *testing.T) {
 		{name: "modules.dep.bin names another file", extra: []checktest.File{{Path: dir + "modules.dep.bin", Data: kmodtest.DepBin([]string{"kernel/drivers/other/nvme.ko:"})}}, code: verify.CodeModuleNotInDep, message: "a file it does not carry"},
 		{name: "no modules.alias.bin", drop: dir + "modules.alias.bin", code: verify.CodeModuleNotInDep, message: "modules.alias.bin"},
 		{name: "no udevd", drop: "usr/lib/systemd/systemd-udevd", code: verify.CodeUserspaceMissing, message: "has no udevd"},
-		{name: "no modprobe", drop: "usr/sbin/modprobe", code: verify.CodeUserspaceMissing, message: "has no /sbin/modprobe"},
+		{name: "no modprobe", drop: "usr/sbin/modprobe", code: verify.CodeUserspaceMissing, message: "has no modprobe (/sbin/modprobe)"},
 		{name: "no libkmod", drop: "usr/lib/x86_64-linux-gnu/libkmod.so.2", code: verify.CodeUserspaceMissing, message: "has no libkmod.so.2, a library /lib/systemd/systemd-udevd needs"},
 		{name: "no dynamic loader", drop: "usr/lib64/ld-linux-x86-64.so.2", code: verify.CodeUserspaceMissing, message: "the dynamic loader"},
 		{name: "init's interpreter missing", extra: []checktest.File{{Path: "init", Data: []byte("#!/bin/bash\n"), Exec: true}}, code: verify.CodeInitMissing, message: "has no /bin/bash, the interpreter"},
 		{name: "init's interpreter lacks a library", extra: []checktest.File{{Path: "bin/sh", Data: checktest.ProgramELF("/lib64/ld-linux-x86-64.so.2", []string{"libgone.so.1"}), Exec: true}}, code: verify.CodeInitMissing, message: "has no libgone.so.1"},
 		{name: "ELF init lacks its loader", extra: []checktest.File{{Path: "init", Data: checktest.ProgramELF("/lib/ld-gone.so", nil), Exec: true}}, code: verify.CodeInitMissing, message: "has no /lib/ld-gone.so"},
 		{name: "no modules.symbols.bin nor modules.builtin.bin: boots"},
+		{name: "dracut", dracut: true},
+		{name: "dracut without udevd", dracut: true, drop: "usr/lib/systemd/systemd-udevd", code: verify.CodeUserspaceMissing, message: "has no udevd"},
+		{name: "dracut without modules.dep.bin", dracut: true, drop: dir + "modules.dep.bin", code: verify.CodeModuleNotInDep, message: "never reads the text modules.dep"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,9 +46,13 @@ func TestCheckInitrdPrograms(t *testing.T) {
 			mods := f.modules(t, rootNeeds)
 			var extra []checktest.File
 			for _, x := range checktest.InitramfsTools(kv, mods) {
-				if x.Path != tc.drop {
+				if x.Path != tc.drop && (!tc.dracut || !strings.HasPrefix(x.Path, "scripts/") && !strings.HasPrefix(x.Path, "conf/")) {
 					extra = append(extra, x)
 				}
+			}
+			if tc.dracut {
+				extra = append(extra, checktest.File{Path: "etc/initrd-release", Data: []byte("NAME=dracut\n")},
+					checktest.File{Path: "usr/lib/dracut/build-parameter.txt"})
 			}
 			checktest.Initrd{Version: kv, Modules: mods, Extra: append(extra, tc.extra...)}.Write(t, f.root)
 			k := check(t, f.request())

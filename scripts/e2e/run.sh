@@ -108,6 +108,22 @@ variant no-kmod         '(' -name kmod -o -path '*/sbin/modprobe' ')'
 variant no-udevd        -name systemd-udevd
 variant no-init-sh      -path '*/usr/bin/sh'               # /init's #!/bin/sh (bin -> usr/bin; busybox)
 variant no-libkmod      -name 'libkmod.so*'                # DT_NEEDED of systemd-udevd and kmod
+dvariant() { # dvariant NAME FIND-EXPR...: the dracut image (one gzip cpio) minus the files find matches
+  local name=$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "dracut variant $name: removing $*"
+  local t=$out/unpacked/$name n
+  rm -rf "$t"; mkdir -p "$t"
+  (cd "$t" && gzip -dc "$images/dracut.img" | cpio -idm --quiet --no-absolute-filenames)
+  n=$(find "$t" "$@" -print -delete | wc -l)
+  [ "$n" -gt 0 ] || { echo "e2e: dracut variant $name removed nothing ($*)" >&2; exit 1; }
+  pack_tree "$t" >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+dvariant dracut-no-dep-bin  -name modules.dep.bin
+dvariant dracut-no-udevd    -path '*/systemd/systemd-udevd'
+dvariant dracut-no-modprobe -path '*/sbin/modprobe'
 : >"$img/empty.img"
 size=$(stat -L -c %s "$img/good.img")
 head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
