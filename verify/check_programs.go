@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -73,13 +74,36 @@ func usesLibkmod(img *initrd.Image, v string) bool {
 	return ok
 }
 
-// depBinNames reads the image's modules.dep.bin: the file of every module
-// it lists, by name; ok false when the image has none, err when it is
-// corrupt.
-func depBinNames(img *initrd.Image, v string) (paths map[string]string, ok bool, err error) {
-	b, ok := img.File(depBinPath(v))
+// errNotRead: a file the check needs is in the image, but its content was
+// not kept (larger than initrd.DefaultMaxFileSize): it is not checked, and
+// the check says so (cannot-tell).
+var errNotRead = errors.New("not read")
+
+// imageFile returns the content of the file at p in img: ok false when the
+// image has no such file, errNotRead when it has one whose content was not
+// kept.
+func imageFile(img *initrd.Image, p string) (b []byte, ok bool, err error) {
+	if b, ok := img.File(p); ok {
+		return b, true, nil
+	}
+	e, ok := resolve(img, p)
 	if !ok {
 		return nil, false, nil
+	}
+	why := img.NotKept[e.Path]
+	if why == "" {
+		why = "its content was not kept"
+	}
+	return nil, true, fmt.Errorf("%w: %s", errNotRead, why)
+}
+
+// depBinNames reads the image's modules.dep.bin: the file of every module
+// it lists, by name; ok false when the image has none, err when it is
+// corrupt or errNotRead.
+func depBinNames(img *initrd.Image, v string) (paths map[string]string, ok bool, err error) {
+	b, ok, err := imageFile(img, depBinPath(v))
+	if !ok || err != nil {
+		return nil, ok, err
 	}
 	x, err := kmod.ParseBinIndex(b)
 	if err == nil {
@@ -152,7 +176,14 @@ func (c *checker) checkPrograms(img *initrd.Image, mods *imageModules) {
 	if mods == nil || !mods.libkmod || !loadable {
 		return
 	}
-	b, ok := img.File(aliasBinPath(c.req.Version))
+	if mods.depErr != nil && errors.Is(mods.depErr, errNotRead) {
+		c.notRead(depBinPath(c.req.Version), mods.depErr)
+	}
+	b, ok, err := imageFile(img, aliasBinPath(c.req.Version))
+	if err != nil {
+		c.notRead(aliasBinPath(c.req.Version), err)
+		return
+	}
 	if !ok {
 		c.programProblem(CodeModuleNotInDep, fmt.Sprintf("has no lib/modules/%s/modules.alias.bin: libkmod (udevd, modprobe) finds no module for a device's modalias without it, so the root device's driver is never loaded", c.req.Version))
 		return
@@ -171,6 +202,12 @@ func (c *checker) needsLoadable() bool {
 		}
 	}
 	return false
+}
+
+// notRead says that file p of the image could not be checked (cannot-tell).
+func (c *checker) notRead(p string, err error) {
+	c.rep.Add(Problem{Code: CodeModuleIndex, Verdict: CannotTell,
+		Message: fmt.Sprintf("kernel %s: initrd %s: its %s was not checked (%v)", c.req.Version, strings.Join(c.rep.Initrds, " + "), p, err)})
 }
 
 // programProblem reports what the image lacks (after "initrd X ") as

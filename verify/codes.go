@@ -70,8 +70,8 @@ const (
 	// modules.alias.bin is missing or corrupt. Unbootable.
 	CodeModuleNotInDep Code = "module-not-in-modules-dep"
 	// CodeModuleIndex: the kernel's module index (/lib/modules/VERSION)
-	// cannot be read, or the dependencies of a module are unknown
-	// (cannot-tell); `requirements` also notes a kernel without
+	// cannot be read, or the dependencies of a module are unknown, or an
+	// initrd's binary module index is too large to check (cannot-tell); `requirements` also notes a kernel without
 	// modules.builtin.modinfo with it (bootable).
 	CodeModuleIndex Code = "module-index"
 	// CodeUserspaceMissing: the initrd lacks a program a layer of the root

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -167,6 +168,8 @@ func (m *imageModules) libkmodStatus(mod initrd.Module) moduleState {
 	switch {
 	case !m.haveDep:
 		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no %s, the index libkmod (udevd, modprobe) finds modules in (it never reads the text modules.dep), so nothing in the initrd can load it", mod.Path, bin)}
+	case errors.Is(m.depErr, errNotRead):
+		return moduleState{status: StatusInInitrd} // not checked: checkPrograms says so
 	case m.depErr != nil:
 		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its %s cannot be read (%v), so libkmod in the initrd cannot load it", mod.Path, bin, m.depErr)}
 	case !m.listed[mod.Name]:
