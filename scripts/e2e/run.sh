@@ -220,7 +220,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|Failed to execute|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|Failed to execute|Timed out waiting for device|ALERT!|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
 }
 
