@@ -15,13 +15,16 @@ import (
 
 // The initrd's own programs (issue 11 item 4): what runs /init and what loads
 // the modules. Each rule here was learned from a real boot of the Debian 12
-// kernel with an initramfs-tools image missing that one file
+// kernel with an initramfs-tools (or dracut) image missing that one file
 // (scripts/e2e/scenarios.tsv, "issue 11 item 4"): udevd loads the device
 // drivers through libkmod, which finds a module only in modules.dep.bin and a
 // modalias only in modules.alias.bin (it never reads the text modules.dep);
 // without one of them, or without udevd or a library udevd needs, root never
-// appears. modules.symbols.bin and modules.builtin.bin are not needed to
-// mount root.
+// appears. Without /sbin/modprobe the disk appears but its filesystem's
+// module is never loaded (the kernel's request_module runs it), so mounting
+// root fails. Without /init's #! interpreter the kernel cannot execute /init
+// ("Failed to execute /init (error -2)"). modules.symbols.bin and
+// modules.builtin.bin are not needed to mount root: images without them boot.
 
 // programPaths are the programs whose contents readImages keeps (for their
 // #! line or ELF headers); "usr/" variants are kept too (initrd.Options.Keep).

@@ -75,9 +75,9 @@ const (
 	// modules.builtin.modinfo with it (bootable).
 	CodeModuleIndex Code = "module-index"
 	// CodeUserspaceMissing: the initrd lacks a program a layer of the root
-	// stack needs (cryptsetup, lvm, mdadm), or, in an initramfs-tools image,
-	// udevd or /sbin/modprobe or what one of them needs to run (its
-	// dynamic loader, libkmod). Unbootable.
+	// stack needs (cryptsetup, lvm, mdadm), or, in an initramfs-tools or
+	// dracut image, udevd or /sbin/modprobe or what one of them needs to
+	// run (its dynamic loader, libkmod). Unbootable.
 	CodeUserspaceMissing Code = "userspace-missing"
 	// CodeCrypttabMissing: the initrd carries no crypttab entry for the
 	// LUKS mapping root is on. Unbootable.
