@@ -20,6 +20,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 	c.checkInitArg(bl)
 	c.checkRootArg(bl)
 	if n.ix == nil {
+		c.checkPrograms(img, nil)
 		return
 	}
 	shown := strings.Join(c.rep.Initrds, " + ")
@@ -30,6 +31,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 	}
 	mc.loadBlocks(img, bl)
 	c.checkUserspace(img, n.userspace, shown)
+	c.checkPrograms(img, mc.mods)
 }
 
 // moduleCheck is inImage's pass over the needs: the image's modules, and

@@ -50,7 +50,9 @@ const (
 	CodeInitrdTooLarge Code = "initrd-too-large"
 
 	// CodeInitMissing: the initrd has no /init, or its /init is not an
-	// executable file. Unbootable.
+	// executable file, or cannot run: its #! interpreter, or the dynamic
+	// loader or a library of it (or of an ELF /init), is missing.
+	// Unbootable.
 	CodeInitMissing Code = "init-missing"
 	// CodeModuleMissing: the initrd lacks a module root needs, a module it
 	// depends on, or every module of an essential softdep (crc32c for
@@ -63,15 +65,19 @@ const (
 	CodeModuleWrong Code = "module-wrong-version"
 	// CodeModuleNotInDep: the initrd carries every module root needs, but
 	// modprobe in it cannot load one: its modules.dep is missing or does
-	// not list it, or the module cannot be read. Unbootable.
+	// not list it, or the module cannot be read; where libkmod loads the
+	// modules, its modules.dep.bin does not list it at the file carried, or
+	// modules.alias.bin is missing or corrupt. Unbootable.
 	CodeModuleNotInDep Code = "module-not-in-modules-dep"
 	// CodeModuleIndex: the kernel's module index (/lib/modules/VERSION)
-	// cannot be read, or the dependencies of a module are unknown
-	// (cannot-tell); `requirements` also notes a kernel without
+	// cannot be read, or the dependencies of a module are unknown, or an
+	// initrd's binary module index is too large to check (cannot-tell); `requirements` also notes a kernel without
 	// modules.builtin.modinfo with it (bootable).
 	CodeModuleIndex Code = "module-index"
 	// CodeUserspaceMissing: the initrd lacks a program a layer of the root
-	// stack needs (cryptsetup, lvm, mdadm). Unbootable.
+	// stack needs (cryptsetup, lvm, mdadm), or, in an initramfs-tools or
+	// dracut image, udevd or /sbin/modprobe or what one of them needs to
+	// run (its dynamic loader, libkmod). Unbootable.
 	CodeUserspaceMissing Code = "userspace-missing"
 	// CodeCrypttabMissing: the initrd carries no crypttab entry for the
 	// LUKS mapping root is on. Unbootable.

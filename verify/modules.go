@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,13 @@ type imageModules struct {
 	listed  map[string]bool
 	haveDep bool
 	noDep   string
+	// libkmod: modules are loaded through libkmod, so listed and haveDep
+	// come from the image's modules.dep.bin (the text modules.dep is not
+	// read); depErr says why it cannot be read, depPath where each
+	// module's file is by it.
+	libkmod bool
+	depErr  error
+	depPath map[string]string
 }
 
 // newImageModules indexes img's modules for kernel v, whose index is ix.
@@ -47,6 +55,17 @@ func newImageModules(img *initrd.Image, ix *kmod.Index, v string) *imageModules 
 		}
 	}
 	dep := "lib/modules/" + v + "/modules.dep"
+	if m.libkmod = usesLibkmod(img, v); m.libkmod {
+		m.depPath, m.haveDep, m.depErr = depBinNames(img, v)
+		m.listed = map[string]bool{}
+		for name := range m.depPath {
+			m.listed[name] = true
+		}
+		if !m.haveDep {
+			m.noDep = img.WhyNot(dep + ".bin")
+		}
+		return m
+	}
 	m.listed, m.haveDep = parseDepNames(img, dep)
 	if !m.haveDep {
 		m.noDep = img.WhyNot(dep)
@@ -111,6 +130,9 @@ func (m *imageModules) status(name, kpath string) moduleState {
 	if word, _, _ := strings.Cut(strings.TrimSpace(mod.Vermagic), " "); word != v {
 		return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", mod.Path, word, mod.Vermagic, v)}
 	}
+	if m.libkmod {
+		return m.libkmodStatus(mod)
+	}
 	if !m.haveDep {
 		st := moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no lib/modules/%s/modules.dep, so modprobe in the initrd cannot load it", mod.Path, v)}
 		if m.noDep != "" && m.noDep != "does not exist at boot" {
@@ -162,4 +184,31 @@ func (m *imageModules) choose(alts []string) string {
 		return alt
 	}
 	return alts[0]
+}
+
+// libkmodStatus says whether libkmod in the image (udevd, modprobe) can load
+// mod, whose file is there: its modules.dep.bin must list it, at that file.
+// libkmod never reads the text modules.dep (a real boot without
+// modules.dep.bin gives up waiting for root).
+func (m *imageModules) libkmodStatus(mod initrd.Module) moduleState {
+	v := m.version
+	bin := "lib/modules/" + v + "/modules.dep.bin"
+	switch {
+	case !m.haveDep:
+		st := moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but no %s, the index libkmod (udevd, modprobe) finds modules in (it never reads the text modules.dep), so nothing in the initrd can load it", mod.Path, bin)}
+		if m.noDep != "" && m.noDep != "does not exist at boot" {
+			st.note = "/" + bin + " " + m.noDep
+		}
+		return st
+	case errors.Is(m.depErr, errNotRead):
+		return moduleState{status: StatusInInitrd} // not checked: checkPrograms says so
+	case m.depErr != nil:
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its %s cannot be read (%v), so libkmod in the initrd cannot load it", mod.Path, bin, m.depErr)}
+	case !m.listed[mod.Name]:
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its %s does not list it, so libkmod in the initrd cannot load it", mod.Path, bin)}
+	}
+	if p := m.depPath[mod.Name]; !strings.HasSuffix(mod.Path, "/"+strings.TrimPrefix(p, "/")) {
+		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its %s lists %s at %s, a file it does not carry, so libkmod in the initrd cannot load it", mod.Path, bin, mod.Name, p)}
+	}
+	return moduleState{status: StatusInInitrd}
 }

@@ -97,6 +97,33 @@ variant no-ext4        -name 'ext4.ko*'
 variant no-virtio-blk  -name 'virtio_blk.ko*'
 variant no-crc32c-intel -name 'crc32c-intel.ko*'
 variant no-crc32c      -name 'crc32c*.ko*'        # crc32c_generic and crc32c-intel, not libcrc32c
+# issue 11 item 4 (the initrd's own programs): the module loader, its indexes, /init's interpreter.
+# Each variant removes one thing the image's userspace may need, to learn by a real boot whether it does.
+variant no-dep-bin      -name modules.dep.bin              # libkmod's index; the text modules.dep stays
+variant no-alias-bin    -name modules.alias.bin
+variant no-symbols-bin  -name modules.symbols.bin
+variant no-builtin-bin  -name modules.builtin.bin
+variant no-modprobe     -path '*/sbin/modprobe'            # the modprobe -> kmod link; kmod stays
+variant no-kmod         '(' -name kmod -o -path '*/sbin/modprobe' ')'
+variant no-udevd        -name systemd-udevd
+variant no-init-sh      -path '*/usr/bin/sh'               # /init's #!/bin/sh (bin -> usr/bin; busybox)
+variant no-libkmod      -name 'libkmod.so*'                # DT_NEEDED of systemd-udevd and kmod
+dvariant() { # dvariant NAME FIND-EXPR...: the dracut image (one gzip cpio) minus the files find matches
+  local name=$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "dracut variant $name: removing $*"
+  local t=$out/unpacked/$name n
+  rm -rf "$t"; mkdir -p "$t"
+  (cd "$t" && gzip -dc "$images/dracut.img" | cpio -idm --quiet --no-absolute-filenames)
+  n=$(find "$t" "$@" -print -delete | wc -l)
+  [ "$n" -gt 0 ] || { echo "e2e: dracut variant $name removed nothing ($*)" >&2; exit 1; }
+  pack_tree "$t" >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+dvariant dracut-no-dep-bin  -name modules.dep.bin
+dvariant dracut-no-udevd    -path '*/systemd/systemd-udevd'
+dvariant dracut-no-modprobe -path '*/sbin/modprobe'
 : >"$img/empty.img"
 size=$(stat -L -c %s "$img/good.img")
 head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
@@ -270,7 +297,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
   # issue 11 item 2: a kernel image cut short resets the machine before the kernel prints a line.
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"

@@ -13,9 +13,11 @@
 // meaning for '/' or a leading '.'), matched after the same '-'/'_' folding
 // kmod applies outside brackets (alias_normalize); the format of each file is
 // the one depmod(8) and the kernel's scripts/Makefile.modinst write, described
-// in depmod(8) and modules.dep(5). The binary *.bin indexes are not read: the
-// text files hold the same data. IndexFiles lists the files Load reads, from
-// the table Load reads them by.
+// in depmod(8) and modules.dep(5). Load reads the text files; the binary
+// *.bin indexes libkmod reads instead (modules.dep.bin, modules.alias.bin)
+// are read by ParseBinIndex (binindex.go, the trie format of libkmod's
+// libkmod-index.c), for what an initrd's own libkmod will find. IndexFiles
+// lists the files Load reads, from the table Load reads them by.
 //
 // kmod reads only what it is handed: a filesystem root as an fs.FS (the host's
 // "/" through os.DirFS, a chroot, or a fstest.MapFS in tests). It never loads
