@@ -13,13 +13,8 @@ import (
 // The fix names the generator that made the image checked, not the one
 // merely installed: a trixie machine has dracut-core (its programs and
 // kernel-install plugin) next to initramfs-tools, whose hook builds the
-// image.
+// image. An initramfs-tools image is checktest.InitramfsTools' layout.
 var (
-	initramfsToolsMarks = []checktest.File{
-		{Path: "conf/initramfs.conf", Data: []byte("MODULES=most\n")},
-		{Path: "conf/arch.conf", Data: []byte("DPKG_ARCH=amd64\n")},
-		{Path: "scripts/functions", Data: []byte("# functions\n")},
-	}
 	dracutMarks = []checktest.File{
 		{Path: "usr/lib/dracut/build-parameter.txt", Data: []byte(" --kver 6.1.0-18-amd64")},
 		{Path: "usr/lib/dracut/modules.txt", Data: []byte("base\nkernel-modules\n")},
