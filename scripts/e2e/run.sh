@@ -278,7 +278,9 @@ disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as th
   esac
 }
 # The command line every boot gets after root=; a row's APPEND column adds to it.
-base_append="rw console=ttyS0 panic=-1 rootdelay=3 rd.timeout=100 rd.shell=0"
+# rd.emergency=poweroff: dracut powers off where it would halt after "Boot has failed" (QEMU then exits
+# at once instead of at the time limit).
+base_append="rw console=ttyS0 panic=-1 rootdelay=3 rd.timeout=100 rd.shell=0 rd.emergency=poweroff"
 root_dev_of() { case $1 in nvme) echo /dev/nvme0n1 ;; virtio) echo /dev/vda ;; ahci) echo /dev/sda ;; esac; }
 boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM to power-off, panic or timeout
   local kind=$1 disk=$2 initrd=$3 log=$4 kernel=$5 append=$6; shift 6
@@ -291,7 +293,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
   # initramfs-tools drops to a shell when root never appears unless panic= is set; rootdelay keeps
   # its wait short. The hard timeout catches anything else.
   # shellcheck disable=SC2086
-  timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
+  timeout "${boot_timeout:-$timeout_s}" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
     -no-reboot -snapshot -serial stdio "$@" -kernel "$kernel" "${iargs[@]}" \
     -append "root=$root_dev $base_append${append:+ $append}" \
     $dargs </dev/null >"$log" 2>&1 || true
@@ -303,25 +305,23 @@ telling_line() {
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"
 }
 
-declare -A real real_line
+# Every VM (a scenario's boot, a verdict guest) is one job; BG_E2E_JOBS of them run at once (default:
+# one per core: a TCG guest with one vCPU keeps one core busy). Results are read from the logs after.
+jobs_max=${BG_E2E_JOBS:-$(nproc)}
+spawn() { # spawn CMD...: run CMD in the background once fewer than jobs_max jobs run
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  "$@" &
+}
 # BG_E2E_ONLY=REGEX runs only the scenarios whose name matches (for iterating by hand).
 mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s")
-for row in "${rows[@]}"; do
-  read -r name kind fs variant expect strict kvariant append <<<"$row"
-  initrd=none; [ "$variant" != none ] && initrd=$img/$variant.img
-  t0=$(date +%s)
-  boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log" "$(kernel_of "$kvariant")" "$(append_of "$append")"
-  if grep -a -q "$marker" "$out/logs/$name.log"; then real[$name]=BOOT; else real[$name]=FAIL; fi
-  real_line[$name]=$(telling_line "$out/logs/$name.log")
-  step "boot $name: ${real[$name]} in $(( $(date +%s) - t0 ))s ${real_line[$name]}"
-done
 
 # ---- 4. verdicts, from inside guests on the same disk kind and filesystem ----------------------
-declare -A verdict vexit
-mapfile -t combos < <(for row in "${rows[@]}"; do read -r _ k f _ <<<"$row"; echo "$k $f"; done | sort -u)
-for combo in "${combos[@]}"; do
-  read -r kind fs <<<"$combo"
-  tree=$out/disks/vtree
+# Started first (the longest jobs). The rows of one disk kind and filesystem are split into guests of
+# at most BG_E2E_GUEST_ROWS rows, each with its own disk; each guest's time limit grows with its rows.
+guest_rows=${BG_E2E_GUEST_ROWS:-12}
+verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes the verdicts of NAME...
+  local kind=$1 fs=$2 id=$3; shift 3
+  local tree=$out/disks/vtree-$id want row name k f variant kvariant append kv file
   make_tree "$tree"
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
@@ -330,14 +330,16 @@ for combo in "${combos[@]}"; do
   cp "$vmlinuz" "$tree/e2e/kernels/good"
   cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
   : >"$tree/e2e/list"
-  for row in "${rows[@]}"; do
-    read -r name k f variant _ _ kvariant append <<<"$row"
-    [ "$k $f" = "$combo" ] || continue
-    kv=$(kvariant_name "$kvariant")
-    [ -e "$tree/e2e/kernels/$kv" ] || cp "$(kernel_of "$kvariant")" "$tree/e2e/kernels/$kv"
-    file=-
-    [ "$variant" = none ] || { cp "$img/$variant.img" "$tree/e2e/candidates/$name.img"; file=$name.img; }
-    echo "$name $file $kv $(append_of "$append")" >>"$tree/e2e/list"
+  for want in "$@"; do
+    for row in "${rows[@]}"; do
+      read -r name k f variant _ _ kvariant append <<<"$row"
+      [ "$name" = "$want" ] || continue
+      kv=$(kvariant_name "$kvariant")
+      [ -e "$tree/e2e/kernels/$kv" ] || cp "$(kernel_of "$kvariant")" "$tree/e2e/kernels/$kv"
+      file=-
+      [ "$variant" = none ] || { cp "$img/$variant.img" "$tree/e2e/candidates/$name.img"; file=$name.img; }
+      echo "$name $file $kv $(append_of "$append")" >>"$tree/e2e/list"
+    done
   done
   cat >"$tree/sbin/init" <<INIT
 #!/bin/busybox sh
@@ -364,23 +366,56 @@ done </e2e/list
 \$bb poweroff -f
 INIT
   chmod 755 "$tree/sbin/init"
-  vdisk=$out/disks/verdict-$kind-$fs.img
+  local vdisk=$out/disks/verdict-$id.img vlog=$out/logs/verdicts-$id.serial t0
   make_disk "$tree" "$fs" "$vdisk"
-  vlog=$out/logs/verdicts-$kind-$fs.serial
+  rm -rf "$tree"
   rm -f "$vlog"
   t0=$(date +%s)
-  boot "$kind" "$vdisk" "$img/good.img" "$out/logs/verdict-guest-$kind-$fs.log" "$vmlinuz" "" -serial "file:$vlog"
-  step "verdict guest $kind/$fs done in $(( $(date +%s) - t0 ))s"
-  grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $kind/$fs did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$kind-$fs.log" >&2; }
-  while read -r _ name rc v; do verdict[$name]=$v; vexit[$name]=$rc; done < <(grep -a '^E2E-VERDICT' "$vlog" 2>/dev/null | tr -d '\r')
-  rm -rf "$tree"
+  boot_timeout=$(( timeout_s + 20 * $# )) \
+    boot "$kind" "$vdisk" "$img/good.img" "$out/logs/verdict-guest-$id.log" "$vmlinuz" "" -serial "file:$vlog"
+  rm -f "$vdisk"
+  step "verdict guest $id ($# rows) done in $(( $(date +%s) - t0 ))s"
+  grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $id did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$id.log" >&2; }
+}
+rm -f "$out"/logs/verdicts-*.serial
+mapfile -t combos < <(for row in "${rows[@]}"; do read -r _ k f _ <<<"$row"; echo "$k $f"; done | sort -u)
+for combo in "${combos[@]}"; do
+  read -r kind fs <<<"$combo"
+  mapfile -t names < <(for row in "${rows[@]}"; do read -r n k f _ <<<"$row"; [ "$k $f" = "$combo" ] && echo "$n"; done)
+  for ((i = 0; i < ${#names[@]}; i += guest_rows)); do
+    spawn verdict_guest "$kind" "$fs" "$kind-$fs-$((i / guest_rows))" "${names[@]:i:guest_rows}"
+  done
 done
+
+# ---- 3. boots ----------------------------------------------------------------------------------
+boot_row() { # boot_row ROW: the real boot of one scenario; its log, and its time in LOG.secs
+  local name kind fs variant expect strict kvariant append initrd t0
+  read -r name kind fs variant expect strict kvariant append <<<"$1"
+  initrd=none; [ "$variant" != none ] && initrd=$img/$variant.img
+  t0=$(date +%s)
+  boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log" "$(kernel_of "$kvariant")" "$(append_of "$append")"
+  echo $(( $(date +%s) - t0 )) >"$out/logs/$name.secs"
+}
+for row in "${rows[@]}"; do spawn boot_row "$row"; done
+wait
+
+declare -A real real_line verdict vexit
+for row in "${rows[@]}"; do
+  read -r name _ <<<"$row"
+  if grep -a -q "$marker" "$out/logs/$name.log"; then real[$name]=BOOT; else real[$name]=FAIL; fi
+  real_line[$name]=$(telling_line "$out/logs/$name.log")
+  step "boot $name: ${real[$name]} in $(cat "$out/logs/$name.secs")s ${real_line[$name]}"
+done
+while read -r _ name rc v; do verdict[$name]=$v; vexit[$name]=$rc; done < <(cat "$out"/logs/verdicts-*.serial 2>/dev/null | grep -a '^E2E-VERDICT' | tr -d '\r')
 
 # ---- 5. the table ------------------------------------------------------------------------------
 fail=0 n_agree=0 n_strict=0 n_bad=0
-printf '\n%-24s %-7s %-6s %-15s %-6s %-6s %-12s %-8s %s\n' scenario disk fs initrd expect real boot-guard agree "telling line"
+printf '\n%-30s %-7s %-6s %-26s %-6s %-6s %-13s %-8s %s\n' scenario disk fs "initrd [kernel] [+line]" expect real boot-guard agree "telling line"
 for row in "${rows[@]}"; do
-  read -r name kind fs variant expect strict <<<"$row"
+  read -r name kind fs variant expect strict kvariant append <<<"$row"
+  what=$variant
+  [ "$(kvariant_name "$kvariant")" = good ] || what="$what $kvariant"
+  [ -z "$(append_of "$append")" ] || what="$what +$append"
   r=${real[$name]:-?} v=${verdict[$name]:-none}
   if [ "$v" = bootable ] && [ "$r" = BOOT ]; then a=yes
   elif [ "$v" = unbootable ] && [ "$r" = FAIL ]; then a=yes
@@ -390,7 +425,7 @@ for row in "${rows[@]}"; do
   fi
   [ "$r" != "$expect" ] && a="$a/EXPECT-MISMATCH"
   case $a in yes) n_agree=$((n_agree + 1)) ;; strict) n_strict=$((n_strict + 1)) ;; *) n_bad=$((n_bad + 1)); fail=1 ;; esac
-  printf '%-24s %-7s %-6s %-15s %-6s %-6s %-12s %-8s %s\n' "$name" "$kind" "$fs" "$variant" "$expect" "$r" "$v(${vexit[$name]:-?})" "$a" "${real_line[$name]}"
+  printf '%-30s %-7s %-6s %-26s %-6s %-6s %-13s %-8s %s\n' "$name" "$kind" "$fs" "$what" "$expect" "$r" "$v(${vexit[$name]:-?})" "$a" "${real_line[$name]}"
 done
 echo
 echo "e2e: $n_agree agree, $n_strict strict, $n_bad disagree; $(( $(date +%s) - t_start ))s in all"
