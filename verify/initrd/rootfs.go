@@ -2,6 +2,7 @@ package initrd
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -97,7 +98,7 @@ func (fs *rootfs) walk(p string, followLast bool) walkResult {
 		child := cur.kids[name]
 		if child != nil && child.mode&ModeType == ModeSymlink && (notLast || followLast) {
 			if hops++; hops > maxSymlinks {
-				return walkResult{why: fmt.Sprintf("%s: too many levels of symlinks", child.path())}
+				return walkResult{why: child.path() + ": too many levels of symlinks"}
 			}
 			target := fs.img.Entries[child.entry].Link
 			if strings.HasPrefix(target, "/") {
@@ -113,10 +114,10 @@ func (fs *rootfs) walk(p string, followLast bool) walkResult {
 			return walkResult{dir: cur, name: name, n: child}
 		}
 		if child == nil {
-			return walkResult{why: fmt.Sprintf("%s does not exist", joinPath(cur, name))}
+			return walkResult{why: joinPath(cur, name) + " does not exist"}
 		}
 		if !child.isDir() {
-			return walkResult{why: fmt.Sprintf("%s is a %s, not a directory", child.path(), typeName(child.mode&ModeType))}
+			return walkResult{why: child.path() + " is a " + typeName(child.mode&ModeType) + ", not a directory"}
 		}
 		cur = child
 	}
@@ -277,6 +278,9 @@ func (r *reader) reachModules() {
 
 // unreachable says why the file of entry path p is not what want leads to
 // in the rootfs ("" when it is); notCreated indexes NotCreated by path.
+// Its reasons, and walk's, are built without fmt: an image can have one per
+// module, and fmt's pooled printers (dropped at random under -race) would
+// make the allocations per read vary from run to run.
 func (im *Image) unreachable(p, want string, notCreated map[string]int) string {
 	var w walkResult
 	if im.fs != nil {
@@ -287,10 +291,10 @@ func (im *Image) unreachable(p, want string, notCreated map[string]int) string {
 	}
 	if i, ok := notCreated[p]; ok {
 		nc := im.NotCreated[i]
-		return fmt.Sprintf("the kernel does not create %s (segment %d): %s", p, nc.Segment, nc.Reason)
+		return "the kernel does not create " + p + " (segment " + strconv.Itoa(nc.Segment) + "): " + nc.Reason
 	}
 	if e, ok := im.entryAt(w.n); ok {
-		return fmt.Sprintf("/%s is %q (segment %d) at boot, not this file", want, e.Path, e.Segment)
+		return "/" + want + " is " + strconv.Quote(e.Path) + " (segment " + strconv.Itoa(e.Segment) + ") at boot, not this file"
 	}
 	if im.fs == nil {
 		return "the image has no rootfs to look in"
