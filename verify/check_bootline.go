@@ -26,6 +26,18 @@ type bootLine struct {
 func (c *checker) bootLine() bootLine {
 	bl := bootLine{moduleBlacklist: map[string]bool{}, modprobeBlacklist: map[string]bool{}}
 	bl.line, bl.source = c.cmdline()
+	if bl.source == "/proc/cmdline" {
+		if _, ok := cmdlineValue(bl.line, "BOOT_IMAGE"); !ok {
+			// Seen on a CI machine (a firecracker VM started with
+			// rdinit=/process_api): the running boot did not come from
+			// /boot, and its words would fail a good kernel install.
+			c.rep.Add(Problem{Code: CodeCmdlineNotTheBootLoaders, Verdict: Bootable,
+				Message: fmt.Sprintf("kernel %s: the command line it will boot with is unknown: /proc/cmdline has no BOOT_IMAGE=, so the running kernel was not started by a boot loader that reads /boot (a hypervisor's direct boot, kexec), and its line says nothing of the next boot's; module_blacklist=, modprobe.blacklist=, rdinit= and init= were not checked", c.req.Version),
+				Hint:    "put the command line the boot loader passes in /etc/kernel/cmdline to have it checked"})
+			bl.line = ""
+			return bl
+		}
+	}
 	if v, ok := cmdlineValue(bl.line, "module_blacklist"); ok { // the kernel keeps the last one
 		for _, m := range strings.Split(v, ",") {
 			bl.moduleBlacklist[m] = true

@@ -37,7 +37,7 @@ func TestCheckCommandLineStopsModules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
-			checktest.WriteFile(t, filepath.Join(f.m.Proc, "cmdline"), []byte("root=UUID=1234 ro "+tc.cmdline+"\n"))
+			checktest.WriteFile(t, filepath.Join(f.m.Proc, "cmdline"), []byte("BOOT_IMAGE=/vmlinuz-"+kv+" root=UUID=1234 ro "+tc.cmdline+"\n"))
 			k := check(t, f.request())
 			if k.Verdict != tc.want {
 				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.want, k.Problems)
@@ -260,7 +260,7 @@ func TestCheckDracutDriverBlacklist(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds), Extra: tc.files}.Write(t, f.root)
-			checktest.WriteFile(t, filepath.Join(f.m.Proc, "cmdline"), []byte("root=UUID=1234 ro "+tc.cmdline+"\n"))
+			checktest.WriteFile(t, filepath.Join(f.m.Proc, "cmdline"), []byte("BOOT_IMAGE=/vmlinuz-"+kv+" root=UUID=1234 ro "+tc.cmdline+"\n"))
 			k := check(t, f.request())
 			if k.Verdict != tc.want {
 				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.want, k.Problems)
@@ -271,5 +271,27 @@ func TestCheckDracutDriverBlacklist(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProcCmdlineNotFromABootLoader: a running kernel that no boot loader
+// reading /boot started (no BOOT_IMAGE=; seen on a firecracker CI machine
+// booted with rdinit=/process_api) says nothing of the next boot's command
+// line: its words are not held against the kernel, and a note says so.
+func TestProcCmdlineNotFromABootLoader(t *testing.T) {
+	f := newFixture(t)
+	checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
+	checktest.WriteFile(t, filepath.Join(f.m.Proc, "cmdline"), []byte("console=ttyS0 reboot=k panic=1 nomodule rdinit=/process_api module_blacklist=nvme -- --firecracker-init\n"))
+	k := check(t, f.request())
+	p := problem(t, k, verify.CodeCmdlineNotTheBootLoaders)
+	if k.Verdict != verify.Bootable || p.Verdict != verify.Bootable || len(k.Problems) != 1 || !strings.Contains(p.Message, "no BOOT_IMAGE=") {
+		t.Fatalf("verdict %v, problems %+v", k.Verdict, k.Problems)
+	}
+	// The same words in /etc/kernel/cmdline are the boot loader's: checked.
+	checktest.WriteFile(t, filepath.Join(f.root, "etc/kernel/cmdline"), []byte("root=/dev/nvme0n1p2 rdinit=/process_api\n"))
+	req := f.request()
+	req.Dev = machineDev(t)
+	if k := check(t, req); k.Verdict != verify.Unbootable {
+		t.Fatalf("from /etc/kernel/cmdline: verdict %v, problems %+v", k.Verdict, k.Problems)
 	}
 }

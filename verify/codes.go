@@ -205,4 +205,10 @@ const (
 	// or init= names none in the root filesystem (the initramfs falls back
 	// to /sbin/init and the like: a note; with none of them, unbootable).
 	CodeInitProgramMissing Code = "init-program-missing"
+	// CodeCmdlineNotTheBootLoaders: the command line came from
+	// /proc/cmdline, and the running kernel was not started by a boot
+	// loader that reads /boot (no BOOT_IMAGE=: a hypervisor's direct kernel
+	// boot, kexec, a container), so it says nothing of the next boot's; the
+	// command-line checks are skipped. A note.
+	CodeCmdlineNotTheBootLoaders Code = "cmdline-not-the-boot-loaders"
 )
