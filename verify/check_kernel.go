@@ -1,16 +1,14 @@
 package verify
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
 
+	"github.com/boot-guard/boot-guard/verify/diagnose"
 	"github.com/boot-guard/boot-guard/verify/kimage"
 )
 
@@ -126,28 +124,11 @@ func (c *checker) kernelArch(h kimage.Header, shown string) {
 // --root, the image being built is for that), else dpkg's own (the native
 // architecture), else boot-guard's.
 func machineArch(root, version string) (arch, source string) {
-	pkgs := map[string]string{}
 	want := []string{"linux-image-" + version, "linux-image-" + version + "-unsigned", "linux-image-unsigned-" + version, "dpkg"}
-	if f, err := os.Open(filepath.Join(root, filepath.FromSlash(dpkgStatusFile))); err == nil {
-		defer f.Close()
-		var pkg string
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if k, val, ok := strings.Cut(line, ":"); ok {
-				switch k {
-				case "Package":
-					pkg = strings.TrimSpace(val)
-				case "Architecture":
-					pkgs[pkg] = strings.TrimSpace(val)
-				}
-			}
-		}
-	}
+	pkgs := diagnose.PackageArchitectures(root, want...)
 	for _, p := range want {
 		if a := pkgs[p]; a != "" && a != "all" {
-			return a, fmt.Sprintf("the Architecture of package %s in /%s", p, dpkgStatusFile)
+			return a, fmt.Sprintf("the Architecture of package %s in /%s", p, diagnose.DpkgStatus)
 		}
 	}
 	a := runtime.GOARCH
@@ -156,13 +137,6 @@ func machineArch(root, version string) (arch, source string) {
 	}
 	return a, "boot-guard's own architecture: dpkg's status names none"
 }
-
-// dpkgStatusFile is dpkg's status database, under the root. Written
-// without its leading slash, as diagnose's is: lintian flags a binary that
-// holds the string "/var/lib/dpkg/" (uses-dpkg-database-directly), and
-// boot-guard only reads the file, as dpkg-query would, to stay a static
-// binary that shells out to nothing.
-const dpkgStatusFile = "var/lib/dpkg/status"
 
 // archFamily maps a Debian (or Go) architecture to the family of kernels it
 // boots: an amd64 kernel boots i386 userspace too (Debian ships one for

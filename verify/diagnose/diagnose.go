@@ -30,6 +30,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -255,15 +256,8 @@ func mib(n uint64) string {
 // linux-image-unsigned-, linux-modules- on Ubuntu) that dpkg's status shows
 // neither installed nor removed.
 func kernelPackages(root, version string) []PackageState {
-	f, err := os.Open(filepath.Join(root, filepath.FromSlash(dpkgStatus)))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var out []PackageState
-	var pkg, status string
-	flush := func() {
-		defer func() { pkg, status = "", "" }()
+	scanStatus(root, func(pkg, status, _ string) {
 		if !strings.HasPrefix(pkg, "linux-") || !strings.HasSuffix(pkg, "-"+version) {
 			return
 		}
@@ -276,23 +270,66 @@ func kernelPackages(root, version string) []PackageState {
 		default:
 			out = append(out, PackageState{pkg, state})
 		}
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Package < out[j].Package })
+	return out
+}
+
+// DpkgStatus is dpkg's status database, relative to the root. Written
+// without its leading slash: lintian flags a binary that holds the string
+// "/var/lib/dpkg/" (uses-dpkg-database-directly); boot-guard reads the file
+// as dpkg-query would, to stay a static binary that shells out to nothing.
+const DpkgStatus = dpkgStatus
+
+// PackageArchitectures returns the Architecture dpkg's status under root
+// records for each of names that it lists.
+func PackageArchitectures(root string, names ...string) map[string]string {
+	out := map[string]string{}
+	scanStatus(root, func(pkg, _, arch string) {
+		if arch != "" && slices.Contains(names, pkg) {
+			out[pkg] = arch
+		}
+	})
+	return out
+}
+
+// scanStatus calls fn with the Package, Status and Architecture of every
+// stanza of dpkg's status under root; nothing when it cannot be read.
+func scanStatus(root string, fn func(pkg, status, arch string)) {
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(dpkgStatus)))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	var pkg, status, arch string
+	flush := func() {
+		if pkg != "" {
+			fn(pkg, status, arch)
+		}
+		pkg, status, arch = "", "", ""
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		switch {
-		case line == "":
+		if line == "" {
 			flush()
-		case strings.HasPrefix(line, "Package:"):
-			pkg = strings.TrimSpace(strings.TrimPrefix(line, "Package:"))
-		case strings.HasPrefix(line, "Status:"):
-			status = strings.TrimSpace(strings.TrimPrefix(line, "Status:"))
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Package":
+			pkg = strings.TrimSpace(v)
+		case "Status":
+			status = strings.TrimSpace(v)
+		case "Architecture":
+			arch = strings.TrimSpace(v)
 		}
 	}
 	flush()
-	sort.Slice(out, func(i, j int) bool { return out[i].Package < out[j].Package })
-	return out
 }
 
 // modulesPolicy returns initramfs-tools' MODULES= value and the file:line that
