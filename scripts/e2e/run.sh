@@ -205,6 +205,19 @@ conf_variant conf-install-false    'install nvme /bin/false'
 conf_variant conf-blacklist-ext4   'blacklist ext4'
 conf_variant conf-blacklist-other  '# not needed here;blacklist floppy;options nvme io_queue_depth=64'
 
+# issue 11 item 2's kernel-wrong-version, the mechanism behind it: a kernel runs modprobe in
+# /lib/modules/$(uname -r), so a kernel of another release than the initrd's modules finds none.
+# Shown with the real kernel and the good image whose module tree is named for another release.
+if [ ! -s "$img/moddir-other-release.img" ]; then
+  step "variant moddir-other-release: usr/lib/modules/$kver renamed $kver-other"
+  t=$out/unpacked/moddir-other-release
+  rm -rf "$t"; cp -a "$good_main" "$t"
+  mv "$t/usr/lib/modules/$kver" "$t/usr/lib/modules/$kver-other"
+  { early_prefix; pack_tree "$t"; } >"$img/moddir-other-release.img.tmp"
+  mv "$img/moddir-other-release.img.tmp" "$img/moddir-other-release.img"
+  rm -rf "$t"
+fi
+
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
