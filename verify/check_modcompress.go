@@ -2,7 +2,6 @@ package verify
 
 import (
 	"bytes"
-	"debug/elf"
 	"fmt"
 	"path"
 	"slices"
@@ -126,16 +125,15 @@ func loaderReads(img *initrd.Image, codec string) (loaderAnswer, string) {
 	if len(paths) == 0 {
 		return loaderUnknown, "the initrd has no kmod or libkmod that boot-guard could read"
 	}
-	libIn := imageHasBase(img, soname)
 	var why []string
 	answer := loaderCannot
 	for _, p := range paths {
-		uses, err := elfUses(img.Files[p], soname)
+		uses, dirs, err := elfUses(img.Files[p], soname)
 		switch {
 		case err != nil:
 			answer = loaderUnknown
 			why = append(why, fmt.Sprintf("its %s cannot be examined (%v)", p, err))
-		case uses && libIn:
+		case uses && libPresent(img, soname, dirs):
 			return loaderCan, ""
 		case uses:
 			why = append(why, fmt.Sprintf("its %s is built with %s, but the initrd lacks that library", p, soname))
@@ -146,36 +144,19 @@ func loaderReads(img *initrd.Image, codec string) (loaderAnswer, string) {
 	return answer, "the initrd's loader cannot: " + strings.Join(why, "; ")
 }
 
-// imageHasBase reports whether the image has an entry named base.
-func imageHasBase(img *initrd.Image, base string) bool {
-	for _, e := range img.Entries {
-		if path.Base(e.Path) == base && (e.IsRegular() || e.IsSymlink()) {
-			return true
-		}
-	}
-	return false
-}
-
 // elfUses reports whether the dynamic ELF file data needs or names
-// library soname. A file that is not ELF, or is static (no DT_NEEDED at
-// all: it may carry the codec inside), is an error: it cannot tell.
-func elfUses(data []byte, soname string) (uses bool, err error) {
-	defer func() {
-		if r := recover(); r != nil { // debug/elf on hostile input
-			uses, err = false, fmt.Errorf("malformed ELF: %v", r)
-		}
-	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
+// library soname, and the directories its libraries are looked up in
+// (elfDeps reads it, as for checkPrograms). A file that is not ELF, or is
+// static (no DT_NEEDED at all: it may carry the codec inside), is an
+// error: it cannot tell.
+func elfUses(data []byte, soname string) (uses bool, dirs []string, err error) {
+	_, needed, runpath, err := elfDeps(data)
 	if err != nil {
-		return false, fmt.Errorf("not an ELF file: %w", err)
+		return false, nil, fmt.Errorf("not an ELF file: %w", err)
 	}
-	defer f.Close()
-	libs, err := f.ImportedLibraries()
-	if err != nil {
-		return false, fmt.Errorf("its dynamic section: %w", err)
+	if len(needed) == 0 {
+		return false, nil, fmt.Errorf("statically linked")
 	}
-	if len(libs) == 0 {
-		return false, fmt.Errorf("statically linked")
-	}
-	return slices.Contains(libs, soname) || bytes.Contains(data, []byte(soname+"\x00")), nil
+	uses = slices.Contains(needed, soname) || bytes.Contains(data, []byte(soname+"\x00"))
+	return uses, append(runpath, libDirs...), nil
 }
