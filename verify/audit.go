@@ -375,6 +375,9 @@ func (c *checker) noInitrdWhat(shown string) string {
 	if c.initrdOff != "" {
 		return c.initrdOff
 	}
+	if c.req.NoInitrd && c.req.UKI != "" { // issue 14 item 1
+		return fmt.Sprintf("the unified kernel image %s has no .initrd section", c.req.UKI)
+	}
 	if c.req.NoInitrd {
 		src := c.req.CmdlineSource
 		if src == "" {
