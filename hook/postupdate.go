@@ -3,9 +3,14 @@ package hook
 func init() { Register("initramfs-post-update", parsed("initramfs-post-update", InitramfsPostUpdate)) }
 
 // InitramfsPostUpdate parses a call of /etc/initramfs/post-update.d/zz-boot-guard
-// by update-initramfs(8), with VERSION and the image it has just written, so
-// every update-initramfs run (-c, -u, -k all) is checked before
-// zz-systemd-boot copies the image to the ESP. Under dpkg's trigger
+// by update-initramfs(8) (initramfs-tools', or dracut's wrapper in dracut
+// 110 and later; dracut 106 runs post-update.d itself and ignores the exit
+// status), with VERSION and the image it has just written, so every
+// update-initramfs run (-c, -u, -k all) is checked. run-parts runs this
+// directory without --exit-on-error: a failure makes update-initramfs exit 1
+// but stops no other post-update hook; systemd-boot's (named systemd-boot,
+// sorting first) calls kernel-install, whose 89-boot-guard.install plugin
+// refuses before 90-loaderentry. Under dpkg's trigger
 // processing (initramfs-tools' postinst "triggered", DPKG_MAINTSCRIPT_PACKAGE
 // =initramfs-tools) dpkg charges the failure to initramfs-tools although the
 // image at fault is the kernel's: the message says so.
