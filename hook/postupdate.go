@@ -22,6 +22,14 @@ func InitramfsPostUpdate(args []string, env Env) (Action, error) {
 	a := Action{Version: args[0], Initrds: []string{args[1]}}
 	switch pkg := env.Getenv("DPKG_MAINTSCRIPT_PACKAGE"); pkg {
 	case "":
+		if env.Getenv("DPKG_MAINTSCRIPT_NAME") != "" {
+			// dracut's postinst runs its update-initramfs trigger with
+			// DPKG_MAINTSCRIPT_PACKAGE='' (dracut 110 and later), so that
+			// its wrapper does not defer to the trigger again.
+			a.Notes = append(a.Notes, "update-initramfs was run from a package's "+env.Getenv("DPKG_MAINTSCRIPT_NAME")+
+				" (dracut's update-initramfs trigger runs it so): dpkg will report that package as failing, "+
+				"but the image at fault is the one just written for kernel "+a.Version+" ("+args[1]+"); after the fix run: dpkg --configure -a")
+		}
 	case "initramfs-tools":
 		a.Notes = append(a.Notes, "dpkg is running initramfs-tools' trigger (update-initramfs -u): dpkg will report initramfs-tools as failing, "+
 			"but the image at fault is the one just written for kernel "+a.Version+" ("+args[1]+"); after the fix run: dpkg --configure -a")

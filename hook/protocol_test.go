@@ -185,6 +185,12 @@ func TestInitramfsPostUpdate(t *testing.T) {
 			t.Errorf("note %q lacks %q", a.Notes[0], want)
 		}
 	}
+	// dracut's postinst "triggered": DPKG_MAINTSCRIPT_PACKAGE='' update-initramfs -u.
+	a, err = InitramfsPostUpdate([]string{"7.2.12+deb14-amd64", "/boot/initrd.img-7.2.12+deb14-amd64"},
+		Env{Getenv: getenv("DPKG_MAINTSCRIPT_PACKAGE", "", "DPKG_MAINTSCRIPT_NAME", "postinst")})
+	if err != nil || len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "dracut's update-initramfs trigger") || !strings.Contains(a.Notes[0], "dpkg --configure -a") {
+		t.Fatalf("%+v %v", a, err)
+	}
 	if _, err := InitramfsPostUpdate([]string{"6.1.0-18-amd64"}, Env{Getenv: getenv()}); err == nil {
 		t.Error("one argument accepted")
 	}
