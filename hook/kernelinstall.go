@@ -42,12 +42,14 @@ func KernelInstall(args []string, env Env) (Action, error) {
 	a := Action{Version: args[1], Kernel: args[3]}
 	if env.Getenv("KERNEL_INSTALL_IMAGE_TYPE") == "uki" {
 		a.UKI = args[3]
+		a.Notes = append(a.Notes, args[3]+" is a unified kernel image: rebuild it (or have it rebuilt) with the fixed initrd, then run kernel-install add again")
 		return a, nil
 	}
 	staged := stagedFiles(env)
 	if env.Getenv("KERNEL_INSTALL_LAYOUT") == "uki" {
 		if p, ok := staged["uki.efi"]; ok {
 			a.UKI = p
+			a.Notes = append(a.Notes, "layout=uki: the image that boots is the UKI kernel-install builds from the kernel and the initrd generator's output; after fixing the generator's configuration, rebuild it with: kernel-install add "+a.Version+" /boot/vmlinuz-"+a.Version)
 			return a, nil
 		}
 	}
