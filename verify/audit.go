@@ -257,8 +257,9 @@ func auditEntry(ctx context.Context, req AuditRequest, root string, e bootentry.
 		r.NoInitrd = true
 	}
 	if r.Kernel == "" {
-		// A UKI (type #2 entry): the image file holds the kernel.
-		r.Kernel = e.Source
+		// A UKI (type #2 entry): the image file holds the kernel, checked
+		// by its sections as the kernel-install hook checks a staged UKI.
+		r.Kernel, r.UKI = e.Source, e.Source
 	}
 	key := memoKey(r)
 	kr, ok := memo[key]
