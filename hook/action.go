@@ -24,6 +24,10 @@ type Action struct {
 	// Initrds are the images to check in boot order; nil means
 	// /boot/initrd.img-VERSION under the root.
 	Initrds []string
+	// UKI, when not empty, is the unified kernel image that will boot
+	// (kernel-install's layout=uki): its sections replace Kernel and
+	// Initrds.
+	UKI string
 	// Notes are printed with the report: who called, who dpkg will blame.
 	Notes []string
 }
@@ -55,6 +59,7 @@ func Verify(ctx context.Context, a Action, env Env) int {
 		Version: a.Version,
 		Kernel:  a.Kernel,
 		Initrds: a.Initrds,
+		UKI:     a.UKI,
 		Modules: env.Config.Modules,
 	})
 	d := Decide(rep.Verdict, env.Config, env.Override)

@@ -6,8 +6,13 @@ func init() { Register("kernel-postinst", parsed("kernel-postinst", KernelPostin
 
 // KernelPostinst parses a call of /etc/kernel/postinst.d/zz-boot-guard: run by
 // run-parts from a kernel package's postinst with VERSION [IMAGE], after dkms
-// and initramfs-tools (which sort before it) have built the modules and the
-// initrd. The maintainer script's own arguments are in DEB_MAINT_PARAMS: only
+// and initramfs-tools or dracut (which sort before it) have built the modules
+// and the initrd, and before zz-systemd-boot and zz-update-grub. Debian 13's
+// linux-run-hooks and Ubuntu 26.04 pass /etc/kernel/postinst.d and
+// /usr/share/kernel/postinst.d to one run-parts, which sorts both as one list
+// by name; Ubuntu runs it from the kernel's dpkg trigger (README, "Where each
+// release runs the hooks"). The maintainer script's own arguments are in
+// DEB_MAINT_PARAMS: only
 // "configure" installs a kernel (abort-upgrade and friends roll back, and
 // must not be failed); an absent DEB_MAINT_PARAMS is a direct call, and acts.
 func KernelPostinst(args []string, env Env) (Action, error) {

@@ -66,6 +66,14 @@ func TestKernelInstall(t *testing.T) {
 		os.WriteFile(filepath.Join(staging, n), []byte("x"), 0o644)
 	}
 	empty := t.TempDir()
+	ucode := t.TempDir()
+	for _, n := range []string{"initrd", "microcode-amd.img"} {
+		os.WriteFile(filepath.Join(ucode, n), []byte("x"), 0o644)
+	}
+	ukiStaging := t.TempDir()
+	for _, n := range []string{"initrd", "uki.efi"} {
+		os.WriteFile(filepath.Join(ukiStaging, n), []byte("x"), 0o644)
+	}
 	cases := []struct {
 		name    string
 		args    []string
@@ -74,8 +82,16 @@ func TestKernelInstall(t *testing.T) {
 		initrds []string
 		err     string
 	}{
+		// 90-loaderentry.install's order: microcode*, the arguments, initrd*.
 		{"initrd arguments", []string{"add", "6.1.0-18-amd64", "/boot/efi/x", "/boot/vmlinuz-6.1.0-18-amd64", "/boot/ucode.img", "/boot/initrd.img-6.1.0-18-amd64"},
-			[]string{"KERNEL_INSTALL_STAGING_AREA", staging}, false, []string{"/boot/ucode.img", "/boot/initrd.img-6.1.0-18-amd64"}, ""},
+			[]string{"KERNEL_INSTALL_STAGING_AREA", staging}, false, []string{"/boot/ucode.img", "/boot/initrd.img-6.1.0-18-amd64", filepath.Join(staging, "initrd"), filepath.Join(staging, "initrd-microcode")}, ""},
+		{"initrd arguments, empty staging area", []string{"add", "6.1.0-18-amd64", "/boot/efi/x", "/boot/vmlinuz-6.1.0-18-amd64", "/boot/initrd.img-6.1.0-18-amd64"},
+			[]string{"KERNEL_INSTALL_STAGING_AREA", empty}, false, []string{"/boot/initrd.img-6.1.0-18-amd64"}, ""},
+		{"microcode first", []string{"add", "6.1.0-18-amd64", "/boot/efi/x", "/boot/vmlinuz-6.1.0-18-amd64", "/boot/initrd.img-6.1.0-18-amd64"},
+			[]string{"KERNEL_INSTALL_STAGING_AREA", ucode}, false, []string{filepath.Join(ucode, "microcode-amd.img"), "/boot/initrd.img-6.1.0-18-amd64", filepath.Join(ucode, "initrd")}, ""},
+		// layout=bls: a uki.efi in the staging area is not what 90-loaderentry installs.
+		{"uki.efi under layout=bls", []string{"add", "6.1.0-18-amd64", "/boot/efi/x", "/boot/vmlinuz-6.1.0-18-amd64"},
+			[]string{"KERNEL_INSTALL_STAGING_AREA", ukiStaging, "KERNEL_INSTALL_LAYOUT", "bls"}, false, []string{filepath.Join(ukiStaging, "initrd")}, ""},
 		{"staging area", []string{"add", "6.1.0-18-amd64", "/boot/efi/x", "/boot/vmlinuz-6.1.0-18-amd64"},
 			[]string{"KERNEL_INSTALL_STAGING_AREA", staging}, false, []string{filepath.Join(staging, "initrd"), filepath.Join(staging, "initrd-microcode")}, ""},
 		{"empty staging area", []string{"add", "6.1.0-18-amd64", "/boot/efi/x", "/boot/vmlinuz-6.1.0-18-amd64"},
@@ -111,6 +127,42 @@ func TestKernelInstall(t *testing.T) {
 	}
 }
 
+func TestKernelInstallUKI(t *testing.T) {
+	staging := t.TempDir()
+	for _, n := range []string{"initrd", "uki.efi"} {
+		os.WriteFile(filepath.Join(staging, n), []byte("x"), 0o644)
+	}
+	empty := t.TempDir()
+	args := []string{"add", "6.12.57+deb13-amd64", "/boot/efi/x", "/boot/vmlinuz-6.12.57+deb13-amd64"}
+	cases := []struct {
+		name      string
+		args      []string
+		env       []string
+		uki       string
+		initrds   []string
+		noInitrds bool
+	}{
+		// 60-ukify.install staged uki.efi; 90-uki-copy.install copies it.
+		{"layout=uki, staged", args, []string{"KERNEL_INSTALL_LAYOUT", "uki", "KERNEL_INSTALL_STAGING_AREA", staging}, filepath.Join(staging, "uki.efi"), nil, false},
+		// No UKI generator ran: what is left is checked as before.
+		{"layout=uki, nothing staged", args, []string{"KERNEL_INSTALL_LAYOUT", "uki", "KERNEL_INSTALL_STAGING_AREA", empty}, "", nil, true},
+		// kernel-install add of a UKI: the image is copied as it is.
+		{"image type uki", []string{"add", "6.12.57+deb13-amd64", "/boot/efi/x", "/usr/lib/kernel/6.12.efi"},
+			[]string{"KERNEL_INSTALL_IMAGE_TYPE", "uki", "KERNEL_INSTALL_LAYOUT", "uki", "KERNEL_INSTALL_STAGING_AREA", empty}, "/usr/lib/kernel/6.12.efi", nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := KernelInstall(tc.args, Env{Getenv: getenv(tc.env...), ReadDir: os.ReadDir})
+			if err != nil || a.Skip != "" || a.Version != "6.12.57+deb13-amd64" || a.UKI != tc.uki {
+				t.Fatalf("%+v %v, want UKI %q", a, err, tc.uki)
+			}
+			if tc.uki != "" && a.Initrds != nil || tc.noInitrds && a.Initrds != nil {
+				t.Errorf("initrds %q", a.Initrds)
+			}
+		})
+	}
+}
+
 func TestKernelInstallUnreadableStaging(t *testing.T) {
 	readDir := func(string) ([]fs.DirEntry, error) { return nil, fs.ErrPermission }
 	a, err := KernelInstall([]string{"add", "v", "e", "/boot/vmlinuz-v"}, Env{Getenv: getenv("KERNEL_INSTALL_STAGING_AREA", "/x"), ReadDir: readDir})
@@ -132,6 +184,12 @@ func TestInitramfsPostUpdate(t *testing.T) {
 		if !strings.Contains(a.Notes[0], want) {
 			t.Errorf("note %q lacks %q", a.Notes[0], want)
 		}
+	}
+	// dracut's postinst "triggered": DPKG_MAINTSCRIPT_PACKAGE='' update-initramfs -u.
+	a, err = InitramfsPostUpdate([]string{"7.2.12+deb14-amd64", "/boot/initrd.img-7.2.12+deb14-amd64"},
+		Env{Getenv: getenv("DPKG_MAINTSCRIPT_PACKAGE", "", "DPKG_MAINTSCRIPT_NAME", "postinst")})
+	if err != nil || len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "dracut's update-initramfs trigger") || !strings.Contains(a.Notes[0], "dpkg --configure -a") {
+		t.Fatalf("%+v %v", a, err)
 	}
 	if _, err := InitramfsPostUpdate([]string{"6.1.0-18-amd64"}, Env{Getenv: getenv()}); err == nil {
 		t.Error("one argument accepted")

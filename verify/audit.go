@@ -257,8 +257,9 @@ func auditEntry(ctx context.Context, req AuditRequest, root string, e bootentry.
 		r.NoInitrd = true
 	}
 	if r.Kernel == "" {
-		// A UKI (type #2 entry): the image file holds the kernel.
-		r.Kernel = e.Source
+		// A UKI (type #2 entry): the image file holds the kernel, checked
+		// by its sections as the kernel-install hook checks a staged UKI.
+		r.Kernel, r.UKI = e.Source, e.Source
 	}
 	key := memoKey(r)
 	kr, ok := memo[key]
@@ -374,6 +375,9 @@ func readSection(ctx context.Context, s *bootentry.Section, opt initrd.Options) 
 func (c *checker) noInitrdWhat(shown string) string {
 	if c.initrdOff != "" {
 		return c.initrdOff
+	}
+	if c.req.NoInitrd && c.req.UKI != "" { // issue 14 item 1
+		return fmt.Sprintf("the unified kernel image %s has no .initrd section", c.req.UKI)
 	}
 	if c.req.NoInitrd {
 		src := c.req.CmdlineSource

@@ -13,6 +13,7 @@ import (
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/bootentry/bootentrytest"
 	"github.com/boot-guard/boot-guard/verify/checktest"
+	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
 	"github.com/boot-guard/boot-guard/verify/kmod"
 	"github.com/boot-guard/boot-guard/verify/kmod/kmodtest"
 )
@@ -367,5 +368,29 @@ func TestAuditJSONListsAndDuration(t *testing.T) {
 	}
 	if strings.Contains(string(b), "null") {
 		t.Errorf("JSON has a null: %s", b)
+	}
+}
+
+// issue 14 item 1: a type #2 entry is checked by its sections, as the
+// kernel-install hook checks a staged UKI: a .linux section holding another
+// release's kernel will not load the initrd's modules.
+func TestAuditUKIKernelSection(t *testing.T) {
+	f := newAuditFixture(t)
+	os.Remove(filepath.Join(f.root, "boot/grub/grub.cfg"))
+	good := checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Build()
+	secs := bootentrytest.UKI(kv, "root=UUID="+rootUUID+" ro quiet", good)
+	for i := range secs {
+		if secs[i].Name == ".linux" {
+			secs[i].Data = kimagetest.BzImage(kvOld)
+		}
+	}
+	checktest.WriteFile(t, filepath.Join(f.root, "boot/efi/EFI/Linux/debian-"+kv+".efi"), bootentrytest.PE(secs))
+	rep := verify.Audit(context.Background(), f.request())
+	d := rep.DefaultEntry()
+	if d == nil || rep.Verdict != verify.Unbootable {
+		t.Fatalf("verdict %v entry %+v", rep.Verdict, d)
+	}
+	if _, ok := entryProblem(*d, verify.CodeKernelWrongVersion); !ok {
+		t.Errorf("no %s: %+v", verify.CodeKernelWrongVersion, d.Kernel)
 	}
 }

@@ -51,6 +51,15 @@ type Request struct {
 	// Cmdline is the command line the entry passes and CmdlineSource the
 	// entry ("/boot/grub/grub.cfg:143"); empty CmdlineSource: look it up.
 	Cmdline, CmdlineSource string
+
+	// issue 14 item 1: UKI is a unified kernel image to check as the boot
+	// loader will start it, in place of Kernel, Initrds and Cmdline: its
+	// .linux section is the kernel, its .initrd section the initrd, its
+	// .cmdline the command line (verify/uki.go).
+	UKI string
+	// KernelSection is the byte range of Kernel holding the kernel (a
+	// UKI's .linux section); nil: the whole file.
+	KernelSection *bootentry.Section
 }
 
 // checker carries one Check.
@@ -85,6 +94,9 @@ func Check(ctx context.Context, req Request) KernelReport {
 			Message: fmt.Sprintf("%q is not a kernel version (it names /boot/vmlinuz-VERSION)", req.Version),
 			Hint:    "list the installed kernels with: ls /boot/vmlinuz-*"})
 		return c.rep
+	}
+	if req.UKI != "" && !c.useUKI() { // issue 14 item 1
+		return c.finish()
 	}
 	c.kernelImage()
 	c.kernelConfig()

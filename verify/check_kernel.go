@@ -39,7 +39,11 @@ func (c *checker) kernelHeader(p, shown string, size int64) {
 		return
 	}
 	defer f.Close()
-	h, err := kimage.Read(f, size)
+	var r io.ReaderAt = f
+	if s := c.req.KernelSection; s != nil { // a UKI's .linux section
+		r, size, shown = io.NewSectionReader(f, s.Offset, s.Size), s.Size, shown+" .linux section"
+	}
+	h, err := kimage.Read(r, size)
 	if errors.Is(err, kimage.ErrUnrecognized) {
 		c.rep.Add(Problem{Code: CodeKernelUnrecognized, Verdict: CannotTell,
 			Message: fmt.Sprintf("kernel %s: cannot tell whether the kernel image %s is whole and for this machine: %v", v, shown, err),
@@ -58,7 +62,7 @@ func (c *checker) kernelHeader(p, shown string, size int64) {
 			Message: fmt.Sprintf("kernel %s: the kernel image %s is kernel %s: it will look for its modules in /lib/modules/%s, and the initrd's, built for %s, do not load into it", v, shown, h.Release, h.Release, v),
 			Hint:    c.kernelHint()})
 	}
-	c.kernelWhole(f, h, shown, size)
+	c.kernelWhole(r, h, shown, size)
 }
 
 // kernelHint is the fix for a kernel image that is not what its package

@@ -51,6 +51,9 @@ func Inputs(req Request) []string {
 	}
 	at := func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) }
 	var in []string
+	if req.UKI != "" { // issue 14 item 1: it holds the kernel, initrd and command line
+		in = append(in, req.UKI)
+	}
 	if req.Kernel != "" {
 		in = append(in, req.Kernel)
 	} else {

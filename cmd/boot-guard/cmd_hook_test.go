@@ -317,10 +317,18 @@ func TestHookKernelInstallStagingArea(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "bootable") {
 		t.Fatalf("staging area: exit %d\n%s", code, stderr)
 	}
-	// INITRD arguments win over the staging area.
+	// INITRD arguments come after the staging area's microcode* and before
+	// its initrd*, as 90-loaderentry.install installs them all: the entry
+	// loads both images, and the staged one brings ext4.
 	bad := filepath.Join(t.TempDir(), "bad.img")
 	checktest.WriteFile(t, bad, checktest.Initrd{Version: kv1, Modules: mc.modules(t, kv1, "ext4")}.Build())
 	code, _, stderr = mc.run(t, append(args, bad), "KERNEL_INSTALL_STAGING_AREA", staging)
+	if code != 0 || !strings.Contains(stderr, "bad.img + ") {
+		t.Fatalf("INITRD argument and staged image: exit %d\n%s", code, stderr)
+	}
+	// Alone (55-initrd.install and 50-dracut.install stage nothing when
+	// given INITRD arguments), the argument decides.
+	code, _, stderr = mc.run(t, append(args, bad), "KERNEL_INSTALL_STAGING_AREA", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, "lacks module ext4") || code == 77 {
 		t.Fatalf("INITRD argument: exit %d\n%s", code, stderr)
 	}

@@ -24,6 +24,10 @@ package main
 //	                        become a minimal ELF module with that .modinfo;
 //	                        LINK->TARGET adds a symbolic link
 //	truncate FILE N         cut $WORK/FILE to its first N bytes
+//	uki NAME RELEASE KERNEL [INITRD]
+//	                        write a unified kernel image $WORK/NAME for RELEASE whose
+//	                        .linux section is $WORK/KERNEL and .initrd $WORK/INITRD
+//	                        (none without it), .cmdline "root=UUID=1234 ro quiet"
 //
 // The CLI sees only the variables a script sets with env. Whatever the script
 // asserts, every stderr line must start "boot-guard: ", no invocation may read
@@ -49,6 +53,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/rogpeppe/go-internal/txtar"
 
+	"github.com/boot-guard/boot-guard/verify/bootentry/bootentrytest"
 	"github.com/boot-guard/boot-guard/verify/checktest"
 )
 
@@ -80,6 +85,7 @@ func scenarioParams(dir string) testscript.Params {
 			"initrd":     cmdInitrd,
 			"truncate":   cmdTruncate,
 			"kernel":     cmdKernel,
+			"uki":        cmdUKI,
 		},
 	}
 }
@@ -289,6 +295,32 @@ func cmdKernel(ts *testscript.TestScript, neg bool, args []string) {
 	p := state(ts).local(ts, args[0])
 	ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
 	ts.Check(os.WriteFile(p, kimagetest.BzImage(release), 0o644))
+}
+
+// cmdUKI writes a unified kernel image (bootentrytest.PE) from files under
+// $WORK, as 60-ukify.install stages it.
+func cmdUKI(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: uki NAME RELEASE KERNEL [INITRD]")
+	}
+	st := state(ts)
+	var initrd []byte
+	if len(args) == 4 {
+		b, err := os.ReadFile(st.local(ts, args[3]))
+		ts.Check(err)
+		initrd = b
+	}
+	linux, err := os.ReadFile(st.local(ts, args[2]))
+	ts.Check(err)
+	secs := bootentrytest.UKI(args[1], "root=UUID=1234 ro quiet", initrd)
+	for i := range secs {
+		if secs[i].Name == ".linux" {
+			secs[i].Data = linux
+		}
+	}
+	out := st.local(ts, args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(out), 0o755))
+	ts.Check(os.WriteFile(out, bootentrytest.PE(secs), 0o644))
 }
 
 // cmdInitrd builds a gzip newc image from files under $WORK.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/boot-guard/boot-guard/verify/bootentry/bootentrytest"
+	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
 )
 
 // buildPE and ukiSections wrap bootentrytest, which builds the PE files.
@@ -33,7 +34,7 @@ func TestReadUKI(t *testing.T) {
 	if u.Version() != "6.1.0-18-amd64" || u.Cmdline != "root=UUID="+rootUUID+" ro quiet" || u.OSRelease["ID"] != "debian" {
 		t.Errorf("uname %q cmdline %q osrel %q", u.Uname, u.Cmdline, u.OSRelease)
 	}
-	if u.Initrd == nil || u.Initrd.Size != int64(len(initrd)) || u.Linux == nil || u.Linux.Size != 1000 {
+	if u.Initrd == nil || u.Initrd.Size != int64(len(initrd)) || u.Linux == nil || u.Linux.Size != int64(len(kimagetest.BzImage("6.1.0-18-amd64"))) {
 		t.Fatalf("sections: initrd %+v linux %+v", u.Initrd, u.Linux)
 	}
 	// The section reader the verifier gets reads exactly the embedded initrd.

@@ -11,6 +11,8 @@ package bootentrytest
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
 )
 
 // Section is one PE section.
@@ -66,12 +68,13 @@ func padded(n int) int { return (n + fileAlign - 1) / fileAlign * fileAlign }
 
 // UKI returns the sections of a unified kernel image for kernel version
 // with the given command line; initrd nil leaves the .initrd section out.
+// Its .linux section is a minimal bzImage of that version.
 func UKI(version, cmdline string, initrd []byte) []Section {
 	s := []Section{
 		{".osrel", []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")},
 		{".cmdline", []byte(cmdline + "\n\x00")},
 		{".uname", []byte(version)},
-		{".linux", bytes.Repeat([]byte{0xcc}, 1000)},
+		{".linux", kimagetest.BzImage(version)},
 	}
 	if initrd != nil {
 		s = append(s, Section{".initrd", initrd})
