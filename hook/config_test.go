@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -18,12 +19,13 @@ MODE=warn
 
 export MODULES='nvme  ext4 dm-crypt'
 METRICS_FILE=
+TIMEOUT=30
 `
 	cfg, err := ParseConfig(strings.NewReader(in), "/etc/default/boot-guard")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Mode: Warn, CannotTell: CannotTellFail, Modules: []string{"nvme", "ext4", "dm-crypt"}, MetricsFile: "", Source: "/etc/default/boot-guard"}
+	want := Config{Mode: Warn, CannotTell: CannotTellFail, Modules: []string{"nvme", "ext4", "dm-crypt"}, MetricsFile: "", Timeout: 30 * time.Second, Source: "/etc/default/boot-guard"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}

@@ -22,7 +22,7 @@ func auditCommand(env *Env) *cli.Command {
 		Flags: append(rootFlags(),
 			&cli.StringFlag{Name: "metrics-file", Usage: "write node-exporter textfile metrics to `PATH` (default: METRICS_FILE of /etc/default/boot-guard, when its directory exists)"},
 		),
-		Action: func(c *cli.Context) error { return runAudit(c, env) },
+		Action: bounded(env, runAudit),
 	}
 }
 
