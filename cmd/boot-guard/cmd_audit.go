@@ -71,9 +71,11 @@ func runAudit(c *cli.Context, env *Env) error {
 	if !explicit && !underRoot {
 		path = hook.HostPath(env.Root, cfg.MetricsFile)
 	}
+	unlock := hook.LockWrites(c.Context, env.Root) // the APT hook writes the same file
 	if err := hook.WriteMetrics(path, explicit, rep); err != nil {
 		out.Error("%v", err)
 	}
+	unlock()
 
 	if cfg.AutoFallback && rep.Verdict == verify.Unbootable {
 		if underRoot {
