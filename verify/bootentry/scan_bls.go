@@ -1,6 +1,7 @@
 package bootentry
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -91,10 +92,18 @@ func blsDefault(m *Menu, vars fs.FS, first int, loaderConf string) blsResult {
 		m.Notes = append(m.Notes, fmt.Sprintf("%s matches no entry", from))
 		return false
 	}
-	if v := efiString(vars, "LoaderEntryOneShot"); v != "" && pick(v, fmt.Sprintf("EFI variable LoaderEntryOneShot=%q (the next boot only)", v), true) {
+	oneShot, err1 := efiString(vars, "LoaderEntryOneShot")
+	def, err2 := efiString(vars, "LoaderEntryDefault")
+	if err := errors.Join(err1, err2); err != nil {
+		// issue 17 item 3: the default systemd-boot will pick is unknown.
+		m.Unknown = append(m.Unknown, err.Error())
+		res.from = "unknown: " + err.Error()
 		return res
 	}
-	if v := efiString(vars, "LoaderEntryDefault"); v != "" && pick(v, fmt.Sprintf("EFI variable LoaderEntryDefault=%q (bootctl set-default)", v), false) {
+	if oneShot != "" && pick(oneShot, fmt.Sprintf("EFI variable LoaderEntryOneShot=%q (the next boot only)", oneShot), true) {
+		return res
+	}
+	if def != "" && pick(def, fmt.Sprintf("EFI variable LoaderEntryDefault=%q (bootctl set-default)", def), false) {
 		return res
 	}
 	if loaderConf != "" {
