@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/internal/rootpath"
 )
 
 type blsResult struct {
@@ -137,21 +139,28 @@ func blsEntry(path string) (Entry, [3]string, error) {
 	if e.Title == "" {
 		e.Title = strings.TrimSuffix(b.ID, ".conf")
 	}
+	// issue 17 item 5: paths stay in the ESP, whatever ".." or links say.
+	in := func(p string) string {
+		if r, err := rootpath.Resolve(base, p); err == nil {
+			return r
+		}
+		return rootpath.Join(base, p) // a link loop: reported as unreadable when opened
+	}
 	switch {
 	case b.Linux != "":
-		e.Kernel = filepath.Join(base, b.Linux)
+		e.Kernel = in(b.Linux)
 		if e.Version == "" {
 			e.Version = VersionFromKernelPath(b.Linux)
 		}
 		for _, x := range b.Initrds {
 			e.InitrdsRaw = append(e.InitrdsRaw, x)
-			e.Initrds = append(e.Initrds, filepath.Join(base, x))
+			e.Initrds = append(e.Initrds, in(x))
 		}
 	case b.EFI != "":
 		// A type #1 entry that starts an EFI program: a UKI if it has a
 		// .linux section.
-		u, err := ReadUKI(filepath.Join(base, b.EFI))
-		e.Kernel = filepath.Join(base, b.EFI) // the image holds the kernel
+		e.Kernel = in(b.EFI) // the image holds the kernel
+		u, err := ReadUKI(e.Kernel)
 		if err != nil {
 			e.Kind = KindOther
 			e.Unresolved = err.Error()
