@@ -122,6 +122,7 @@ func FuzzParseConfig(f *testing.F) {
 	for _, s := range []string{
 		"MODE=warn\n", "CANNOT_TELL='fail' # x\n", `MODULES="nvme ext4"`, "export METRICS_FILE=/x\n",
 		"MODE=\"warn\nx", "=x", "# only\n\n", "MODULES='a' 'b'", "METRICS_FILE=\n", "\xff=\x00",
+		"TIMEOUT=120\n", "TIMEOUT=0", "TIMEOUT=-1", "TIMEOUT=99999999999", "TIMEOUT='86400'",
 	} {
 		f.Add(s)
 	}
@@ -145,6 +146,9 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if cfg.MetricsFile != "" && !strings.HasPrefix(cfg.MetricsFile, "/") {
 			t.Fatalf("metrics file %q", cfg.MetricsFile)
+		}
+		if cfg.Timeout < 0 || cfg.Timeout > MaxTimeout {
+			t.Fatalf("timeout %v", cfg.Timeout)
 		}
 	})
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // Process tests (issue 17): the test binary re-executes itself as

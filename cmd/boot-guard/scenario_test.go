@@ -24,6 +24,8 @@ package main
 //	                        become a minimal ELF module with that .modinfo;
 //	                        LINK->TARGET adds a symbolic link
 //	truncate FILE N         cut $WORK/FILE to its first N bytes
+//	hang FILE               make $WORK/FILE a FIFO with no writer: reading it blocks
+//	                        forever, as on a dead NFS mount (hang_unix_test.go)
 //
 // The CLI sees only the variables a script sets with env. Whatever the script
 // asserts, every stderr line must start "boot-guard: ", no invocation may read
@@ -80,6 +82,7 @@ func scenarioParams(dir string) testscript.Params {
 			"initrd":     cmdInitrd,
 			"truncate":   cmdTruncate,
 			"kernel":     cmdKernel,
+			"hang":       cmdHang, // issue 17 item 2
 		},
 	}
 }
