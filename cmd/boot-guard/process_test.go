@@ -91,15 +91,21 @@ func TestHardTimeBound(t *testing.T) {
 	}{
 		{"postinst CANNOT_TELL=fail", "TIMEOUT=1\nCANNOT_TELL=fail\n", []string{"/etc/kernel/postinst.d/zz-boot-guard", kv1}, 1},
 		{"postinst CANNOT_TELL=warn", "TIMEOUT=1\n", []string{"/etc/kernel/postinst.d/zz-boot-guard", kv1}, 0},
-		{"verify --timeout", "TIMEOUT=600\n", []string{"boot-guard", "verify", kv1, "--timeout", "1"}, 2},
+		{"verify --json --timeout", "TIMEOUT=600\n", []string{"boot-guard", "verify", kv1, "--json", "--timeout", "1"}, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			root := hangingRoot(t, tc.config)
 			start := time.Now()
-			code, stderr := exitCode(t, bootGuard(t, root, tc.args...))
+			cmd := bootGuard(t, root, tc.args...)
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			code, stderr := exitCode(t, cmd)
 			took := time.Since(start)
+			if stdout.Len() != 0 {
+				t.Errorf("stdout after giving up: %q", stdout.String())
+			}
 			if code != tc.want {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, stderr)
 			}
