@@ -4,7 +4,7 @@
 # --keep (make fuzz-long) copies the inputs that found new coverage from Go's
 # fuzz cache into the package's testdata/fuzz/FuzzName/, where `go test`
 # replays them as seeds from then on. FUZZPARALLEL sets -parallel (default:
-# Go's, GOMAXPROCS). Each target's line reports its elapsed time and the
+# Go's, GOMAXPROCS); FUZZPKGS limits the packages (default ./...). Each target's line reports its elapsed time and the
 # corpus files kept; a crash fails the run (its input is in testdata/fuzz, as
 # go test writes it).
 set -euo pipefail
@@ -31,5 +31,5 @@ while read -r pkg dir; do
     fi
     echo "fuzz: $pkg $f: $(( $(date +%s) - start ))s, $kept new corpus files kept"
   done
-done < <(go list -f '{{.ImportPath}} {{.Dir}}' ./...)
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' ${FUZZPKGS:-./...})
 [ "$found" = 1 ] || echo "fuzz: no fuzz targets yet"
