@@ -17,7 +17,9 @@
 // fsync the directory (so the rename itself survives a crash). On any error
 // before the rename the temporary file is removed. It never creates
 // directories and never prints. The pattern is tailscale's atomicfile and
-// the one rename(2) documents for replacing a file.
+// the one rename(2) documents for replacing a file. Lock (lock_unix.go) is
+// the flock(2) that orders writers of the same files, in a directory checked
+// the same way.
 package atomicfile
 
 import (
