@@ -66,10 +66,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if path == "" {
 		return errors.New("write: no file name given")
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
