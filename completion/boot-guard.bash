@@ -46,7 +46,7 @@ _boot_guard() {
 		_boot_guard_reply -f
 		return 0
 		;;
-	--module)
+	--module | --timeout)
 		return 0
 		;;
 	esac

@@ -51,6 +51,9 @@ func Apt(ctx context.Context, args []string, env Env, opt AptOptions) int {
 	req.Check = cache.check
 	req.Now = now
 	rep := verify.Audit(ctx, req)
+	// Another hook, or audit from its timer, may write the same files:
+	// one at a time (issue 17 item 4).
+	unlock := LockWrites(ctx, env.Root)
 	var cacheErr error
 	if ctx.Err() == nil {
 		cacheErr = cache.save(rep.Verdict)
@@ -58,6 +61,7 @@ func Apt(ctx context.Context, args []string, env Env, opt AptOptions) int {
 	if err := WriteMetrics(HostPath(env.Root, env.Config.MetricsFile), false, rep); err != nil {
 		out.Warning("%v", err)
 	}
+	unlock()
 	if cacheErr != nil && rep.Verdict != verify.Bootable {
 		// Said only with something else to say: a read-only /run (a
 		// chroot) must not make the hook noisy when all is well.

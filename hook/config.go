@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // ConfigPath is where the configuration lives, relative to the filesystem root.
@@ -49,13 +51,16 @@ type Config struct {
 	// entry will not boot, the APT hook and audit make the newest bootable
 	// entry the default with grub-set-default (GRUB_DEFAULT=saved only).
 	AutoFallback bool
+	// Timeout (TIMEOUT=SECONDS, default DefaultTimeout; 0: none) bounds a
+	// hook's check: past it the verdict is cannot-tell (hook.Bounded).
+	Timeout time.Duration
 	// Source is the file the values came from, "" when defaults only.
 	Source string
 }
 
 // DefaultConfig is the configuration of a machine without the file.
 func DefaultConfig() Config {
-	return Config{Mode: Enforce, CannotTell: CannotTellWarn, MetricsFile: DefaultMetricsFile}
+	return Config{Mode: Enforce, CannotTell: CannotTellWarn, MetricsFile: DefaultMetricsFile, Timeout: DefaultTimeout}
 }
 
 // ConfigError is a bad line in the configuration file.
@@ -155,10 +160,28 @@ func (c *Config) set(key, value string) error {
 		default:
 			return fmt.Errorf("AUTO_FALLBACK=%q: want yes or no", value)
 		}
+	case "TIMEOUT": // issue 17 item 2
+		t, err := ParseTimeout(value)
+		if err != nil {
+			return fmt.Errorf("TIMEOUT=%q: %w", value, err)
+		}
+		c.Timeout = t
 	default:
-		return fmt.Errorf("unknown key %q (known: MODE, CANNOT_TELL, MODULES, METRICS_FILE, AUTO_FALLBACK)", key)
+		return fmt.Errorf("unknown key %q (known: MODE, CANNOT_TELL, MODULES, METRICS_FILE, AUTO_FALLBACK, TIMEOUT)", key)
 	}
 	return nil
+}
+
+// MaxTimeout is the largest TIMEOUT: a day (a bigger number is a typo).
+const MaxTimeout = 24 * time.Hour
+
+// ParseTimeout reads TIMEOUT= and --timeout: whole seconds, 0 for no bound.
+func ParseTimeout(s string) (time.Duration, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || time.Duration(n)*time.Second > MaxTimeout {
+		return 0, fmt.Errorf("want whole seconds from 0 (no bound) to %d", int(MaxTimeout.Seconds()))
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // parseLine splits one line; ok is false for blank and comment lines.

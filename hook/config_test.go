@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -18,12 +19,13 @@ MODE=warn
 
 export MODULES='nvme  ext4 dm-crypt'
 METRICS_FILE=
+TIMEOUT=30
 `
 	cfg, err := ParseConfig(strings.NewReader(in), "/etc/default/boot-guard")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Mode: Warn, CannotTell: CannotTellFail, Modules: []string{"nvme", "ext4", "dm-crypt"}, MetricsFile: "", Source: "/etc/default/boot-guard"}
+	want := Config{Mode: Warn, CannotTell: CannotTellFail, Modules: []string{"nvme", "ext4", "dm-crypt"}, MetricsFile: "", Timeout: 30 * time.Second, Source: "/etc/default/boot-guard"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}
@@ -120,6 +122,7 @@ func FuzzParseConfig(f *testing.F) {
 	for _, s := range []string{
 		"MODE=warn\n", "CANNOT_TELL='fail' # x\n", `MODULES="nvme ext4"`, "export METRICS_FILE=/x\n",
 		"MODE=\"warn\nx", "=x", "# only\n\n", "MODULES='a' 'b'", "METRICS_FILE=\n", "\xff=\x00",
+		"TIMEOUT=120\n", "TIMEOUT=0", "TIMEOUT=-1", "TIMEOUT=99999999999", "TIMEOUT='86400'",
 	} {
 		f.Add(s)
 	}
@@ -143,6 +146,9 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if cfg.MetricsFile != "" && !strings.HasPrefix(cfg.MetricsFile, "/") {
 			t.Fatalf("metrics file %q", cfg.MetricsFile)
+		}
+		if cfg.Timeout < 0 || cfg.Timeout > MaxTimeout {
+			t.Fatalf("timeout %v", cfg.Timeout)
 		}
 	})
 }

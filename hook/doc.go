@@ -13,8 +13,10 @@
 // helper), never prints JSON, and never reads the real / behind the caller's
 // back: roots, /sys and /proc come in through Env. The files it writes are
 // the APT hook's cache (aptcache.go) and METRICS_FILE (metrics.go), each
-// replaced through internal/atomicfile; AUTO_FALLBACK=yes (autofallback.go)
-// runs grub-set-default, the only change it makes to the boot configuration.
+// replaced through internal/atomicfile, under the lock /run/boot-guard/lock
+// (LockWrites); AUTO_FALLBACK=yes (autofallback.go) runs grub-set-default,
+// the only change it makes to the boot configuration. Every hook's check is
+// bounded in time (bounded.go: TIMEOUT, then cannot-tell and CANNOT_TELL).
 //
 // Specs followed: the Debian kernel handbook's chapter on kernel hooks
 // (/etc/kernel/{preinst,postinst,prerm}.d, run-parts with VERSION and IMAGE,

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/boot-guard/boot-guard/verify"
 )
 
 // Env is everything a hook takes from its process.
@@ -121,7 +123,9 @@ func Run(ctx context.Context, name string, args []string, env Env) int {
 		out.Line("BOOT_GUARD=off: hook %s %s: not checking", name, strings.Join(args, " "))
 		return 0
 	}
-	cfg, err := LoadConfig(env.Root)
+	g := NewGate(env.Stderr)
+	env.Stderr, out.W = g, g
+	cfg, err := boundedConfig(ctx, env.Root)
 	if err != nil {
 		out.Error("%v", err)
 		out.Hint("fix or remove that line; see the Configuration section of boot-guard's README")
@@ -139,5 +143,47 @@ func Run(ctx context.Context, name string, args []string, env Env) int {
 		}
 	}
 	env.Config = cfg
-	return f(ctx, args, env)
+	code, err := Bounded(ctx, cfg.Timeout, func(ctx context.Context) int { return f(ctx, args, env) })
+	if err != nil {
+		return timedOut(Printer{W: g.Shut()}, name, args, err, env)
+	}
+	return code
+}
+
+// boundedConfig is LoadConfig within DefaultTimeout: /etc on a hung mount,
+// or a FIFO planted as the configuration file, must not hold dpkg either.
+func boundedConfig(ctx context.Context, root string) (Config, error) {
+	type loaded struct {
+		cfg Config
+		err error
+	}
+	r, err := Bounded(ctx, DefaultTimeout, func(context.Context) loaded {
+		cfg, err := LoadConfig(root)
+		return loaded{cfg, err}
+	})
+	if err != nil {
+		return DefaultConfig(), fmt.Errorf("reading configuration %s: %w", ConfigPath, err)
+	}
+	return r.cfg, r.err
+}
+
+// timedOut ends a hook whose check did not finish in time (Bounded): the
+// verdict is cannot-tell, and the hook follows CANNOT_TELL (MODE and
+// BOOT_GUARD apply as to any verdict). The check's goroutine may still be
+// blocked in a read: the caller exits the process.
+func timedOut(out Printer, name string, args []string, err error, env Env) int {
+	out.Line("cannot tell: hook %s %s: %v", name, strings.Join(args, " "), err)
+	out.Hint("find what hangs (a stale NFS mount of /boot: findmnt /boot), or raise TIMEOUT in %s", ConfigPath)
+	if NeverFails[name] {
+		return 0
+	}
+	d := Decide(verify.CannotTell, env.Config, env.Override)
+	switch {
+	case d.Exit != 0:
+		out.Override()
+		out.Line("failing %s: CANNOT_TELL=fail", name)
+	case d.Why != "":
+		out.Line("%s", d.Why)
+	}
+	return d.Exit
 }

@@ -1,11 +1,13 @@
 package hook
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/boot-guard/boot-guard/internal/atomicfile"
 	"github.com/boot-guard/boot-guard/verify"
 	"github.com/boot-guard/boot-guard/verify/metrics"
 )
@@ -17,6 +19,24 @@ func HostPath(root, p string) string {
 		return p
 	}
 	return filepath.Join(root, p)
+}
+
+// LockWrites takes the lock that the APT hook and audit hold while they
+// write the audit cache and METRICS_FILE: AptCacheDir/lock under root (on
+// tmpfs: no lock outlives a reboot). When it cannot be had (a read-only /run
+// in a chroot, a writer stuck past ctx) the writes go ahead unlocked: each
+// is atomic on its own (internal/atomicfile), so a file is never half
+// written; only the order of two writers is then unknown.
+func LockWrites(ctx context.Context, root string) (unlock func()) {
+	dir := filepath.Join(root, AptCacheDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return func() {}
+	}
+	unlock, err := atomicfile.Lock(ctx, dir)
+	if err != nil {
+		return func() {}
+	}
+	return unlock
 }
 
 // WriteMetrics writes rep to the node-exporter textfile path. When path is

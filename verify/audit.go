@@ -143,6 +143,7 @@ func Audit(ctx context.Context, req AuditRequest) (rep AuditReport) {
 	// rep is the named result: the duration is set after every return.
 	defer func() { rep.DurationSeconds = now().Sub(start).Seconds() }()
 
+	step(ctx, "reading the boot loader's configuration under %s", root)
 	menu, err := bootentry.Scan(bootentry.Options{Root: root, EFIVars: req.EFIVars})
 	if err != nil {
 		rep.Problems = append(rep.Problems, Problem{Code: CodeMenuUnreadable, Verdict: CannotTell,
@@ -161,6 +162,7 @@ func Audit(ctx context.Context, req AuditRequest) (rep AuditReport) {
 			Hint:    "on a machine that boots with GRUB, run update-grub; check single kernels with: boot-guard verify --all"})
 	}
 
+	step(ctx, "finding this machine's root device (/proc, /sys, /dev)")
 	rootDev, rootErr := machineRoot(req, menu.Layout)
 	if rootDev != nil {
 		rep.RootDevice = rootDev
@@ -180,7 +182,7 @@ func Audit(ctx context.Context, req AuditRequest) (rep AuditReport) {
 	}
 	if ctx.Err() != nil {
 		rep.Problems = append(rep.Problems, Problem{Code: CodeNotChecked, Verdict: CannotTell,
-			Message: fmt.Sprintf("the audit was interrupted: %v", ctx.Err())})
+			Message: fmt.Sprintf("the audit was interrupted: %v", interrupted(ctx))})
 		return rep
 	}
 	if menu.Loader != "" {

@@ -98,9 +98,12 @@ func Check(ctx context.Context, req Request) KernelReport {
 	if req.UKI != "" && !c.useUKI() { // issue 14 item 1
 		return c.finish()
 	}
+	step(ctx, "reading the kernel image and config of %s under %s", req.Version, c.root)
 	c.kernelImage()
 	c.kernelConfig()
+	step(ctx, "looking for the initrd of %s", req.Version)
 	present := c.initrdFiles()
+	step(ctx, "working out what the root device needs (/sys, /proc, /lib/modules/%s)", req.Version)
 	need := c.requirements()
 	if present && c.initrdIgnored() {
 		present = false // no CONFIG_BLK_DEV_INITRD: it boots as with none
@@ -112,6 +115,7 @@ func Check(ctx context.Context, req Request) KernelReport {
 	if len(c.initrds) == 0 {
 		return c.finish() // every image named is missing or empty: reported
 	}
+	step(ctx, "reading the initrd %s", strings.Join(c.initrds, " + "))
 	if img := c.readImages(need); img != nil {
 		c.inImage(img, need)
 		c.kernelConfigRules(img, need)
@@ -122,9 +126,9 @@ func Check(ctx context.Context, req Request) KernelReport {
 
 // finish returns the report, cancelled checks made cannot-tell.
 func (c *checker) finish() KernelReport {
-	if err := c.ctx.Err(); err != nil {
+	if c.ctx.Err() != nil {
 		c.rep.Add(Problem{Code: CodeNotChecked, Verdict: CannotTell,
-			Message: fmt.Sprintf("kernel %s: the check was interrupted: %v", c.req.Version, err)})
+			Message: fmt.Sprintf("kernel %s: the check was interrupted: %v", c.req.Version, interrupted(c.ctx))})
 	}
 	return c.rep
 }

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/initrd"
+	"github.com/boot-guard/boot-guard/verify/internal/rootpath"
 	"github.com/boot-guard/boot-guard/verify/rootdev"
 )
 
@@ -154,27 +154,15 @@ func (c *checker) checkKernelInit(line, source string) {
 }
 
 // rootExecutable reports whether p (an absolute path on the machine) is an
-// executable regular file under root, following symlinks within root.
+// executable regular file under root, following symlinks within root
+// (rootpath: ".." and absolute targets never lead out of it).
 func rootExecutable(root, p string) bool {
-	for hops := 0; hops < maxLinkHops; hops++ {
-		host := filepath.Join(root, filepath.FromSlash(p))
-		fi, err := os.Lstat(host)
-		if err != nil {
-			return false
-		}
-		if fi.Mode()&os.ModeSymlink == 0 {
-			return fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
-		}
-		t, err := os.Readlink(host)
-		if err != nil {
-			return false
-		}
-		if !strings.HasPrefix(t, "/") {
-			t = path.Join(path.Dir(p), t)
-		}
-		p = t
+	host, err := rootpath.Resolve(root, p)
+	if err != nil {
+		return false
 	}
-	return false
+	fi, err := os.Lstat(host)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
 // checkRootArg compares root= with this machine's root when the line comes

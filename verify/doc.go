@@ -35,6 +35,16 @@
 //     failed DKMS build, a half-configured package, a full /boot) and the
 //     command that fixes it for the generator in use.
 //
+// verify/internal holds what leaves share: decomp (every decompressor, with
+// its bounds), mounts (mountinfo and fstab), and rootpath (paths of the
+// checked system mapped under its root as a chroot would: ".." and absolute
+// links never lead out of it).
+//
+// Check and Audit stop at their next step when their context ends (a time
+// bound, a signal: the report says which) and record the step they are in
+// (Progress, progress.go), so that a caller that must give up on a read
+// nothing can interrupt can say what it was waiting for.
+//
 // checktest builds fixtures for Check (initrds, ELF modules, fake /sys and
 // /proc); only tests import it.
 //

@@ -226,5 +226,6 @@ func rootFlags() []cli.Flag {
 		&cli.StringFlag{Name: "root", Usage: "check the system whose filesystem root is `DIR` (a chroot, a mounted image)"},
 		&cli.StringSliceFlag{Name: "module", Usage: "an extra required module `NAME` (repeatable)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON document on stdout"},
+		timeoutFlag,
 	}
 }

@@ -22,7 +22,7 @@ func auditCommand(env *Env) *cli.Command {
 		Flags: append(rootFlags(),
 			&cli.StringFlag{Name: "metrics-file", Usage: "write node-exporter textfile metrics to `PATH` (default: METRICS_FILE of /etc/default/boot-guard, when its directory exists)"},
 		),
-		Action: func(c *cli.Context) error { return runAudit(c, env) },
+		Action: bounded(env, runAudit),
 	}
 }
 
@@ -71,9 +71,11 @@ func runAudit(c *cli.Context, env *Env) error {
 	if !explicit && !underRoot {
 		path = hook.HostPath(env.Root, cfg.MetricsFile)
 	}
+	unlock := hook.LockWrites(c.Context, env.Root) // the APT hook writes the same file
 	if err := hook.WriteMetrics(path, explicit, rep); err != nil {
 		out.Error("%v", err)
 	}
+	unlock()
 
 	if cfg.AutoFallback && rep.Verdict == verify.Unbootable {
 		if underRoot {

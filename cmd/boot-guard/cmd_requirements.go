@@ -29,7 +29,7 @@ func requirementsCommand(env *Env) *cli.Command {
 		Description: "VERSION defaults to the newest installed kernel (the newest /boot/vmlinuz-VERSION, compared as dpkg compares versions).\n" +
 			"Exit status: 0 every requirement resolved, 1 a required module does not exist in that kernel, 2 something could not be determined.",
 		Flags:  rootFlags(),
-		Action: func(c *cli.Context) error { return runRequirements(c, env) },
+		Action: bounded(env, runRequirements),
 	}
 }
 

@@ -21,7 +21,7 @@ func verifyCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "all", Usage: "check every installed kernel (those with a /boot/vmlinuz-VERSION)"},
 			&cli.StringSliceFlag{Name: "initrd", Usage: "check `PATH` instead of /boot/initrd.img-VERSION (repeatable, in boot order)"},
 		),
-		Action: func(c *cli.Context) error { return runVerify(c, env) },
+		Action: bounded(env, runVerify),
 	}
 }
 

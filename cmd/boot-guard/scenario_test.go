@@ -28,6 +28,8 @@ package main
 //	                        write a unified kernel image $WORK/NAME for RELEASE whose
 //	                        .linux section is $WORK/KERNEL and .initrd $WORK/INITRD
 //	                        (none without it), .cmdline "root=UUID=1234 ro quiet"
+//	hang FILE               make $WORK/FILE a FIFO with no writer: reading it blocks
+//	                        forever, as on a dead NFS mount (hang_unix_test.go)
 //
 // The CLI sees only the variables a script sets with env. Whatever the script
 // asserts, every stderr line must start "boot-guard: ", no invocation may read
@@ -86,6 +88,7 @@ func scenarioParams(dir string) testscript.Params {
 			"truncate":   cmdTruncate,
 			"kernel":     cmdKernel,
 			"uki":        cmdUKI,
+			"hang":       cmdHang, // issue 17 item 2
 		},
 	}
 }

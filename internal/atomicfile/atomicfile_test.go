@@ -101,13 +101,16 @@ func TestWriteFileErrors(t *testing.T) {
 // The temporary file never matches the target's pattern (*.prom for the
 // textfile collector): it starts with a dot and ends in .tmp-N.
 func TestTemporaryName(t *testing.T) {
-	dir := t.TempDir()
-	f, err := create(dir, "m.prom", 0o600)
+	root, err := os.OpenRoot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	f, base, err := create(root, "dir", "m.prom", 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	base := filepath.Base(f.Name())
 	if !strings.HasPrefix(base, ".m.prom.tmp-") || strings.HasSuffix(base, ".prom") {
 		t.Errorf("temporary name %q", base)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/internal/mounts"
+	"github.com/boot-guard/boot-guard/verify/internal/rootpath"
 )
 
 // FstabEntry is one line of /etc/fstab.
@@ -90,12 +91,19 @@ func (l Layout) grubPath(raw, searchUUID string) (string, string) {
 	// from Debian's installer): drop a leading "@..." component when the
 	// path does not exist as written but does without it.
 	if first, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/"); ok && strings.HasPrefix(first, "@") {
-		if _, err := os.Lstat(filepath.Join(l.Root, p)); err != nil {
+		if _, err := os.Lstat(rootpath.Join(l.Root, p)); err != nil {
 			p = "/" + rest
 		}
 	}
-	onRoot := filepath.Join(l.Root, p)
-	onBoot := filepath.Join(l.Root, "boot", p)
+	// issue 17 item 5: ".." and absolute links in the image stay in it.
+	onRoot, err := rootpath.Resolve(l.Root, p)
+	if err != nil {
+		return "", err.Error()
+	}
+	onBoot, err := rootpath.Resolve(l.Root, "/boot/"+p)
+	if err != nil {
+		return "", err.Error()
+	}
 	if l.Boot != nil {
 		if searchUUID != "" && l.RootFS != nil && specHasUUID(l.RootFS.Spec, searchUUID) {
 			return onRoot, ""

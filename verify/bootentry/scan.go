@@ -86,7 +86,10 @@ func Scan(opts Options) (*Menu, error) {
 	haveGrub := scanGrub(m, l)
 	blsDefault := scanBLS(m, opts)
 
-	info := efiString(opts.EFIVars, "LoaderInfo")
+	info, err := efiString(opts.EFIVars, "LoaderInfo")
+	if err != nil {
+		m.Unknown = append(m.Unknown, err.Error())
+	}
 	switch {
 	case strings.HasPrefix(info, "systemd-boot") && blsDefault.found:
 		m.Loader, m.LoaderWhy = LoaderBLS, "the EFI variable LoaderInfo says this boot was by "+info
@@ -105,14 +108,22 @@ func Scan(opts Options) (*Menu, error) {
 }
 
 // efiString reads a UTF-16 string EFI variable (4 attribute bytes, then the
-// string, NUL-terminated) from efivarfs; "" when absent or unreadable.
-func efiString(vars fs.FS, name string) string {
+// string, NUL-terminated) from efivarfs; "" when absent or too short. A
+// variable that exists but cannot be read (EIO from the firmware, EACCES) is
+// an error: a default boot entry that cannot be read is not "no default".
+func efiString(vars fs.FS, name string) (string, error) {
 	if vars == nil {
-		return ""
+		return "", nil
 	}
 	b, err := fs.ReadFile(vars, name+"-"+loaderGUID)
-	if err != nil || len(b) < 6 {
-		return ""
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("EFI variable %s cannot be read: %w", name, err)
+	}
+	if len(b) < 6 {
+		return "", nil
 	}
 	b = b[4:]
 	u := make([]uint16, 0, len(b)/2)
@@ -123,7 +134,7 @@ func efiString(vars fs.FS, name string) string {
 		}
 		u = append(u, c)
 	}
-	return string(utf16.Decode(u))
+	return string(utf16.Decode(u)), nil
 }
 
 func readCapped(path string, max int64) ([]byte, error) {

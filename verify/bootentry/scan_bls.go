@@ -1,11 +1,14 @@
 package bootentry
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/internal/rootpath"
 )
 
 type blsResult struct {
@@ -91,10 +94,18 @@ func blsDefault(m *Menu, vars fs.FS, first int, loaderConf string) blsResult {
 		m.Notes = append(m.Notes, fmt.Sprintf("%s matches no entry", from))
 		return false
 	}
-	if v := efiString(vars, "LoaderEntryOneShot"); v != "" && pick(v, fmt.Sprintf("EFI variable LoaderEntryOneShot=%q (the next boot only)", v), true) {
+	oneShot, err1 := efiString(vars, "LoaderEntryOneShot")
+	def, err2 := efiString(vars, "LoaderEntryDefault")
+	if err := errors.Join(err1, err2); err != nil {
+		// issue 17 item 3: the default systemd-boot will pick is unknown.
+		m.Unknown = append(m.Unknown, err.Error())
+		res.from = "unknown: " + err.Error()
 		return res
 	}
-	if v := efiString(vars, "LoaderEntryDefault"); v != "" && pick(v, fmt.Sprintf("EFI variable LoaderEntryDefault=%q (bootctl set-default)", v), false) {
+	if oneShot != "" && pick(oneShot, fmt.Sprintf("EFI variable LoaderEntryOneShot=%q (the next boot only)", oneShot), true) {
+		return res
+	}
+	if def != "" && pick(def, fmt.Sprintf("EFI variable LoaderEntryDefault=%q (bootctl set-default)", def), false) {
 		return res
 	}
 	if loaderConf != "" {
@@ -128,21 +139,28 @@ func blsEntry(path string) (Entry, [3]string, error) {
 	if e.Title == "" {
 		e.Title = strings.TrimSuffix(b.ID, ".conf")
 	}
+	// issue 17 item 5: paths stay in the ESP, whatever ".." or links say.
+	in := func(p string) string {
+		if r, err := rootpath.Resolve(base, p); err == nil {
+			return r
+		}
+		return rootpath.Join(base, p) // a link loop: reported as unreadable when opened
+	}
 	switch {
 	case b.Linux != "":
-		e.Kernel = filepath.Join(base, b.Linux)
+		e.Kernel = in(b.Linux)
 		if e.Version == "" {
 			e.Version = VersionFromKernelPath(b.Linux)
 		}
 		for _, x := range b.Initrds {
 			e.InitrdsRaw = append(e.InitrdsRaw, x)
-			e.Initrds = append(e.Initrds, filepath.Join(base, x))
+			e.Initrds = append(e.Initrds, in(x))
 		}
 	case b.EFI != "":
 		// A type #1 entry that starts an EFI program: a UKI if it has a
 		// .linux section.
-		u, err := ReadUKI(filepath.Join(base, b.EFI))
-		e.Kernel = filepath.Join(base, b.EFI) // the image holds the kernel
+		e.Kernel = in(b.EFI) // the image holds the kernel
+		u, err := ReadUKI(e.Kernel)
 		if err != nil {
 			e.Kind = KindOther
 			e.Unresolved = err.Error()

@@ -31,13 +31,20 @@ func scanGrub(m *Menu, l Layout) bool {
 		return true
 	}
 	m.GrubDefault = readGrubDefault(m, l)
-	env := readGrubenv(m, l)
+	env, envErr := readGrubenv(m, l)
 
 	var paths [][]int
 	flattenGrub(cfg.Items, nil, nil, l, cfgPath, &m.Entries, &paths)
 
 	def, from, oneShot := grubBootDefault(cfg, env)
 	m.OneShot = oneShot
+	if envErr != nil && (strings.Contains(from, "grubenv") || cfg.UsesNextEntry) {
+		// issue 17 item 3: a grubenv that exists but cannot be read (EIO)
+		// leaves saved_entry and next_entry unknown, so is the default:
+		// not silently the first entry. (A garbled one GRUB ignores too.)
+		m.DefaultFrom = "unknown: " + envErr.Error()
+		return true
+	}
 	if strings.Contains(def, "$") {
 		m.Unknown = append(m.Unknown, fmt.Sprintf("grub.cfg's default %q uses a variable boot-guard does not expand", def))
 		m.DefaultFrom = from
@@ -70,19 +77,25 @@ func readGrubDefault(m *Menu, l Layout) string {
 }
 
 // readGrubenv returns grubenv's variables; nil when it is missing or
-// unreadable (the latter noted in m.Unknown).
-func readGrubenv(m *Menu, l Layout) map[string]string {
-	var env map[string]string
+// unreadable, or garbled (GRUB's load_env ignores such a block too). A
+// read error, noted in m.Unknown, is also returned: then the variables are
+// unknown, not absent.
+func readGrubenv(m *Menu, l Layout) (map[string]string, error) {
 	envPath := filepath.Join(l.Root, filepath.FromSlash(grubenvFile))
-	if data, err := readCapped(envPath, 64<<10); err == nil {
-		env, err = ParseGrubenv(data, envPath)
-		if err != nil {
-			m.Unknown = append(m.Unknown, err.Error())
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		m.Unknown = append(m.Unknown, fmt.Sprintf("read grubenv: %v", err))
+	data, err := readCapped(envPath, 64<<10)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	return env
+	if err != nil {
+		err = fmt.Errorf("read grubenv: %w", err)
+		m.Unknown = append(m.Unknown, err.Error())
+		return nil, err
+	}
+	env, err := ParseGrubenv(data, envPath)
+	if err != nil {
+		m.Unknown = append(m.Unknown, err.Error())
+	}
+	return env, nil
 }
 
 // grubBootDefault is the default as grub.cfg's header computes it at boot:
