@@ -293,8 +293,12 @@ func NVMeMachine(t testing.TB) Machine {
 	return m
 }
 
+// LUKSUUID is the LUKS UUID of LUKSMachine's device, as blkid shows it.
+const LUKSUUID = "01234567-89ab-cdef-0123-456789abcdef"
+
 // LUKSMachine makes /sys and /proc for a machine whose / is ext4 on the
-// LUKS2 mapping dmName (dm-0, 254:0) over nvme0n1p2, as NVMeMachine's disk.
+// LUKS2 mapping dmName (dm-0, 254:0) over nvme0n1p2, as NVMeMachine's disk,
+// its LUKS UUID LUKSUUID.
 func LUKSMachine(t testing.TB, dmName string) Machine {
 	t.Helper()
 	m := nvme(t)
