@@ -61,7 +61,7 @@ var (
 	systemdCryptsetup = cryptProgram{"systemd-cryptsetup", []string{"usr/lib/systemd/systemd-cryptsetup", "lib/systemd/systemd-cryptsetup", "usr/bin/systemd-cryptsetup"}}
 	cryptPrograms     = map[cryptMech][]cryptProgram{
 		mechUnknown:        {cryptsetupProgram},
-		mechInitramfsTools: {cryptsetupProgram, {"the cryptroot script", []string{"scripts/local-top/cryptroot"}}},
+		mechInitramfsTools: {cryptsetupProgram, {"scripts/local-top/cryptroot (the cryptroot script)", []string{"scripts/local-top/cryptroot"}}},
 		mechDracut:         {cryptsetupProgram, {"cryptroot-ask", []string{"sbin/cryptroot-ask", "usr/sbin/cryptroot-ask"}}},
 		mechDracutSystemd: {systemdCryptsetup, {"systemd-cryptsetup-generator", []string{
 			"usr/lib/systemd/system-generators/systemd-cryptsetup-generator", "lib/systemd/system-generators/systemd-cryptsetup-generator"}}},

@@ -18,22 +18,14 @@ const otherUUID = "fedcba98-7654-3210-fedc-ba9876543210"
 // "initramfs-tools", "dracut" (without systemd) or "dracut-systemd", with
 // the files its LUKS unlocking runs, minus those named in drop.
 func cryptLayout(gen string, mods []checktest.Module, drop ...string) []checktest.File {
-	base := checktest.InitramfsTools(kv, mods)
 	var files []checktest.File
 	switch gen {
 	case "initramfs-tools":
-		files = append(base,
+		files = append(checktest.InitramfsTools(kv, mods),
 			checktest.File{Path: "usr/sbin/cryptsetup", Data: checktest.ProgramELF("", nil), Exec: true},
 			checktest.File{Path: "scripts/local-top/cryptroot", Data: []byte("#!/bin/sh\n"), Exec: true})
 	default:
-		for _, f := range base {
-			if f.Path != "scripts/functions" && f.Path != "conf/initramfs.conf" {
-				files = append(files, f)
-			}
-		}
-		files = append(files, dracutMarks...)
-		files = append(files, checktest.File{Path: "usr/lib/initrd-release", Data: []byte("NAME=dracut\n")},
-			checktest.File{Path: "etc/initrd-release", Link: "../usr/lib/initrd-release"})
+		files = checktest.Dracut(kv, mods, gen == "dracut-systemd")
 		if gen == "dracut" {
 			files = append(files,
 				checktest.File{Path: "usr/sbin/cryptsetup", Data: checktest.ProgramELF("", nil), Exec: true},
@@ -42,7 +34,6 @@ func cryptLayout(gen string, mods []checktest.Module, drop ...string) []checktes
 		}
 		// dracut with systemd: no cryptsetup at all.
 		files = append(files,
-			checktest.File{Path: "usr/lib/systemd/systemd", Data: checktest.ProgramELF("", nil), Exec: true},
 			checktest.File{Path: "usr/lib/systemd/systemd-cryptsetup", Data: checktest.ProgramELF("", nil), Exec: true},
 			checktest.File{Path: "usr/lib/systemd/system-generators/systemd-cryptsetup-generator", Data: checktest.ProgramELF("", nil), Exec: true})
 	}
@@ -152,6 +143,60 @@ func TestCheckLUKSGenerators(t *testing.T) {
 			}
 			if tc.verdict == verify.Unbootable && tc.code != verify.CodeUserspaceMissing && !strings.Contains(p.Message+p.Hint, u) {
 				t.Errorf("the problem does not name the LUKS UUID %s: %+v", u, p)
+			}
+		})
+	}
+}
+
+// TestCheckLUKSCipherModules: the live table's cipher needs its crypto
+// modules in the initrd or built in (aes-xts-plain64 on Debian's 6.1: xts a
+// module, aes built in).
+func TestCheckLUKSCipherModules(t *testing.T) {
+	const dm = "nvme0n1p2_crypt"
+	table := func(spec string) string { return "0 41940992 crypt " + spec + " - 0 259:2 32768 1 allow_discards\n" }
+	cases := []struct {
+		name    string
+		tables  map[string]string // nil: a /sys that reads no tables
+		drop    []string
+		verdict verify.Verdict
+		code    verify.Code
+		text    string
+	}{
+		{"aes-xts-plain64 with xts", map[string]string{"254:0": table("aes-xts-plain64")}, nil, verify.Bootable, "", ""},
+		{"capi:xts(aes)-plain64 with xts", map[string]string{"254:0": table("capi:xts(aes)-plain64")}, nil, verify.Bootable, "", ""},
+		{"aes-xts-plain64 without xts", map[string]string{"254:0": table("aes-xts-plain64")}, []string{"xts"}, verify.Unbootable, verify.CodeModuleMissing, "cipher aes-xts-plain64 of LUKS dm-0"},
+		{"no table: a note", nil, []string{"xts"}, verify.Bootable, verify.CodeDevicesUnknown, "device-mapper tables cannot be read"},
+		{"the table unreadable: a note", map[string]string{}, []string{"xts"}, verify.Bootable, verify.CodeDevicesUnknown, "no such device"},
+		{"a cipher the kernel lacks", map[string]string{"254:0": table("kuznyechik-xts-plain64")}, nil, verify.CannotTell, verify.CodeDevicesUnknown, "crypto-kuznyechik"},
+		{"a spec boot-guard cannot read", map[string]string{"254:0": table("capi:xts(aes;x)-plain64")}, nil, verify.CannotTell, verify.CodeDevicesUnknown, "not a cipher spec"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.m = checktest.LUKSMachine(t, dm)
+			mods := f.modules(t, []string{"nvme", "ext4", "dm_mod", "dm_crypt", "xts"}, tc.drop...)
+			files := append(cryptLayout("initramfs-tools", mods), crypttabFile("cryptroot/crypttab", dm+" UUID="+checktest.LUKSUUID+" none luks"))
+			checktest.Initrd{Version: kv, Modules: mods, Extra: files}.Write(t, f.root)
+			req := f.request()
+			if tc.tables != nil {
+				req.Sys = checktest.DMTables(f.m.Sys, tc.tables)
+			}
+			k := check(t, req)
+			if k.Verdict != tc.verdict {
+				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.verdict, k.Problems)
+			}
+			if tc.code != "" {
+				if p := problem(t, k, tc.code); !strings.Contains(p.Message, tc.text) {
+					t.Errorf("%+v, want %q in it", p, tc.text)
+				}
+			}
+			if tc.verdict == verify.Bootable && tc.code == "" {
+				if r, ok := requirement(k, "xts"); !ok || r.Status != verify.StatusInInitrd {
+					t.Errorf("xts: %+v", r)
+				}
+				if r, ok := requirement(k, "aes_generic"); !ok || r.Status != verify.StatusBuiltin {
+					t.Errorf("aes: %+v (requirements %+v)", r, k.Requirements)
+				}
 			}
 		})
 	}

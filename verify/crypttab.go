@@ -185,6 +185,29 @@ func parseLUKSArgs(line string) luksArgs {
 	return a
 }
 
+// luksKeys are the command-line keys checkCrypt reads (parseLUKSArgs, and
+// initramfs-tools' cryptopts=).
+var luksKeys = map[string]bool{
+	"rd.luks": true, "luks": true, "rd_NO_LUKS": true, "rd.luks.uuid": true, "rd_LUKS_UUID": true, "luks.uuid": true,
+	"rd.luks.name": true, "luks.name": true, "rd.luks.partuuid": true, "rd_LUKS_PARTUUID": true, "rd.luks.serial": true,
+	"rd_LUKS_SERIAL": true, "rd.auto": true, "rd.luks.crypttab": true, "luks.crypttab": true, "cryptopts": true,
+}
+
+// luksKey is what of cmdline decides checkCrypt: its words with those keys,
+// in order, for audit's memo key (cmdlineKey).
+func luksKey(cmdline string) string {
+	var words []string
+	for _, w := range strings.Fields(cmdline) {
+		if w == "--" {
+			break
+		}
+		if k, _, _ := strings.Cut(w, "="); luksKeys[k] {
+			words = append(words, w)
+		}
+	}
+	return "luks=" + strings.Join(words, " ")
+}
+
 // luksID is an rd.luks.uuid value without its "luks-" and "keysource:"
 // prefixes, as dracut's parse-crypt.sh and systemd's generator strip them.
 func luksID(v string) string {
