@@ -62,6 +62,7 @@ func cmdlineKey(cmdline string) string {
 	for _, k := range decidingArgs {
 		fmt.Fprintf(&b, "%s=%q ", k, bootentry.CmdlineValues(cmdline, k))
 	}
+	b.WriteString(luksKey(cmdline)) // issue 12 item 3
 	return b.String()
 }
 

@@ -105,7 +105,7 @@ func (c *checker) initrdProblem(code Code, shown, what string) {
 func (c *checker) readImages(n needs) *initrd.Image {
 	depFile := "lib/modules/" + c.req.Version + "/modules.dep"
 	keep := func(p string) bool {
-		if p == depFile || isLoaderFile(p) || isModprobeConf(p) || keepProgram(p, c.req.Version) {
+		if p == depFile || isLoaderFile(p) || isModprobeConf(p) || keepProgram(p, c.req.Version) || isImageCmdline(p) {
 			return true
 		}
 		for _, k := range crypttabPaths {

@@ -30,7 +30,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 		mc.need(nd, shown)
 	}
 	mc.loadBlocks(img, bl)
-	c.checkUserspace(img, n.userspace, shown)
+	c.checkUserspace(img, n.userspace, bl, shown)
 	c.checkPrograms(img, mc.mods)
 }
 

@@ -401,14 +401,15 @@ func TestCheckLUKSUserspace(t *testing.T) {
 	const dmName = "nvme0n1p2_crypt"
 	needs := []string{"nvme", "ext4", "dm_mod", "dm_crypt"}
 	cryptsetup := checktest.File{Path: "usr/sbin/cryptsetup", Data: []byte("ELF"), Exec: true}
-	crypttab := checktest.File{Path: "cryptroot/crypttab", Data: []byte("# comment\n" + dmName + " UUID=abcd none luks,discard\n")}
+	crypttab := checktest.File{Path: "cryptroot/crypttab", Data: []byte("# comment\n" + dmName + " UUID=" + checktest.LUKSUUID + " none luks,discard\n")}
 	cases := []struct {
 		name  string
 		extra []checktest.File
 		code  verify.Code
 	}{
 		{"cryptsetup and crypttab", []checktest.File{cryptsetup, crypttab}, ""},
-		{"dracut's etc/crypttab", []checktest.File{cryptsetup, {Path: "etc/crypttab", Data: []byte(dmName + " UUID=abcd none\n")}}, ""},
+		{"dracut's etc/crypttab", []checktest.File{cryptsetup, {Path: "etc/crypttab", Data: []byte(dmName + " UUID=" + checktest.LUKSUUID + " none\n")}}, ""},
+		{"crypttab names another device", []checktest.File{cryptsetup, {Path: "cryptroot/crypttab", Data: []byte(dmName + " UUID=abcd none luks\n")}}, verify.CodeCrypttabMissing},
 		{"no cryptsetup", []checktest.File{crypttab}, verify.CodeUserspaceMissing},
 		{"no crypttab", []checktest.File{cryptsetup}, verify.CodeCrypttabMissing},
 		{"crypttab for another mapping", []checktest.File{cryptsetup, {Path: "cryptroot/crypttab", Data: []byte("other_crypt UUID=x none\n")}}, verify.CodeCrypttabMissing},

@@ -49,10 +49,14 @@ func (c *checker) checkInit(img *initrd.Image) {
 // userspaceDirs are where initramfs-tools and dracut put the programs.
 var userspaceDirs = []string{"sbin", "usr/sbin", "bin", "usr/bin"}
 
-// checkUserspace checks the stack layers' programs and, for LUKS, the
-// crypttab entry the initramfs unlocks root from.
-func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, shown string) {
+// checkUserspace checks the stack layers' programs and, for dm-crypt, that
+// the image can unlock the mapping (checkCrypt, check_crypt.go).
+func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, bl bootLine, shown string) {
 	for _, u := range us {
+		if u.Program == "cryptsetup" {
+			c.checkCrypt(img, u, bl, shown)
+			continue
+		}
 		found := false
 		for _, d := range userspaceDirs {
 			if e, ok := img.Has(d + "/" + u.Program); ok && !e.IsDir() {
@@ -67,16 +71,6 @@ func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, show
 				Hint:    fmt.Sprintf("install its initramfs integration (apt-get install %s), then %s", pkg, c.fixHint()),
 				Causes: append([]string{fmt.Sprintf("no initramfs hook put %s in the image: package %s is not installed, or the image was built before it was", u.Program, pkg)},
 					c.diagnosis().ImageCauses()...)})
-			continue
-		}
-		if u.Program != "cryptsetup" || u.CryptName == "" {
-			continue
-		}
-		if !crypttabHas(img, u.CryptName) {
-			c.rep.Add(Problem{Code: CodeCrypttabMissing, Verdict: Unbootable,
-				Message: fmt.Sprintf("kernel %s: initrd %s carries no crypttab entry for %s (looked in %s), needed for %s", c.req.Version, shown, u.CryptName, strings.Join(crypttabPaths, ", "), u.Detail),
-				Hint:    fmt.Sprintf("add %s to /etc/crypttab, then %s", u.CryptName, c.fixHint()),
-				Causes:  []string{fmt.Sprintf("/etc/crypttab has no line for %s, or the image was built before it had one: the initramfs cannot unlock root without it", u.CryptName)}})
 		}
 	}
 }
@@ -87,21 +81,4 @@ func initramfsPackage(program string, g diagnose.Generator) string {
 		return map[string]string{"cryptsetup": "cryptsetup", "lvm": "lvm2", "mdadm": "mdadm"}[program]
 	}
 	return map[string]string{"cryptsetup": "cryptsetup-initramfs", "lvm": "lvm2", "mdadm": "mdadm"}[program]
-}
-
-// crypttabHas reports whether a crypttab in the image names mapping name.
-func crypttabHas(img *initrd.Image, name string) bool {
-	for _, p := range crypttabPaths {
-		b, ok := img.File(p)
-		if !ok {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 0 && !strings.HasPrefix(f[0], "#") && (f[0] == name || strings.TrimPrefix(f[0], "target=") == name) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -75,12 +75,17 @@ const (
 	// modules.builtin.modinfo with it (bootable).
 	CodeModuleIndex Code = "module-index"
 	// CodeUserspaceMissing: the initrd lacks a program a layer of the root
-	// stack needs (cryptsetup, lvm, mdadm), or, in an initramfs-tools or
+	// stack needs (lvm, mdadm; for LUKS what its generator runs: cryptsetup
+	// and the cryptroot script, cryptsetup and cryptroot-ask, or
+	// systemd-cryptsetup and its generator), or, in an initramfs-tools or
 	// dracut image, udevd or /sbin/modprobe or what one of them needs to
 	// run (its dynamic loader, libkmod). Unbootable.
 	CodeUserspaceMissing Code = "userspace-missing"
 	// CodeCrypttabMissing: the initrd carries no crypttab entry for the
-	// LUKS mapping root is on. Unbootable.
+	// LUKS device root is on (where its generator reads one: initramfs-tools,
+	// dracut with systemd when the command line names no rd.luks.uuid=), or
+	// the entry for its mapping names another device than the one under
+	// root (its LUKS UUID). Unbootable.
 	CodeCrypttabMissing Code = "crypttab-missing"
 
 	// CodeDevicesUnknown: what the root device needs cannot be established:
@@ -211,4 +216,16 @@ const (
 	// boot, kexec, a container), so it says nothing of the next boot's; the
 	// command-line checks are skipped. A note.
 	CodeCmdlineNotTheBootLoaders Code = "cmdline-not-the-boot-loaders"
+)
+
+// Issue 12 item 3: dm-crypt, as each generator unlocks it (check_crypt.go).
+const (
+	// CodeLUKSNotNamed: the initrd would not unlock the LUKS device under
+	// root because the command line keeps it from doing so (rd.luks=0,
+	// rd.luks.uuid= naming only other devices), or, in a dracut image,
+	// nothing names that device (no rd.luks.uuid= for it on the command
+	// line or in the image's etc/cmdline.d, no crypttab line systemd
+	// reads, no rd.auto=1). Unbootable; cannot-tell when the command line
+	// the kernel will get is unknown.
+	CodeLUKSNotNamed Code = "luks-device-not-named"
 )

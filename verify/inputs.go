@@ -41,7 +41,8 @@ const kernelCmdlineFile = "/etc/kernel/cmdline"
 //     the command line's init= and initFallbacks.
 //
 // Not listed, because they are no file's content under Root: /sys and
-// /proc (the running machine; a cache of them must die with the boot), and
+// /proc (the running machine; a cache of them must die with the boot), the
+// live device-mapper tables read through Sys (issue 12 item 3), and
 // /boot's free space with the size of its largest initrd (diagnose's
 // low-space cause).
 func Inputs(req Request) []string {

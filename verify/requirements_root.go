@@ -20,7 +20,8 @@ type RequirementsRequest struct {
 	Root string
 	// Sys and Proc are the host's /sys and /proc, nil when not read (under
 	// --root, in a chroot or a container): then only Modules say what root
-	// needs.
+	// needs. A Sys that is a rootdev.TableReader (rootdev.HostSys) also
+	// gives the live device-mapper tables, for dm-crypt's cipher modules.
 	Sys, Proc fs.FS
 	// Version is the kernel release.
 	Version string
@@ -95,6 +96,9 @@ func Requirements(req RequirementsRequest) RootNeeds {
 		r.Problems = append(r.Problems, Problem{Code: CodeDevicesUnknown, Verdict: Bootable,
 			Message: fmt.Sprintf("kernel %s: the modules named with --module or MODULES= stand for what its root device needs, as nothing here shows that device: %s", req.Version, strings.Join(res.Unknown, "; "))})
 		res, r.Userspace = nil, nil
+	}
+	if res != nil { // issue 12 item 3: the crypto modules of each dm-crypt cipher
+		r.Problems = append(r.Problems, cipherNeeds(req.Sys, res, ix, req.Version)...)
 	}
 	needs, problems := ResolveNeeds(res, ix, req.Modules)
 	r.Needs = needs

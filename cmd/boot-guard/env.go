@@ -4,6 +4,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/boot-guard/boot-guard/verify"
 )
 
 // Env is everything the CLI takes from the process, so tests can run the real
@@ -31,7 +33,7 @@ func NewEnv() *Env {
 		Stderr: os.Stderr,
 		Getenv: os.Getenv,
 		Root:   "/",
-		Sys:    os.DirFS("/sys"),
+		Sys:    verify.HostSys("/sys", "/dev/mapper/control"), // issue 12 item 3: and the dm tables
 		Proc:   os.DirFS("/proc"),
 	}
 }

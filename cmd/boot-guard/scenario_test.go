@@ -22,7 +22,9 @@ package main
 //	                        (or every file under FILE when it ends in "/", the prefix
 //	                        removed); a *.ko file's "vermagic=", "depends=" lines
 //	                        become a minimal ELF module with that .modinfo;
-//	                        LINK->TARGET adds a symbolic link
+//	                        LINK->TARGET adds a symbolic link; @initramfs-tools,
+//	                        @dracut, @dracut-systemd add that generator's programs
+//	                        and indexes (checktest's) over the modules given
 //	truncate FILE N         cut $WORK/FILE to its first N bytes
 //	uki NAME RELEASE KERNEL [INITRD]
 //	                        write a unified kernel image $WORK/NAME for RELEASE whose
@@ -30,6 +32,8 @@ package main
 //	                        (none without it), .cmdline "root=UUID=1234 ro quiet"
 //	hang FILE               make $WORK/FILE a FIFO with no writer: reading it blocks
 //	                        forever, as on a dead NFS mount (hang_unix_test.go)
+//	dmtable MAJ:MIN FILE    the machine's /sys also gives the device-mapper table
+//	                        of MAJ:MIN, $WORK/FILE (issue 12 item 3)
 //
 // The CLI sees only the variables a script sets with env. Whatever the script
 // asserts, every stderr line must start "boot-guard: ", no invocation may read
@@ -88,7 +92,8 @@ func scenarioParams(dir string) testscript.Params {
 			"truncate":   cmdTruncate,
 			"kernel":     cmdKernel,
 			"uki":        cmdUKI,
-			"hang":       cmdHang, // issue 17 item 2
+			"hang":       cmdHang,    // issue 17 item 2
+			"dmtable":    cmdDMTable, // issue 12 item 3
 		},
 	}
 }
@@ -126,6 +131,8 @@ type scenarioState struct {
 	root      string
 	argv0     string
 	sys, proc fs.FS
+	sysDir    string            // the machine's /sys directory
+	dmTables  map[string]string // its device-mapper tables (dmtable)
 	// preset is testscript's own environment, hidden from the CLI.
 	preset map[string]string
 	ran    bool
@@ -274,6 +281,22 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: machine nvme | machine luks NAME | machine unmounted")
 	}
 	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
+	st.sysDir, st.dmTables = m.Sys, nil
+}
+
+// cmdDMTable gives the machine's /sys a device-mapper table (issue 12 item 3).
+func cmdDMTable(ts *testscript.TestScript, neg bool, args []string) {
+	st := state(ts)
+	if neg || len(args) != 2 || st.sysDir == "" {
+		ts.Fatalf("usage: dmtable MAJ:MIN FILE, after machine")
+	}
+	b, err := os.ReadFile(st.local(ts, args[1]))
+	ts.Check(err)
+	if st.dmTables == nil {
+		st.dmTables = map[string]string{}
+	}
+	st.dmTables[args[0]] = string(b)
+	st.sys = checktest.DMTables(st.sysDir, st.dmTables)
 }
 
 func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
@@ -333,7 +356,12 @@ func cmdInitrd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	st := state(ts)
 	var files []checktest.File
+	var layouts []string
 	for _, a := range args[1:] {
+		if l, ok := strings.CutPrefix(a, "@"); ok {
+			layouts = append(layouts, l)
+			continue
+		}
 		if link, target, ok := strings.Cut(a, "->"); ok {
 			files = append(files, checktest.File{Path: link, Link: target})
 			continue
@@ -352,9 +380,36 @@ func cmdInitrd(ts *testscript.TestScript, neg bool, args []string) {
 			files = append(files, f)
 		}
 	}
+	for _, l := range layouts {
+		files = append(files, generatorLayout(ts, l, files)...)
+	}
 	out := st.local(ts, args[0])
 	ts.Check(os.MkdirAll(filepath.Dir(out), 0o755))
 	ts.Check(os.WriteFile(out, checktest.Gzip(checktest.Cpio(files)), 0o644))
+}
+
+// generatorLayout is @initramfs-tools, @dracut or @dracut-systemd of an
+// initrd command: the generator's files (checktest.InitramfsTools,
+// checktest.Dracut) over the modules among files (issue 12 item 3).
+func generatorLayout(ts *testscript.TestScript, name string, files []checktest.File) []checktest.File {
+	var mods []checktest.Module
+	version := ""
+	for _, f := range files {
+		rest, ok := strings.CutPrefix(f.Path, "usr/lib/modules/")
+		v, p, ok2 := strings.Cut(rest, "/")
+		if ok && ok2 && strings.HasSuffix(p, ".ko") {
+			version = v
+			mods = append(mods, checktest.Module{Path: p, Version: v})
+		}
+	}
+	switch name {
+	case "initramfs-tools":
+		return checktest.InitramfsTools(version, mods)
+	case "dracut", "dracut-systemd":
+		return checktest.Dracut(version, mods, name == "dracut-systemd")
+	}
+	ts.Fatalf("initrd: @%s: want @initramfs-tools, @dracut or @dracut-systemd", name)
+	return nil
 }
 
 // initrdSources is FILE itself, or for DIR/ every regular file under it,

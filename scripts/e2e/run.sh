@@ -270,6 +270,7 @@ make_disk() { # make_disk TREE FS IMAGE
   case $fs in
     ext4) mkfs.ext4 -q -L bgroot -d "$tree" "$image" ;;
     btrfs) mkfs.btrfs -q -L bgroot --rootdir "$tree" "$image" >/dev/null ;;
+    luks-ext4) make_luks "$tree" "$image" "$mb" ;; # issue 12 item 3
     *) echo "e2e: unknown fs $fs" >&2; exit 1 ;;
   esac
 }
@@ -280,6 +281,55 @@ for fs in ext4 btrfs; do
     make_disk "$out/disks/tree" "$fs" "$out/disks/plain-$fs.img"
   fi
 done
+
+# issue 12 item 3: a LUKS2 root (aes-xts-plain64, the whole disk) and the dracut images that unlock
+# it. luksFormat writes the header on a plain file; this machine has no device-mapper to write the
+# filesystem through, so luks-wrap.py encrypts it in userspace with the volume key given to
+# luksFormat. dracut.img (--no-hostonly) carries dracut's systemd and crypt modules: systemd-cryptsetup
+# and its generator, no cryptsetup program, no crypttab; rd.luks.uuid= names the device and
+# rd.luks.key= a key file added to the image (QEMU's console types no passphrase).
+luks_uuid=8e2ec0de-b007-4a11-9e2e-000000000001
+luks_key=boot-guard-e2e
+# A TCG guest on a loaded machine finds its disk late (seen: 174 s): systemd's device jobs get more
+# than dracut's rd.timeout=100 here, as the LUKS rows' command lines also say (scenarios.tsv).
+luks_wait="rd.timeout=400 systemd.default_timeout_start_sec=400"
+luks_args="root=/dev/mapper/luks-$luks_uuid rd.luks.uuid=$luks_uuid rd.luks.key=/etc/bg-e2e-luks.key $luks_wait"
+make_luks() { # make_luks TREE IMAGE MB: ext4 of TREE in MB MiB, encrypted after a 16 MiB LUKS2 header
+  local tree=$1 image=$2 mb=$3
+  rm -f "$image.plain"; truncate -s "${mb}M" "$image.plain"
+  mkfs.ext4 -q -L bgroot -d "$tree" "$image.plain"
+  head -c 64 /dev/urandom >"$image.vk"
+  rm -f "$image"; truncate -s "$((mb + 16))M" "$image"
+  printf %s "$luks_key" | cryptsetup luksFormat --batch-mode --type luks2 --uuid "$luks_uuid" \
+    --offset 32768 --sector-size 512 --cipher aes-xts-plain64 --key-size 512 --pbkdf pbkdf2 \
+    --pbkdf-force-iterations 1000 --volume-key-file "$image.vk" --key-file - "$image"
+  python3 "$here/luks-wrap.py" "$image.plain" "$image.vk" "$image" $((32768 * 512))
+  rm -f "$image.plain" "$image.vk"
+}
+luks_image() { # luks_image NAME [FIND-EXPR...]: dracut.img minus FIND-EXPR, plus the key file
+  local name=$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "LUKS image $name${*:+: removing $*}"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; mkdir -p "$t"
+  (cd "$t" && gzip -dc "$images/dracut.img" | cpio -idm --quiet --no-absolute-filenames)
+  [ $# -eq 0 ] || find "$t" "$@" -print -delete | grep -q . || { echo "e2e: $name removed nothing ($*)" >&2; exit 1; }
+  mkdir -p "$t/etc"; printf %s "$luks_key" >"$t/etc/bg-e2e-luks.key"
+  pack_tree "$t" >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+if grep -q -E '^[^#]*[[:space:]]luks-ext4[[:space:]]' "$here/scenarios.tsv"; then
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends cryptsetup-bin python3-cryptography >/dev/null
+  luks_image dracut-luks
+  luks_image dracut-luks-no-sdcrypt -path '*/systemd/systemd-cryptsetup'
+  luks_image dracut-luks-no-xts -name 'xts.ko*'
+  if [ ! -s "$out/disks/plain-luks-ext4.img" ]; then
+    step "root disk plain-luks-ext4"
+    make_tree "$out/disks/tree"
+    make_disk "$out/disks/tree" luks-ext4 "$out/disks/plain-luks-ext4.img"
+  fi
+fi
 
 # ---- 3. boots ----------------------------------------------------------------------------------
 disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as the root disk
@@ -367,7 +417,8 @@ while read -r name file kv append; do
   # loader would pass (/etc/kernel/cmdline, read when no grub.cfg or BLS entry names the kernel).
   \$bb cp "/e2e/kernels/\$kv" "/boot/vmlinuz-$kver"
   \$bb rm -f /etc/kernel/cmdline
-  [ -n "\$append" ] && \$bb echo "\$(\$bb cat /proc/cmdline) \$append" >/etc/kernel/cmdline
+  # issue 12 item 3: a LUKS guest's own rd.luks words are the guest's, not the row's.
+  [ -n "\$append" ] && \$bb echo "\$(\$bb sed 's/ rd\.luks[^ ]*//g' /proc/cmdline) \$append" >/etc/kernel/cmdline
   /usr/sbin/boot-guard verify --json "\$@" "$kver" >/tmp/v.json 2>/tmp/v.err
   rc=\$?
   verdict=\$(\$bb sed -n 's/.*"verdict": *"\([a-z-]*\)".*/\1/p' /tmp/v.json | \$bb head -n1)
@@ -384,8 +435,10 @@ INIT
   rm -rf "$tree"
   rm -f "$vlog"
   t0=$(date +%s)
+  local vinitrd=$img/good.img vappend=""
+  [ "$fs" = luks-ext4 ] && vinitrd=$img/dracut-luks.img vappend=$luks_args # issue 12 item 3
   boot_timeout=$(( timeout_s + 20 * $# )) \
-    boot "$kind" "$vdisk" "$img/good.img" "$out/logs/verdict-guest-$id.log" "$vmlinuz" "" -serial "file:$vlog"
+    boot "$kind" "$vdisk" "$vinitrd" "$out/logs/verdict-guest-$id.log" "$vmlinuz" "$vappend" -serial "file:$vlog"
   rm -f "$vdisk"
   step "verdict guest $id ($# rows) done in $(( $(date +%s) - t0 ))s"
   grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $id did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$id.log" >&2; }

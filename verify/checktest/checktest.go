@@ -16,6 +16,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -293,8 +294,12 @@ func NVMeMachine(t testing.TB) Machine {
 	return m
 }
 
+// LUKSUUID is the LUKS UUID of LUKSMachine's device, as blkid shows it.
+const LUKSUUID = "01234567-89ab-cdef-0123-456789abcdef"
+
 // LUKSMachine makes /sys and /proc for a machine whose / is ext4 on the
-// LUKS2 mapping dmName (dm-0, 254:0) over nvme0n1p2, as NVMeMachine's disk.
+// LUKS2 mapping dmName (dm-0, 254:0) over nvme0n1p2, as NVMeMachine's disk,
+// its LUKS UUID LUKSUUID.
 func LUKSMachine(t testing.TB, dmName string) Machine {
 	t.Helper()
 	m := nvme(t)
@@ -381,4 +386,31 @@ func SortedPaths(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// DMTables is a /sys directory that also gives device-mapper tables, as
+// rootdev.TableReader reads them: tables by major:minor, in `dmsetup
+// table` form; a device not in it is an error.
+func DMTables(sys string, tables map[string]string) fs.FS {
+	return dmTables{sysFS: os.DirFS(sys).(sysFS), tables: tables}
+}
+
+type sysFS interface {
+	fs.ReadLinkFS
+	fs.ReadDirFS
+	fs.ReadFileFS
+	fs.StatFS
+}
+
+type dmTables struct {
+	sysFS
+	tables map[string]string
+}
+
+func (d dmTables) DMTable(majMin string) (string, error) {
+	t, ok := d.tables[majMin]
+	if !ok {
+		return "", fmt.Errorf("DM_TABLE_STATUS of %s: no such device", majMin)
+	}
+	return t, nil
 }

@@ -103,3 +103,26 @@ func InitramfsTools(version string, modules []Module) []File {
 		{Path: dir + "modules.alias.bin", Data: kmodtest.BinIndex(map[string][]string{"pci:v*d*sv*sd*bc01sc08i02*": {"nvme"}})},
 	}
 }
+
+// Dracut returns the files that make an Initrd a dracut image with its
+// module loader (issue 12 item 3): InitramfsTools' programs and indexes,
+// dracut's marks (usr/lib/dracut, etc/initrd-release) instead of
+// initramfs-tools', and with systemd, usr/lib/systemd/systemd (dracut's
+// systemd module), which changes how it unlocks LUKS.
+func Dracut(version string, modules []Module, systemd bool) []File {
+	var out []File
+	for _, f := range InitramfsTools(version, modules) {
+		if f.Path != "scripts/functions" && f.Path != "conf/initramfs.conf" {
+			out = append(out, f)
+		}
+	}
+	out = append(out,
+		File{Path: "usr/lib/dracut/modules.txt", Data: []byte("base\nkernel-modules\n")},
+		File{Path: "usr/lib/dracut-lib.sh", Data: []byte("# dracut-lib\n")},
+		File{Path: "usr/lib/initrd-release", Data: []byte("NAME=dracut\n")},
+		File{Path: "etc/initrd-release", Link: "../usr/lib/initrd-release"})
+	if systemd {
+		out = append(out, File{Path: "usr/lib/systemd/systemd", Data: ProgramELF("/lib64/ld-linux-x86-64.so.2", []string{"libc.so.6"}), Exec: true})
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package rootdev
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -106,13 +107,14 @@ func TestNVMeUnderLUKSUnderLVM(t *testing.T) {
 	)
 	wantUser := []Userspace{
 		{Program: "lvm", Detail: "LVM dm-1 (vg-root), mounted at /"},
-		{Program: "cryptsetup", Detail: "LUKS dm-0 (nvme0n1p3_crypt), under LVM dm-1 (vg-root), mounted at /", CryptName: "nvme0n1p3_crypt"},
+		{Program: "cryptsetup", Detail: "LUKS dm-0 (nvme0n1p3_crypt), under LVM dm-1 (vg-root), mounted at /", CryptName: "nvme0n1p3_crypt",
+			LUKSUUID: "0d7c2e53-a7a8-4e0f-9d3b-2f1e6c5a4b39", Device: "dm-0", MajMin: "254:0", Under: []string{"nvme0n1p3"}},
 	}
 	if len(res.Userspace) != len(wantUser) {
 		t.Fatalf("userspace = %+v, want %+v", res.Userspace, wantUser)
 	}
 	for i := range wantUser {
-		if res.Userspace[i] != wantUser[i] {
+		if !reflect.DeepEqual(res.Userspace[i], wantUser[i]) {
 			t.Errorf("userspace[%d] = %+v, want %+v", i, res.Userspace[i], wantUser[i])
 		}
 	}
@@ -163,7 +165,7 @@ func TestMDRaid1OverTwoSATADisks(t *testing.T) {
 		want{NeedModule, "md-raid1", "", "needed by RAID1 md0, mounted at /"},
 		want{NeedFilesystem, "ext4", "", ""},
 	)
-	if len(res.Userspace) != 1 || res.Userspace[0] != (Userspace{Program: "mdadm", Detail: "RAID1 md0, mounted at /"}) {
+	if len(res.Userspace) != 1 || !reflect.DeepEqual(res.Userspace[0], Userspace{Program: "mdadm", Detail: "RAID1 md0, mounted at /"}) {
 		t.Errorf("userspace = %+v", res.Userspace)
 	}
 }
@@ -403,4 +405,19 @@ func TestPartitionOfIMSMArray(t *testing.T) {
 		want{NeedModule, "md-raid1", "", "needed by RAID1 md126, partition md126p2, mounted at /"},
 		want{NeedFilesystem, "ext4", "", ""},
 	)
+}
+
+func TestLUKSUUID(t *testing.T) {
+	for in, want := range map[string]string{
+		"CRYPT-LUKS2-0d7c2e53a7a84e0f9d3b2f1e6c5a4b39-root": "0d7c2e53-a7a8-4e0f-9d3b-2f1e6c5a4b39",
+		"CRYPT-LUKS1-0D7C2E53A7A84E0F9D3B2F1E6C5A4B39-root": "0d7c2e53-a7a8-4e0f-9d3b-2f1e6c5a4b39",
+		"CRYPT-LUKS2-0d7c2e53a7a84e0f-root":                 "",
+		"CRYPT-LUKS2-0d7c2e53a7a84e0f9d3b2f1e6c5a4bzz-root": "",
+		"CRYPT-PLAIN-swap": "",
+		"LVM-abc":          "",
+	} {
+		if got := luksUUID(in); got != want {
+			t.Errorf("luksUUID(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

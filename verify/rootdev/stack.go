@@ -89,14 +89,48 @@ func (w *walker) dm(p, name string, above []label, target string, depth int) {
 	for _, m := range layer.modules {
 		w.need(Need{Kind: NeedModule, Value: m, Reason: why})
 	}
-	if layer.program != "" {
-		crypt := ""
-		if layer.program == "cryptsetup" {
-			crypt = dmName
-		}
-		w.userspace(layer.program, render("", chain, target), crypt)
+	switch {
+	case layer.program == "cryptsetup":
+		w.cryptUserspace(p, name, dmName, uuid, render("", chain, target))
+	case layer.program != "":
+		w.userspace(layer.program, render("", chain, target), "")
 	}
 	w.slaves(p, text, chain, target, depth)
+}
+
+// cryptUserspace records a dm-crypt mapping's userspace need with what
+// names its device: the LUKS UUID from dm/uuid, its major:minor and the
+// devices under it (issue 12 item 3).
+func (w *walker) cryptUserspace(p, name, dmName, uuid, detail string) {
+	for _, u := range w.res.Userspace {
+		if u.Program == "cryptsetup" && u.CryptName == dmName {
+			return
+		}
+	}
+	u := Userspace{Program: "cryptsetup", Detail: detail, CryptName: dmName, Device: name, LUKSUUID: luksUUID(uuid)}
+	u.MajMin, _ = w.sys.readAttr(p + "/dev")
+	u.Under, _, _ = w.sys.readDirNames(p + "/slaves")
+	w.res.Userspace = append(w.res.Userspace, u)
+}
+
+// luksUUID returns the LUKS UUID a dm/uuid "CRYPT-LUKS1-HEX32-name" or
+// "CRYPT-LUKS2-..." records (cryptsetup's lib/setup.c writes it without
+// dashes), dashed as blkid and udev show it; "" for anything else.
+func luksUUID(dmUUID string) string {
+	rest, ok := strings.CutPrefix(dmUUID, "CRYPT-LUKS1-")
+	if !ok {
+		rest, ok = strings.CutPrefix(dmUUID, "CRYPT-LUKS2-")
+	}
+	if !ok || len(rest) < 32 {
+		return ""
+	}
+	h := strings.ToLower(rest[:32])
+	for _, r := range h {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return ""
+		}
+	}
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // mdLevels are the md/level values with a RAID personality module. The need

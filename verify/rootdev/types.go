@@ -77,4 +77,18 @@ type Userspace struct {
 	// CryptName is the dm name of a LUKS mapping, to look for in the initrd's
 	// crypttab. Empty for other programs.
 	CryptName string `json:"crypt_name,omitempty"`
+	// Issue 12 item 3: what names the device under a dm-crypt mapping, for
+	// the crypttab entry or rd.luks option that must name it.
+	// LUKSUUID is the LUKS header's UUID, dashed and lower case, as
+	// cryptsetup records it in the mapping's dm/uuid
+	// ("CRYPT-LUKS2-<uuid without dashes>-<name>"); empty for another
+	// dm-crypt type (plain, TCRYPT, BitLocker).
+	LUKSUUID string `json:"luks_uuid,omitempty"`
+	// Device and MajMin are the mapping's block device ("dm-0", "254:0"),
+	// whose live table names its cipher.
+	Device string `json:"device,omitempty"`
+	MajMin string `json:"majmin,omitempty"`
+	// Under are the kernel names of the devices in its slaves/ ("nvme0n1p3"):
+	// what a crypttab source /dev/NAME must name.
+	Under []string `json:"under,omitempty"`
 }

@@ -14,6 +14,9 @@ func Debian(version string) Kernel {
 		Builtin: []string{
 			"kernel/drivers/block/loop.ko",
 			"kernel/drivers/pci/pcie/pcieportdrv.ko",
+			"kernel/crypto/aes_generic.ko", // issue 12 item 3: dm-crypt's ciphers
+			"kernel/crypto/cbc.ko",
+			"kernel/crypto/sha256_generic.ko",
 		},
 		Modinfo: []string{
 			"loop.alias=devname:loop-control",
@@ -22,6 +25,10 @@ func Debian(version string) Kernel {
 			"loop.file=drivers/block/loop",
 			"printk.time=Y",
 			"pcieportdrv.file=drivers/pci/pcie/pcieportdrv",
+			"aes_generic.alias=crypto-aes",
+			"aes_generic.alias=aes",
+			"cbc.alias=crypto-cbc",
+			"sha256_generic.alias=crypto-sha256",
 		},
 		Config: DebianConfig(),
 	}
@@ -86,6 +93,9 @@ func debianDep() []string {
 		"kernel/crypto/xor.ko:",
 		"kernel/drivers/md/dm-mod.ko:",
 		"kernel/drivers/md/dm-crypt.ko: kernel/drivers/md/dm-mod.ko",
+		"kernel/crypto/xts.ko:",
+		"kernel/crypto/essiv.ko:",
+		"kernel/arch/x86/crypto/aesni-intel.ko:",
 		"kernel/drivers/md/raid1.ko: kernel/drivers/md/md-mod.ko",
 		"kernel/drivers/md/md-mod.ko:",
 	}
@@ -127,6 +137,9 @@ func debianAlias() []string {
 		"crc32c crc32c_intel",
 		"cpu:type:x86,ven*fam*mod*:feature:*0094* crc32c_intel",
 		"dm-crypt dm_crypt",
+		"crypto-xts xts",
+		"crypto-essiv essiv",
+		"crypto-aes aesni_intel",
 		"md-raid1 raid1",
 		"md-personality-3 raid1",
 		"devname:mapper/control dm_mod",
