@@ -10,6 +10,7 @@ import (
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/diagnose"
 	"github.com/boot-guard/boot-guard/verify/kconfig"
+	"github.com/boot-guard/boot-guard/verify/secureboot"
 )
 
 // Request is what Check checks: one kernel version on one filesystem root.
@@ -69,6 +70,9 @@ type checker struct {
 	kcfg      *kconfig.Config
 	kcfgErr   error
 	initrdOff string
+	// issue 13: the machine's Secure Boot state, read once
+	// (check_secureboot.go).
+	sbState *secureboot.State
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at
@@ -86,8 +90,9 @@ func Check(ctx context.Context, req Request) KernelReport {
 			Hint:    "list the installed kernels with: ls /boot/vmlinuz-*"})
 		return c.rep
 	}
-	c.kernelImage()
 	c.kernelConfig()
+	c.secureBootReport() // issue 13
+	c.kernelImage()
 	present := c.initrdFiles()
 	need := c.requirements()
 	if present && c.initrdIgnored() {
@@ -102,6 +107,7 @@ func Check(ctx context.Context, req Request) KernelReport {
 	}
 	if img := c.readImages(need); img != nil {
 		c.inImage(img, need)
+		c.moduleSignatures(img, need) // issue 13
 		c.kernelConfigRules(img, need)
 		c.initrdSize(img)
 	}
