@@ -24,6 +24,13 @@ package main
 //	                        become a minimal ELF module with that .modinfo;
 //	                        LINK->TARGET adds a symbolic link
 //	truncate FILE N         cut $WORK/FILE to its first N bytes
+//	secureboot on|off [MOKKEY...]  write the machine's SecureBoot and SetupMode
+//	                        variables, and MokListRT holding these keys
+//	signed-module SRC DST KEY|none  the ELF module of SRC's modinfo lines at
+//	                        DST, signed by the scenario's throwaway key KEY
+//	sign-kernel FILE KEY    FILE becomes a bzImage with an Authenticode
+//	                        signature by KEY
+//	cert KEY FILE           write KEY's certificate (DER) to FILE
 //
 // The CLI sees only the variables a script sets with env. Whatever the script
 // asserts, every stderr line must start "boot-guard: ", no invocation may read
@@ -50,6 +57,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/boot-guard/boot-guard/verify/checktest"
+	"github.com/boot-guard/boot-guard/verify/secureboot/sbtest"
 )
 
 const scenarioDir = "testdata/scenarios"
@@ -80,6 +88,11 @@ func scenarioParams(dir string) testscript.Params {
 			"initrd":     cmdInitrd,
 			"truncate":   cmdTruncate,
 			"kernel":     cmdKernel,
+			// issue 13: Secure Boot fixtures (scenario_secureboot_test.go).
+			"secureboot":    cmdSecureBoot,
+			"signed-module": cmdSignedModule,
+			"sign-kernel":   cmdSignKernel,
+			"cert":          cmdCert,
 		},
 	}
 }
@@ -117,6 +130,10 @@ type scenarioState struct {
 	root      string
 	argv0     string
 	sys, proc fs.FS
+	// sysDir is the machine's /sys on the host (issue 13 writes efivars).
+	sysDir string
+	// keys are the scenario's throwaway signing keys, by name.
+	keys map[string]sbtest.Key
 	// preset is testscript's own environment, hidden from the CLI.
 	preset map[string]string
 	ran    bool
@@ -264,7 +281,7 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("usage: machine nvme | machine luks NAME | machine unmounted")
 	}
-	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
+	st.sys, st.proc, st.sysDir = os.DirFS(m.Sys), os.DirFS(m.Proc), m.Sys
 }
 
 func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
@@ -311,7 +328,7 @@ func cmdInitrd(ts *testscript.TestScript, neg bool, args []string) {
 				p = strings.TrimPrefix(name, a)
 			}
 			f := checktest.File{Path: p, Data: body, Exec: p == "init" || strings.Contains("/"+path.Dir(p)+"/", "/bin/")}
-			if strings.HasSuffix(p, ".ko") {
+			if strings.HasSuffix(p, ".ko") && !bytes.HasPrefix(body, []byte("\x7fELF")) {
 				f.Data = moduleFromModinfo(strings.TrimSuffix(path.Base(p), ".ko"), string(body))
 			}
 			files = append(files, f)
