@@ -41,10 +41,14 @@ func (c *checker) moduleTrust() *modTrust {
 	t := &modTrust{}
 	sb := c.secureBootReport()
 	t.builtin(c)
-	if v, _ := c.kcfg.Value("SYSTEM_TRUSTED_KEYS"); strings.Trim(v, `"`) != "" {
-		t.gaps = append(t.gaps, fmt.Sprintf("the certificates CONFIG_SYSTEM_TRUSTED_KEYS=%s builds into the kernel image (not read)", v))
+	if c.kcfg == nil {
+		t.gaps = append(t.gaps, "which UEFI keys the kernel imports (its config cannot be read)")
+	} else {
+		if v, _ := c.kcfg.Value("SYSTEM_TRUSTED_KEYS"); strings.Trim(v, `"`) != "" {
+			t.gaps = append(t.gaps, fmt.Sprintf("the certificates CONFIG_SYSTEM_TRUSTED_KEYS=%s builds into the kernel image (not read)", v))
+		}
+		t.uefi(c)
 	}
-	t.uefi(c)
 	for _, k := range t.keys {
 		sb.TrustedKeys = append(sb.TrustedKeys, k.Name+" ("+k.Source+")")
 	}
@@ -306,7 +310,11 @@ func (c *checker) signatureFinding(m initrd.Module, s secureboot.ModuleSignature
 		case known:
 			return ifEnforced(CodeModuleSignerUntrusted, "is signed by "+sg.String()+", a key the kernel will not trust"+c.dkmsNote(trust, key), signHint)
 		}
-		return sigFinding{CodeModuleSignerUntrusted, CannotTell, fmt.Sprintf("is signed by %s, which is none of the keys found that the kernel trusts, and these could not be read: %s", sg.String(), strings.Join(trust.gaps, "; ")), signHint}, true
+		what := fmt.Sprintf("is signed by %s, which is none of the keys found that the kernel trusts, and these could not be read: %s", sg.String(), strings.Join(trust.gaps, "; "))
+		if enforce == EnforcedYes {
+			return sigFinding{CodeModuleSignerUntrusted, CannotTell, what, signHint}, true
+		}
+		return ifEnforced(CodeModuleSignerUntrusted, what, signHint)
 	}
 	return sigFinding{}, false
 }

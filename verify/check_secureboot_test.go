@@ -256,3 +256,28 @@ func TestCheckSecureBootUnderRoot(t *testing.T) {
 		t.Errorf("not checked: %s", nc)
 	}
 }
+
+// TestCheckSecureBootNoConfig: without the kernel's config, under Secure
+// Boot, whether it enforces is unknown: signed modules of an unknown key
+// are cannot-tell, never a crash; with Secure Boot off, nothing is refused.
+func TestCheckSecureBootNoConfig(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		f := newSBFixture(t)
+		os.Remove(filepath.Join(f.root, "boot/config-"+kv))
+		f.secureBoot(t, on, nil)
+		f.initrd(t, func(name string) *sbtest.Key {
+			if name == "nvme" {
+				return &f.dkms
+			}
+			return &f.build
+		})
+		k := check(t, f.request())
+		want, enforced := verify.CannotTell, "cannot-tell"
+		if !on {
+			want, enforced = verify.Bootable, "no"
+		}
+		if k.Verdict != want || k.SecureBoot.ModuleSignatures != enforced {
+			t.Errorf("Secure Boot %v: %v, %+v, %+v", on, k.Verdict, k.SecureBoot, k.Problems)
+		}
+	}
+}
