@@ -278,9 +278,12 @@ func (c *checker) signatureFinding(m initrd.Module, s secureboot.ModuleSignature
 			return sigFinding{code, Unbootable, what + ", and " + enforced + ": it refuses the module", hint}, true
 		case EnforcedCannotTell:
 			v := CannotTell
-			if !c.secureBootState().Known {
+			if c.req.Sys == nil {
 				// Under --root: said in the report, as for an
-				// unsigned kernel image (moduleSignatures).
+				// unsigned kernel image (moduleSignatures). A
+				// machine whose efivarfs cannot be read is
+				// cannot-tell (seen in a real Secure Boot guest
+				// without the efivarfs module loaded).
 				v = Bootable
 			}
 			return sigFinding{code, v, what + "; whether the kernel will enforce module signatures is unknown: " + sb.Why, hint}, true

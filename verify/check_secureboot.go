@@ -202,6 +202,9 @@ func (c *checker) kernelSignature(r io.ReaderAt, h kimage.Header, shown string, 
 	case st.Enforcing():
 		c.rep.Add(Problem{Code: CodeKernelUnsigned, Verdict: CannotTell, Hint: hint,
 			Message: what + "; Secure Boot is on, and shim boots only a kernel whose signature it verifies"})
+	case !st.Known && unsigned && c.req.Sys != nil:
+		c.rep.Add(Problem{Code: CodeKernelUnsigned, Verdict: CannotTell, Hint: hint,
+			Message: what + ": Secure Boot refuses it, and whether Secure Boot is on cannot be read here (" + st.Why + ")"})
 	case !st.Known && unsigned:
 		// Not a problem: a system under --root says nothing of the
 		// firmware it will boot on, and an unsigned kernel is a choice

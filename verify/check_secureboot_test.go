@@ -281,3 +281,25 @@ func TestCheckSecureBootNoConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSecureBootEfivarfsEmpty: a UEFI machine whose efivarfs is not
+// mounted (as in a real Secure Boot guest without the efivarfs module):
+// an unsigned module root needs is cannot-tell, never bootable.
+func TestCheckSecureBootEfivarfsEmpty(t *testing.T) {
+	f := newSBFixture(t)
+	checktest.WriteFile(t, filepath.Join(f.m.Sys, "firmware/efi/systab"), []byte("ACPI20=0x7f\n"))
+	if err := os.MkdirAll(filepath.Join(f.m.Sys, "firmware/efi/efivars"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.initrd(t, func(name string) *sbtest.Key {
+		if name == "nvme" {
+			return nil
+		}
+		return &f.build
+	})
+	k := check(t, f.request())
+	if k.Verdict != verify.CannotTell || k.SecureBoot.Firmware != "unknown" || !strings.Contains(k.SecureBoot.FirmwareWhy, "efivarfs is not mounted") {
+		t.Fatalf("%v %+v %+v", k.Verdict, k.SecureBoot, k.Problems)
+	}
+	problem(t, k, verify.CodeModuleUnsigned)
+}
