@@ -123,10 +123,19 @@ func (c *checker) moduleSigEnforcement(st secureboot.State) (answer, why string)
 		return EnforcedCannotTell, "whether Secure Boot will be on is unknown (" + st.Why + "), and it decides"
 	case !st.Enforcing():
 		return EnforcedNo, "Secure Boot is off (" + st.Why + "), CONFIG_MODULE_SIG_FORCE is not set and nothing locks the kernel down"
-	case lsm && cfg.Enabled("LOCK_DOWN_IN_EFI_SECURE_BOOT"):
-		return EnforcedYes, fmt.Sprintf("Secure Boot is on (%s) and its config %s has CONFIG_LOCK_DOWN_IN_EFI_SECURE_BOOT=y: it locks itself down to integrity, which refuses modules without a valid signature", st.Why, at)
-	case cfg.Enabled("IMA_ARCH_POLICY"):
-		return EnforcedYes, fmt.Sprintf("Secure Boot is on (%s) and its config %s has CONFIG_IMA_ARCH_POLICY=y: IMA's architecture policy enforces module signatures", st.Why, at)
+	}
+	// Both hold for Debian 12's kernel; a real Secure Boot boot printed
+	// "Loading of unsigned module is rejected": IMA's policy's
+	// set_module_sig_enforced() answers first.
+	var by []string
+	if cfg.Enabled("IMA_ARCH_POLICY") {
+		by = append(by, "CONFIG_IMA_ARCH_POLICY=y (IMA's architecture policy enforces module signatures under Secure Boot)")
+	}
+	if lsm && cfg.Enabled("LOCK_DOWN_IN_EFI_SECURE_BOOT") {
+		by = append(by, "CONFIG_LOCK_DOWN_IN_EFI_SECURE_BOOT=y (it locks itself down to integrity, which refuses modules without a valid signature)")
+	}
+	if len(by) > 0 {
+		return EnforcedYes, fmt.Sprintf("Secure Boot is on (%s) and its config %s has %s", st.Why, at, strings.Join(by, " and "))
 	}
 	return EnforcedNo, fmt.Sprintf("Secure Boot is on (%s), but its config %s neither locks the kernel down under it (CONFIG_LOCK_DOWN_IN_EFI_SECURE_BOOT) nor forces module signatures", st.Why, at)
 }
