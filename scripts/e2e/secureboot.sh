@@ -7,6 +7,7 @@
 #                      from EFI Secure Boot"); its root disk's init runs boot-guard inside the guest,
 #                      with efivarfs and securityfs mounted, on both images below
 #   sb-nvme-unsigned   the same image with nvme.ko's appended signature cut off: fails
+#   sb-nvme-foreign-key  nvme.ko signed again by a throwaway key the kernel does not trust: fails
 # and prints each row's real outcome, its telling console line and boot-guard's verdict.
 # Like run.sh it installs packages (ovmf, mtools, dosfstools) and downloads shim-signed and
 # grub-efi-amd64-signed (unpacked, never installed), so it runs only with CI=true or --yes. It reuses
@@ -34,19 +35,40 @@ fi
 ovmf=/usr/share/OVMF
 make -s build
 
-# The good image with nvme.ko's signature cut off: struct module_signature's big-endian sig_len
-# says where the PKCS#7 message starts (include/linux/module_signature.h).
-unsigned=$out/img/sb-nvme-unsigned.img
-if [ ! -s "$unsigned" ]; then
-  local t=$out/unpacked/sb-nvme-unsigned ko size sig
+# Variants of the good image's nvme.ko: its signature cut off (struct module_signature's big-endian
+# sig_len says where the PKCS#7 message starts: include/linux/module_signature.h), or cut off and
+# signed again, as scripts/sign-file.c signs (CMS, SHA-256, no attributes, no certificates), by a
+# throwaway key made here that the kernel does not trust (a DKMS key nobody enrolled).
+strip_sig() { # strip_sig KO
+  local size sig
+  size=$(stat -c %s "$1")
+  sig=$(tail -c 40 "$1" | head -c 12 | od -An -tu1 | awk '{print $9*16777216+$10*65536+$11*256+$12}')
+  truncate -s $(( size - 28 - 12 - sig )) "$1"
+}
+sign_foreign() { # sign_foreign KO: append a signature by $sb/foreign-key.pem
+  [ -s "$sb/foreign-key.pem" ] || openssl req -new -x509 -newkey rsa:2048 -nodes -days 3650 \
+    -subj "/CN=boot-guard e2e foreign key" -keyout "$sb/foreign-key.pem" -out "$sb/foreign-cert.pem" 2>/dev/null
+  openssl cms -sign -binary -noattr -nocerts -nosmimecap -outform DER -md sha256 \
+    -signer "$sb/foreign-cert.pem" -inkey "$sb/foreign-key.pem" -in "$1" -out "$sb/sig.der"
+  local len; len=$(stat -c %s "$sb/sig.der")
+  cat "$sb/sig.der" >>"$1"
+  printf '\0\0\2\0\0\0\0\0' >>"$1" # algo hash id_type=PKEY_ID_PKCS7 signer_len key_id_len pad[3]
+  printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((len>>24&255)) $((len>>16&255)) $((len>>8&255)) $((len&255)))" >>"$1"
+  printf '~Module signature appended~\n' >>"$1"
+}
+nvme_variant() { # nvme_variant NAME CMD...: the good image with CMD run on its nvme.ko
+  local name=$1 t=$out/unpacked/$1; shift
+  [ -s "$out/img/$name.img" ] && return 0
   rm -rf "$t"; cp -a "$out/unpacked/good" "$t"
-  ko=$(find "$t" -name nvme.ko)
-  size=$(stat -c %s "$ko")
-  sig=$(tail -c 40 "$ko" | head -c 12 | od -An -tu1 | awk '{print $9*16777216+$10*65536+$11*256+$12}')
-  truncate -s $(( size - 28 - 12 - sig )) "$ko"
-  (cd "$t" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | zstd -q -3 -T0) >"$unsigned"
+  local ko; ko=$(find "$t" -name nvme.ko)
+  for cmd in "$@"; do "$cmd" "$ko"; done
+  (cd "$t" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | zstd -q -3 -T0) >"$out/img/$name.img"
   rm -rf "$t"
-fi
+}
+nvme_variant sb-nvme-unsigned strip_sig
+nvme_variant sb-nvme-foreign-key strip_sig sign_foreign
+unsigned=$out/img/sb-nvme-unsigned.img
+foreign=$out/img/sb-nvme-foreign-key.img
 
 esp() { # esp IMAGE INITRD: shim as the removable-media loader, GRUB next to it, kernel and initrd
   export MTOOLS_SKIP_CHECK=1
@@ -81,6 +103,7 @@ cp bin/boot-guard "$d/usr/sbin/"
 cp "/boot/vmlinuz-$kver" "/boot/config-$kver" "$d/boot/"
 cp "$(readlink -f "$images/mkinitramfs-zstd.img")" "$d/boot/sb-good.img"
 cp "$unsigned" "$d/boot/sb-nvme-unsigned.img"
+cp "$foreign" "$d/boot/sb-nvme-foreign-key.img"
 cp /lib/modules/"$kver"/modules.* "$d/lib/modules/$kver/"
 mkdir -p "$d/lib/modules/$kver/kernel/fs/efivarfs"
 cp "/lib/modules/$kver/kernel/fs/efivarfs/efivarfs.ko" "$d/lib/modules/$kver/kernel/fs/efivarfs/"
@@ -100,7 +123,7 @@ bb=/bin/busybox
 \$bb mount -t securityfs securityfs /sys/kernel/security
 \$bb echo "BOOTGUARD-E2E-MARKER root mounted"
 \$bb echo "E2E-LOCKDOWN \$(\$bb cat /sys/kernel/security/lockdown)"
-for i in sb-good sb-nvme-unsigned; do
+for i in sb-good sb-nvme-unsigned sb-nvme-foreign-key; do
   /usr/sbin/boot-guard verify --initrd /boot/\$i.img $kver >/tmp/v.out 2>&1
   echo "E2E-VERDICT \$i rc=\$?"
   \$bb sed "s/^/E2E-OUT \$i /" /tmp/v.out
@@ -114,18 +137,20 @@ rm -f "$sb/vdisk.img"; truncate -s "${mb}M" "$sb/vdisk.img"; mkfs.ext4 -q -L bgr
 
 esp "$sb/esp-good.img" "$(readlink -f "$images/mkinitramfs-zstd.img")"
 esp "$sb/esp-unsigned.img" "$unsigned"
+esp "$sb/esp-foreign.img" "$foreign"
 sbboot "$sb/esp-good.img" "$sb/vdisk.img" "$out/logs/sb-good.log" &
 sbboot "$sb/esp-unsigned.img" "$out/disks/plain-ext4.img" "$out/logs/sb-nvme-unsigned.log" &
+sbboot "$sb/esp-foreign.img" "$out/disks/plain-ext4.img" "$out/logs/sb-nvme-foreign-key.log" &
 wait
 
 printf '%-18s %-5s %-12s %s\n' ROW REAL BOOT-GUARD 'TELLING LINE'
-for row in sb-good sb-nvme-unsigned; do
+for row in sb-good sb-nvme-unsigned sb-nvme-foreign-key; do
   local log=$out/logs/$row.log real=FAIL rc verdict line
   grep -a -q "BOOTGUARD-E2E-MARKER" "$log" && real=BOOT
   rc=$(grep -a -m1 "E2E-VERDICT $row " "$out/logs/sb-good.log" | sed 's/.*rc=\([0-9]*\).*/\1/' | tr -d '\r' || true)
   case $rc in 0) verdict=bootable ;; 1) verdict=unbootable ;; 2) verdict=cannot-tell ;; *) verdict=none ;; esac
   # the failure when there is one, else the lockdown line that proves Secure Boot was enforcing
-  line=$({ grep -a -v E2E- "$log" | grep -a -m1 -E 'Loading of unsigned module|unsigned module loading is restricted|bad shim signature|Gave up waiting' \
+  line=$({ grep -a -v E2E- "$log" | grep -a -m1 -E 'Loading of|module loading is restricted|bad shim signature|Gave up waiting' \
     || grep -a -m1 'Kernel is locked down' "$log"; } | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-100 || true)
   printf '%-18s %-5s %-12s %s\n' "$row" "$real" "$verdict" "$line"
 done
