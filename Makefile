@@ -8,7 +8,7 @@ BIN       := bin/boot-guard
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 FUZZTIME  ?= 10s
 
-.PHONY: all build test lint fuzz fuzz-long bench deb e2e images conformance clean
+.PHONY: all build test lint fuzz fuzz-long bench deb e2e e2e-secureboot images conformance clean
 
 all: build
 
@@ -61,6 +61,10 @@ conformance: images
 
 e2e:
 	bash scripts/e2e/run.sh $(ASK)
+
+# issue 13 item 5: the Secure Boot boots (OVMF, shim, GRUB), after e2e.
+e2e-secureboot:
+	bash scripts/e2e/secureboot.sh $(ASK)
 
 clean:
 	rm -rf bin

@@ -162,6 +162,7 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 		}
 		label("kernel %s: cannot tell whether it will mount its root filesystem (cannot-tell; %s)", k.Version, checked)
 	}
+	p.secureBoot(k, x) // issue 13
 	// The same cause or fix under several problems is printed once.
 	said := fixes{}
 	for _, pr := range k.Problems {
@@ -192,6 +193,23 @@ func (p Printer) Report(k verify.KernelReport, x Explanation) {
 	}
 	if x.Decision.Why != "" {
 		p.Line("%s", x.Decision.Why)
+	}
+}
+
+// secureBoot says, under the headline, whether the kernel will enforce
+// module signatures and why (issue 13), with the kernel image's signer.
+func (p Printer) secureBoot(k verify.KernelReport, x Explanation) {
+	sb := k.SecureBoot
+	if sb == nil || (x.Quiet && k.Verdict == verify.Bootable) {
+		return
+	}
+	p.secureBootLines(sb)
+}
+
+func (p Printer) secureBootLines(sb *verify.SecureBoot) {
+	p.Line("  Secure Boot %s; module signatures enforced at the next boot: %s (%s)", sb.Firmware, sb.ModuleSignatures, sb.Why)
+	if sb.KernelSigner != "" {
+		p.Line("  kernel image signed by %s", sb.KernelSigner)
 	}
 }
 
@@ -357,6 +375,9 @@ func PrintAudit(out Printer, rep verify.AuditReport) {
 			oneShot = ", for the next boot only"
 		}
 		out.Line("  boot loader %s (%s); default from %s%s", rep.Loader, rep.LoaderWhy, rep.DefaultFrom, oneShot)
+		if d.Kernel != nil && d.Kernel.SecureBoot != nil {
+			out.secureBootLines(d.Kernel.SecureBoot) // issue 13
+		}
 	}
 	for _, p := range rep.Problems {
 		printProblem(out, p, false, fixes{})

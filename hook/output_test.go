@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/boot-guard/boot-guard/verify"
+	"github.com/boot-guard/boot-guard/verify/bootentry"
 )
 
 func TestPrinterPrefixesEveryLine(t *testing.T) {
@@ -163,5 +164,30 @@ func TestAuditBlockGivesTheFixOnce(t *testing.T) {
 	if strings.Count(out, "update-initramfs -c -k v") != 1 || strings.Count(out, "likely cause: MODULES=list") != 1 ||
 		!strings.Contains(out, "boot-guard: hint: if nvme is still missing: add the line nvme") {
 		t.Errorf("fix or cause repeated, or nvme's part missing:\n%s", out)
+	}
+}
+
+// TestSecureBootLines: verify's report and the audit say whether module
+// signatures will be enforced, and who signed the kernel image (issue 13);
+// a quiet bootable report says nothing.
+func TestSecureBootLines(t *testing.T) {
+	sb := &verify.SecureBoot{Firmware: "on", ModuleSignatures: "yes", Why: "Secure Boot is on", KernelSigner: `"CN=Debian Secure Boot Signer"`}
+	k := verify.KernelReport{Version: "6.1.0-18-amd64", SecureBoot: sb}
+	want := "boot-guard:   Secure Boot on; module signatures enforced at the next boot: yes (Secure Boot is on)\nboot-guard:   kernel image signed by \"CN=Debian Secure Boot Signer\"\n"
+	var b strings.Builder
+	Printer{W: &b}.Report(k, Explanation{})
+	if !strings.HasSuffix(b.String(), want) {
+		t.Errorf("verify: %q", b.String())
+	}
+	b.Reset()
+	Printer{W: &b}.Report(k, Explanation{Quiet: true})
+	if b.Len() != 0 {
+		t.Errorf("quiet: %q", b.String())
+	}
+	b.Reset()
+	rep := verify.AuditReport{Default: 0, Entries: []verify.EntryReport{{Entry: bootentry.Entry{Title: "Debian", Version: "6.1.0-18-amd64"}, Kernel: &k}}}
+	PrintAudit(Printer{W: &b}, rep)
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("audit: %q", b.String())
 	}
 }

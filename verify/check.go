@@ -10,6 +10,7 @@ import (
 	"github.com/boot-guard/boot-guard/verify/bootentry"
 	"github.com/boot-guard/boot-guard/verify/diagnose"
 	"github.com/boot-guard/boot-guard/verify/kconfig"
+	"github.com/boot-guard/boot-guard/verify/secureboot"
 )
 
 // Request is what Check checks: one kernel version on one filesystem root.
@@ -78,6 +79,9 @@ type checker struct {
 	kcfg      *kconfig.Config
 	kcfgErr   error
 	initrdOff string
+	// issue 13: the machine's Secure Boot state, read once
+	// (check_secureboot.go).
+	sbState *secureboot.State
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at
@@ -99,8 +103,9 @@ func Check(ctx context.Context, req Request) KernelReport {
 		return c.finish()
 	}
 	step(ctx, "reading the kernel image and config of %s under %s", req.Version, c.root)
-	c.kernelImage()
 	c.kernelConfig()
+	c.secureBootReport() // issue 13
+	c.kernelImage()
 	step(ctx, "looking for the initrd of %s", req.Version)
 	present := c.initrdFiles()
 	step(ctx, "working out what the root device needs (/sys, /proc, /lib/modules/%s)", req.Version)
@@ -118,6 +123,7 @@ func Check(ctx context.Context, req Request) KernelReport {
 	step(ctx, "reading the initrd %s", strings.Join(c.initrds, " + "))
 	if img := c.readImages(need); img != nil {
 		c.inImage(img, need)
+		c.moduleSignatures(img, need) // issue 13
 		c.kernelConfigRules(img, need)
 		c.initrdSize(img)
 	}

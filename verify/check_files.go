@@ -121,7 +121,7 @@ func (c *checker) readImages(n needs) *initrd.Image {
 		// A UKI's .initrd section (the audit's UKI path) is read whole.
 		img, err = readSection(c.ctx, s, initrd.Options{Keep: keep})
 	} else {
-		img, err = initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep, Modinfo: n.modinfo()})
+		img, err = initrd.ReadFiles(c.ctx, c.initrds, initrd.Options{Keep: keep, Modinfo: c.modinfoFor(n)})
 	}
 	if err != nil {
 		c.rep.Add(Problem{Code: CodeInitrdUnreadable, Verdict: CannotTell,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"runtime"
 
@@ -63,6 +62,9 @@ func (c *checker) kernelHeader(p, shown string, size int64) {
 			Hint:    c.kernelHint()})
 	}
 	c.kernelWhole(r, h, shown, size)
+	if c.req.KernelSection == nil { // a UKI is signed as a whole; its .linux need not be
+		c.kernelSignature(r, h, shown, size) // issue 13
+	}
 }
 
 // kernelHint is the fix for a kernel image that is not what its package
@@ -89,7 +91,8 @@ func (c *checker) kernelWhole(r io.ReaderAt, h kimage.Header, shown string, size
 		truncated(Unbootable, fmt.Sprintf("it is %d bytes, but %s says a boot loader reads %d bytes (the file ends %d bytes early, at offset %d)",
 			size, h.LengthFrom, h.Length, h.Length-size, size))
 	case h.SignatureEnd > size:
-		sb, known := secureBoot(c.req.Sys)
+		st := c.secureBootState()
+		sb, known := st.Enforcing(), st.Known
 		what := fmt.Sprintf("its Authenticode signature ends at offset %d, past the end of the file (%d bytes)", h.SignatureEnd, size)
 		switch {
 		case !known:
@@ -159,30 +162,4 @@ func archFamily(arch string) string {
 		return "loong64"
 	}
 	return ""
-}
-
-// secureBootVar is the UEFI global variable SecureBoot under /sys.
-const secureBootVar = "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
-
-// secureBoot reports whether the machine booted with Secure Boot on, and
-// whether that is known: a machine without /sys/firmware/efi booted from
-// BIOS (no Secure Boot); nil sys (--root) is unknown.
-func secureBoot(sys fs.FS) (on, known bool) {
-	if sys == nil {
-		return false, false
-	}
-	if _, err := fs.Stat(sys, "firmware/efi"); errors.Is(err, fs.ErrNotExist) {
-		return false, true
-	}
-	b, err := fs.ReadFile(sys, secureBootVar)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// UEFI without the variable has no Secure Boot, but only when
-		// efivarfs is mounted (it lists other variables).
-		vars, _ := fs.ReadDir(sys, "firmware/efi/efivars")
-		return false, len(vars) > 0
-	case err != nil || len(b) < 5:
-		return false, false
-	}
-	return b[4] == 1, true // 4 bytes of attributes, then the value
 }

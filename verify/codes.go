@@ -229,3 +229,32 @@ const (
 	// the kernel will get is unknown.
 	CodeLUKSNotNamed Code = "luks-device-not-named"
 )
+
+// Issue 13: Secure Boot and module signatures (check_secureboot.go,
+// check_modsig.go).
+const (
+	// CodeKernelUnsigned: the kernel image carries no Authenticode
+	// signature (or one that cannot be read) and Secure Boot is on: shim
+	// refuses it. Unbootable; cannot-tell when the signature cannot be
+	// read, or when whether Secure Boot is on is unknown.
+	CodeKernelUnsigned Code = "kernel-unsigned"
+	// CodeModuleUnsigned: a module root needs carries no signature (or one
+	// that is not PKCS#7) and the kernel will enforce module signatures:
+	// "Loading of unsigned module is rejected". Unbootable; cannot-tell
+	// when whether signatures will be enforced is unknown; a note for a
+	// module of the initrd root does not need.
+	CodeModuleUnsigned Code = "module-unsigned"
+	// CodeModuleSignerUntrusted: a module root needs is signed by a key
+	// the kernel will not trust (not its built-in key, not enrolled in
+	// MOK or db, or revoked by MokListXRT or dbx) and it will enforce
+	// module signatures. Unbootable; cannot-tell when the keys it trusts,
+	// or whether it enforces, are not all known; a note for a module of
+	// the initrd root does not need.
+	CodeModuleSignerUntrusted Code = "module-signer-untrusted"
+	// CodeModuleSignatureMalformed: a module root needs ends with a
+	// signature whose struct module_signature is malformed: the kernel
+	// refuses it even when signatures are not enforced (-EBADMSG).
+	// Unbootable; cannot-tell when its PKCS#7 message does not parse
+	// here (the kernel's parser may differ).
+	CodeModuleSignatureMalformed Code = "module-signature-malformed"
+)

@@ -11,7 +11,11 @@
 // userspace (check_userspace.go), or the no-initrd rules with the command
 // line (check_cmdline.go); what the kernel's own config allows (its initrd
 // codecs and module decompression: check_kconfig.go, check_modcompress.go)
-// and whether the unpacked initrd fits in memory (check_size.go).
+// and whether the unpacked initrd fits in memory (check_size.go); what
+// Secure Boot will refuse: whether the kernel will enforce module
+// signatures, the kernel image's Authenticode signature
+// (check_secureboot.go), and the signatures of the image's modules against
+// the keys the kernel trusts (check_modsig.go).
 //
 // It also owns every other domain rule the CLI and the hooks need, so that
 // they only parse flags and render: what a kernel's root requires
@@ -31,6 +35,9 @@
 //   - kimage: reads a kernel image's headers (bzImage, PE, EFI zboot, arm64
 //     Image): its format, architecture and the length a boot loader reads.
 //   - kconfig: reads a kernel's build configuration (/boot/config-VERSION).
+//   - secureboot: reads the machine's Secure Boot state (efivarfs,
+//     lockdown), module signatures and their signers, the MOK lists and
+//     db, and a kernel image's Authenticode signer.
 //   - diagnose: finds the likely cause of a bad initrd on the machine (a
 //     failed DKMS build, a half-configured package, a full /boot) and the
 //     command that fixes it for the generator in use.

@@ -8,6 +8,7 @@ import (
 	"github.com/boot-guard/boot-guard/verify/diagnose"
 	"github.com/boot-guard/boot-guard/verify/kconfig"
 	"github.com/boot-guard/boot-guard/verify/kmod"
+	"github.com/boot-guard/boot-guard/verify/secureboot"
 )
 
 // defaultKernel is the kernel image Check reads for version when the
@@ -33,6 +34,8 @@ const kernelCmdlineFile = "/etc/kernel/cmdline"
 //     inside an image (its modules.dep, crypttabPaths) change with the image;
 //   - kmod.IndexFiles: the module index kmod.Load reads;
 //   - kconfig.Paths: where the kernel's config may be;
+//   - modules.order and secureboot.DKMSKeyPaths: the kernel's built-in
+//     key and the DKMS key (issue 13);
 //   - when the request names no command line: bootentry.Inputs, what
 //     bootentry.Scan reads for it, and /etc/kernel/cmdline;
 //   - diagnose.Inputs: what diagnose.Inspect reads for a problem's causes
@@ -73,6 +76,13 @@ func Inputs(req Request) []string {
 		in = append(in, at(p))
 	}
 	for _, p := range kconfig.Paths(req.Version) { // issue 11 item 3
+		in = append(in, at(p))
+	}
+	// issue 13: the in-tree modules that name the kernel's built-in key,
+	// and the DKMS signing key (the in-tree modules change with the
+	// kernel package, and with modules.dep).
+	in = append(in, at("/lib/modules/"+req.Version+"/modules.order"))
+	for _, p := range secureboot.DKMSKeyPaths {
 		in = append(in, at(p))
 	}
 	if req.CmdlineSource == "" {

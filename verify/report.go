@@ -123,6 +123,10 @@ type KernelReport struct {
 	Initrds      []string      `json:"initrds,omitempty"`
 	Requirements []Requirement `json:"requirements"`
 	Problems     []Problem     `json:"problems"`
+	// SecureBoot is the machine's Secure Boot state and whether the kernel
+	// will enforce module signatures (issue 13); nil when the check did
+	// not get that far.
+	SecureBoot *SecureBoot `json:"secure_boot,omitempty"`
 }
 
 // Add records p and folds its severity into the report's verdict.

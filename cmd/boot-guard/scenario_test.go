@@ -34,6 +34,13 @@ package main
 //	                        forever, as on a dead NFS mount (hang_unix_test.go)
 //	dmtable MAJ:MIN FILE    the machine's /sys also gives the device-mapper table
 //	                        of MAJ:MIN, $WORK/FILE (issue 12 item 3)
+//	secureboot on|off [MOKKEY...]  write the machine's SecureBoot and SetupMode
+//	                        variables, and MokListRT holding these keys
+//	signed-module SRC DST KEY|none  the ELF module of SRC's modinfo lines at
+//	                        DST, signed by the scenario's throwaway key KEY
+//	sign-kernel FILE KEY    FILE becomes a bzImage with an Authenticode
+//	                        signature by KEY
+//	cert KEY FILE           write KEY's certificate (DER) to FILE
 //
 // The CLI sees only the variables a script sets with env. Whatever the script
 // asserts, every stderr line must start "boot-guard: ", no invocation may read
@@ -61,6 +68,7 @@ import (
 
 	"github.com/boot-guard/boot-guard/verify/bootentry/bootentrytest"
 	"github.com/boot-guard/boot-guard/verify/checktest"
+	"github.com/boot-guard/boot-guard/verify/secureboot/sbtest"
 )
 
 const scenarioDir = "testdata/scenarios"
@@ -94,6 +102,11 @@ func scenarioParams(dir string) testscript.Params {
 			"uki":        cmdUKI,
 			"hang":       cmdHang,    // issue 17 item 2
 			"dmtable":    cmdDMTable, // issue 12 item 3
+			// issue 13: Secure Boot fixtures (scenario_secureboot_test.go).
+			"secureboot":    cmdSecureBoot,
+			"signed-module": cmdSignedModule,
+			"sign-kernel":   cmdSignKernel,
+			"cert":          cmdCert,
 		},
 	}
 }
@@ -131,8 +144,11 @@ type scenarioState struct {
 	root      string
 	argv0     string
 	sys, proc fs.FS
-	sysDir    string            // the machine's /sys directory
-	dmTables  map[string]string // its device-mapper tables (dmtable)
+	// sysDir is the machine's /sys on the host (issue 13 writes efivars).
+	sysDir   string
+	dmTables map[string]string // its device-mapper tables (dmtable)
+	// keys are the scenario's throwaway signing keys, by name.
+	keys map[string]sbtest.Key
 	// preset is testscript's own environment, hidden from the CLI.
 	preset map[string]string
 	ran    bool
@@ -374,7 +390,7 @@ func cmdInitrd(ts *testscript.TestScript, neg bool, args []string) {
 				p = strings.TrimPrefix(name, a)
 			}
 			f := checktest.File{Path: p, Data: body, Exec: p == "init" || strings.Contains("/"+path.Dir(p)+"/", "/bin/")}
-			if strings.HasSuffix(p, ".ko") {
+			if strings.HasSuffix(p, ".ko") && !bytes.HasPrefix(body, []byte("\x7fELF")) {
 				f.Data = moduleFromModinfo(strings.TrimSuffix(path.Base(p), ".ko"), string(body))
 			}
 			files = append(files, f)

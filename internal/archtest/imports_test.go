@@ -178,6 +178,13 @@ func TestForbiddenRules(t *testing.T) {
 		{"verify", "verify/kconfig", true},
 		{"verify/kconfig", "verify/initrd", false},
 		{"verify/initrd", "verify/kconfig", false},
+		// issue 13: the Secure Boot reader is a leaf; sbtest its fixtures.
+		{"cmd/boot-guard", "verify/secureboot", false},
+		{"verify", "verify/secureboot", true},
+		{"verify/secureboot", "verify/kimage", false},
+		{"verify/initrd", "verify/secureboot", false},
+		{"verify/secureboot/sbtest", "verify/secureboot", false},
+		{"verify/checktest", "verify/secureboot/sbtest", true},
 	}
 	for _, c := range cases {
 		if got := forbidden(c.from, c.to) == ""; got != c.ok {

@@ -219,6 +219,9 @@ type Initrd struct {
 	Extra        []File
 	// Raw leaves the archive uncompressed (default gzip).
 	Raw bool
+	// Sign, when set, is applied to each module's bytes (by its Path):
+	// issue 13's tests append signatures with it.
+	Sign func(path string, module []byte) []byte
 }
 
 // Build returns the image's bytes.
@@ -243,7 +246,11 @@ func (in Initrd) Build() []byte {
 			vm = v + " SMP preempt mod_unload modversions "
 		}
 		name := strings.TrimSuffix(path.Base(m.Path), ".ko")
-		files = append(files, File{Path: "usr/lib/modules/" + v + "/" + m.Path, Data: ModuleELF(name, vm, nil)})
+		data := ModuleELF(name, vm, nil)
+		if in.Sign != nil {
+			data = in.Sign(m.Path, data)
+		}
+		files = append(files, File{Path: "usr/lib/modules/" + v + "/" + m.Path, Data: data})
 		if v == in.Version && !unlisted[m.Path] {
 			dep.WriteString(m.Path + ":\n")
 		}

@@ -13,6 +13,9 @@ const (
 	// MaxModuleSize caps the bytes of one module (compressed, and again
 	// decompressed) buffered to read its .modinfo.
 	MaxModuleSize int64 = 64 << 20
+	// ModuleTail is how many bytes of a module's end Module.Tail keeps
+	// (a module signature of a 4096-bit RSA key is under 1 KiB).
+	ModuleTail = 8 << 10
 	// PathMax is the kernel's PATH_MAX: longer cpio names are not created.
 	PathMax = 4096
 )
@@ -175,6 +178,13 @@ type Module struct {
 	// module: its .modinfo was not read, by choice (the module is not
 	// known to be broken, nor whole).
 	ModinfoSkipped bool `json:"modinfo_skipped,omitempty"`
+	// Size and Tail are, for a module whose .modinfo was read, its length
+	// decoded (decompressed: the kernel checks a compressed module's
+	// signature on its decompressed bytes) and its last ModuleTail bytes,
+	// where an appended signature lies; 0 and nil when it was not read or
+	// does not decode.
+	Size int64  `json:"-"`
+	Tail []byte `json:"-"`
 	// Unreachable says why modprobe in the booted initrd does not find
 	// this file at /lib/modules/KernelVersion/... (the kernel did not
 	// create it, a later entry replaced it, or that path leads elsewhere in

@@ -70,7 +70,8 @@ func (r *reader) addModule(p, version string, d modData) {
 		// links nobody chose, and the header promised no more links.
 		m.Err = fmt.Errorf("module %s: its .modinfo was not read: it is a hard link whose %d bytes of data came earlier with links Options.Modinfo did not choose, and the cpio header's nlink said no more links would follow", p, d.size)
 	default:
-		info, err := r.readModinfo(p, d.raw)
+		info, data, err := r.readModinfo(p, d.raw)
+		m.Size, m.Tail = int64(len(data)), bytes.Clone(data[max(0, len(data)-ModuleTail):])
 		if err != nil {
 			m.Err = err
 		} else {
@@ -93,43 +94,45 @@ func (r *reader) addModule(p, version string, d modData) {
 }
 
 // readModinfo is the package's readModinfo decompressing into the read's
-// scratch buffer, which it keeps for the next module.
-func (r *reader) readModinfo(name string, raw []byte) (map[string]string, error) {
-	info, scratch, err := readModinfoInto(name, raw, r.decBuf)
+// scratch buffer, which it keeps for the next module. It also returns the
+// module's decoded bytes (nil when they could not be decoded), valid until
+// the next call.
+func (r *reader) readModinfo(name string, raw []byte) (map[string]string, []byte, error) {
+	info, data, scratch, err := readModinfoInto(name, raw, r.decBuf)
 	if cap(scratch) > cap(r.decBuf) {
 		r.decBuf = scratch[:0]
 	}
-	return info, err
+	return info, data, err
 }
 
 // readModinfo decompresses a module file if its name says so and returns the
 // key=value pairs of its .modinfo section (the first value of each key).
 // Errors name the file.
 func readModinfo(name string, raw []byte) (map[string]string, error) {
-	info, _, err := readModinfoInto(name, raw, nil)
+	info, _, _, err := readModinfoInto(name, raw, nil)
 	return info, err
 }
 
 // readModinfoInto is readModinfo decompressing into scratch, which it
-// returns, grown as needed, for the next module. Nothing of the returned map
-// refers to raw or scratch.
-func readModinfoInto(name string, raw, scratch []byte) (map[string]string, []byte, error) {
-	data := raw
+// returns, grown as needed, for the next module, with the decoded module
+// (raw, or in scratch; nil when it does not decode). Nothing of the
+// returned map refers to raw or scratch.
+func readModinfoInto(name string, raw, scratch []byte) (info map[string]string, data, _ []byte, err error) {
+	data = raw
 	if !strings.HasSuffix(name, ".ko") {
-		var err error
 		data, err = decompressModule(name, raw, scratch)
 		if cap(data) > cap(scratch) {
 			scratch = data[:0]
 		}
 		if err != nil {
-			return nil, scratch, err // decomp names the file
+			return nil, nil, scratch, err // decomp names the file
 		}
 	}
-	info, err := parseModinfo(data)
+	info, err = parseModinfo(data)
 	if err != nil {
-		return nil, scratch, fmt.Errorf("module %s: %w", name, err)
+		return nil, data, scratch, fmt.Errorf("module %s: %w", name, err)
 	}
-	return info, scratch, nil
+	return info, data, scratch, nil
 }
 
 // parseModinfo returns the key=value pairs of an ELF file's .modinfo.

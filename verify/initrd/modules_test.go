@@ -1,6 +1,8 @@
 package initrd
 
 import (
+	"bytes"
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -86,5 +88,26 @@ func TestModinfoHostile(t *testing.T) {
 	}
 	if _, err := readModinfo("x.ko", bad); err == nil {
 		t.Fatal("no error for a .modinfo larger than the file")
+	}
+}
+
+// TestModuleTail: a module whose .modinfo is read keeps its decoded end,
+// where a signature lies: a compressed module's is its decompressed end.
+func TestModuleTail(t *testing.T) {
+	mod := append(elfModule("vermagic=6.1 "), "SIGNATURE~"...)
+	big := append(bytes.Repeat([]byte{0}, ModuleTail), mod...)
+	im, err := Read(context.Background(), bytes.NewReader(archive(
+		file("lib/modules/6.1/a.ko", string(mod)),
+		file("lib/modules/6.1/b.ko.zst", string(zst(t, big))),
+		file("lib/modules/6.1/c.ko", string(mod)))),
+		Options{Modinfo: func(n string) bool { return n != "c" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"a": int64(len(mod)), "b": int64(len(big)), "c": 0}
+	for _, m := range im.Modules {
+		if m.Size != want[m.Name] || (m.Size > 0) != bytes.HasSuffix(m.Tail, []byte("SIGNATURE~")) || len(m.Tail) > ModuleTail {
+			t.Errorf("%s: size %d, tail of %d bytes ending %q", m.Name, m.Size, len(m.Tail), m.Tail[max(0, len(m.Tail)-10):])
+		}
 	}
 }

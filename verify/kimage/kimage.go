@@ -64,6 +64,10 @@ type Header struct {
 	// table) ends, past Length; 0 when the image is not signed. Secure Boot
 	// verifies it; nothing else reads it.
 	SignatureEnd int64
+	// SignatureOffset is where the certificate table starts (when
+	// SignatureEnd is set): its WIN_CERTIFICATE entries lie from there to
+	// SignatureEnd.
+	SignatureOffset int64
 	// Release is the kernel release a bzImage names (its version string's
 	// first word, as uname -r prints it); "" when unknown.
 	Release string
@@ -180,7 +184,7 @@ func bzImage(r io.ReaderAt, size int64, head []byte) (Header, error) {
 		if err != nil {
 			return Header{}, err
 		}
-		h.SignatureEnd = p.sigEnd
+		h.SignatureEnd, h.SignatureOffset = p.sigEnd, p.sigOff
 	}
 	return h, nil
 }
@@ -225,7 +229,7 @@ func withPE(r io.ReaderAt, size int64, head []byte, h Header) (Header, error) {
 		}
 		h.Arch = a
 	}
-	h.Length, h.LengthFrom, h.SignatureEnd = p.length, p.lengthFrom, p.sigEnd
+	h.Length, h.LengthFrom, h.SignatureEnd, h.SignatureOffset = p.length, p.lengthFrom, p.sigEnd, p.sigOff
 	return h, nil
 }
 

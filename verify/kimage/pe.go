@@ -11,6 +11,7 @@ type peInfo struct {
 	length     int64 // the end of the headers and of the last section's raw data
 	lengthFrom string
 	sigEnd     int64 // the end of the certificate table; 0 when none
+	sigOff     int64 // where the certificate table starts (with sigEnd)
 }
 
 // PE/COFF limits: the spec's section count limit, and how far into the file
@@ -60,7 +61,7 @@ func readPE(r io.ReaderAt, size int64, head []byte) (peInfo, error) {
 		return p, nil
 	}
 	p.length, p.lengthFrom = tableEnd, fmt.Sprintf("its PE section table, ending at offset %d", tableEnd)
-	p.sigEnd = certEnd(hdrs[:optSize])
+	p.sigOff, p.sigEnd = certTable(hdrs[:optSize])
 	for i := int64(0); i < nsect; i++ {
 		s := hdrs[optSize+i*40:]
 		rawSize, rawPtr := int64(u32(s, 16)), int64(u32(s, 20))
@@ -77,16 +78,16 @@ func readPE(r io.ReaderAt, size int64, head []byte) (peInfo, error) {
 		}
 	}
 	if p.sigEnd <= p.length {
-		p.sigEnd = 0
+		p.sigOff, p.sigEnd = 0, 0
 	}
 	return p, nil
 }
 
-// certEnd returns the end of the certificate table (data directory 4, a file
-// offset and size) of a PE optional header, or 0.
-func certEnd(opt []byte) int64 {
+// certTable returns where the certificate table (data directory 4, a file
+// offset and size) of a PE optional header starts and ends, or 0, 0.
+func certTable(opt []byte) (off, end int64) {
 	if len(opt) < 2 {
-		return 0
+		return 0, 0
 	}
 	var dirs int
 	switch u16(opt, 0) {
@@ -95,14 +96,14 @@ func certEnd(opt []byte) int64 {
 	case 0x20b: // PE32+
 		dirs = 112
 	default:
-		return 0
+		return 0, 0
 	}
 	if len(opt) < dirs || u32(opt, dirs-4) <= 4 || len(opt) < dirs+5*8 {
-		return 0
+		return 0, 0
 	}
 	off, n := int64(u32(opt, dirs+32)), int64(u32(opt, dirs+36))
 	if n == 0 {
-		return 0
+		return 0, 0
 	}
-	return off + n
+	return off, off + n
 }
