@@ -2,14 +2,13 @@ package initrd
 
 import (
 	"bytes"
-	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/internal/decomp"
+	"github.com/boot-guard/boot-guard/verify/internal/modelf"
 )
 
 // moduleSuffixes are the file names kmod loads modules from.
@@ -74,8 +73,9 @@ func (r *reader) addModule(p, version string, d modData) {
 		if err != nil {
 			m.Err = err
 		} else {
-			m.Vermagic = info["vermagic"]
-			if dep := info["depends"]; dep != "" {
+			m.Vermagic = info.Modinfo["vermagic"]
+			m.HasVersions, m.Versions, m.Imports = info.HasVersions, info.Versions, info.Undefined
+			if dep := info.Modinfo["depends"]; dep != "" {
 				for _, name := range strings.Split(dep, ",") {
 					if name = strings.TrimSpace(name); name != "" {
 						m.Depends = append(m.Depends, NormalizeModuleName(name))
@@ -94,7 +94,7 @@ func (r *reader) addModule(p, version string, d modData) {
 
 // readModinfo is the package's readModinfo decompressing into the read's
 // scratch buffer, which it keeps for the next module.
-func (r *reader) readModinfo(name string, raw []byte) (map[string]string, error) {
+func (r *reader) readModinfo(name string, raw []byte) (*modelf.Info, error) {
 	info, scratch, err := readModinfoInto(name, raw, r.decBuf)
 	if cap(scratch) > cap(r.decBuf) {
 		r.decBuf = scratch[:0]
@@ -102,18 +102,17 @@ func (r *reader) readModinfo(name string, raw []byte) (map[string]string, error)
 	return info, err
 }
 
-// readModinfo decompresses a module file if its name says so and returns the
-// key=value pairs of its .modinfo section (the first value of each key).
-// Errors name the file.
-func readModinfo(name string, raw []byte) (map[string]string, error) {
+// readModinfo decompresses a module file if its name says so and reads its
+// .modinfo, __versions and imported symbols (modelf). Errors name the file.
+func readModinfo(name string, raw []byte) (*modelf.Info, error) {
 	info, _, err := readModinfoInto(name, raw, nil)
 	return info, err
 }
 
 // readModinfoInto is readModinfo decompressing into scratch, which it
-// returns, grown as needed, for the next module. Nothing of the returned map
-// refers to raw or scratch.
-func readModinfoInto(name string, raw, scratch []byte) (map[string]string, []byte, error) {
+// returns, grown as needed, for the next module. Nothing of the returned
+// info refers to raw or scratch.
+func readModinfoInto(name string, raw, scratch []byte) (*modelf.Info, []byte, error) {
 	data := raw
 	if !strings.HasSuffix(name, ".ko") {
 		var err error
@@ -125,48 +124,11 @@ func readModinfoInto(name string, raw, scratch []byte) (map[string]string, []byt
 			return nil, scratch, err // decomp names the file
 		}
 	}
-	info, err := parseModinfo(data)
+	info, err := modelf.Parse(data, modelf.Want{Versions: true, Symbols: true})
 	if err != nil {
 		return nil, scratch, fmt.Errorf("module %s: %w", name, err)
 	}
 	return info, scratch, nil
-}
-
-// parseModinfo returns the key=value pairs of an ELF file's .modinfo.
-func parseModinfo(data []byte) (info map[string]string, err error) {
-	defer func() {
-		// debug/elf is not meant for hostile input; a panic in it must
-		// not take the check down with it.
-		if p := recover(); p != nil {
-			info, err = nil, fmt.Errorf("malformed ELF file: %v", p)
-		}
-	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("not a readable ELF file: %w", err)
-	}
-	sec := f.Section(".modinfo")
-	if sec == nil {
-		return nil, errors.New("no .modinfo section")
-	}
-	if sec.Type == elf.SHT_NOBITS {
-		return nil, errors.New(".modinfo section holds no data")
-	}
-	b, err := sec.Data()
-	if err != nil {
-		return nil, fmt.Errorf("reading .modinfo: %w", err)
-	}
-	info = map[string]string{}
-	for _, kv := range bytes.Split(b, []byte{0}) {
-		k, v, ok := bytes.Cut(kv, []byte{'='})
-		if !ok {
-			continue
-		}
-		if _, seen := info[string(k)]; !seen {
-			info[string(k)] = string(v)
-		}
-	}
-	return info, nil
 }
 
 // decompressModule decodes a .ko.gz, .ko.xz or .ko.zst held in memory, up to
