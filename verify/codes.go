@@ -60,8 +60,10 @@ const (
 	// in its modules.dep) alongside a missing softdep. Unbootable.
 	CodeModuleMissing Code = "module-missing"
 	// CodeModuleWrong: the initrd carries a module root needs only for
-	// another kernel, or built for another kernel (its vermagic).
-	// Unbootable.
+	// another kernel, or one whose vermagic the kernel refuses: another
+	// release, or another build configuration (SMP, preempt model,
+	// mod_unload, modversions), compared as the kernel does with its own
+	// in-tree modules' vermagic. Unbootable.
 	CodeModuleWrong Code = "module-wrong-version"
 	// CodeModuleNotInDep: the initrd carries every module root needs, but
 	// modprobe in it cannot load one: its modules.dep is missing or does
@@ -211,4 +213,17 @@ const (
 	// boot, kexec, a container), so it says nothing of the next boot's; the
 	// command-line checks are skipped. A note.
 	CodeCmdlineNotTheBootLoaders Code = "cmdline-not-the-boot-loaders"
+)
+
+// Issue 12 items 1 and 2: whether the kernel really loads a module, and
+// drivers built into the running kernel.
+const (
+	// CodeModuleSymbolVersion: a module root needs, built with
+	// CONFIG_MODVERSIONS, records in its __versions a CRC for a symbol it
+	// imports that is not the kernel's (Module.symvers, else the kernel's
+	// in-tree modules): it was built against another build of the kernel,
+	// and the kernel refuses it ("disagrees about version of symbol").
+	// Unbootable; cannot-tell when nothing of the kernel records the CRC of
+	// a symbol it imports.
+	CodeModuleSymbolVersion Code = "module-symbol-version"
 )

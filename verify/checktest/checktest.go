@@ -203,6 +203,9 @@ type Module struct {
 	// Version is the lib/modules/ directory it goes in; "" means the
 	// image's version.
 	Version string
+	// Data, when set, is the module file (a VersionedModule's ELF);
+	// Vermagic is then unused.
+	Data []byte
 }
 
 // Initrd describes an initramfs-tools-like image.
@@ -242,7 +245,11 @@ func (in Initrd) Build() []byte {
 			vm = v + " SMP preempt mod_unload modversions "
 		}
 		name := strings.TrimSuffix(path.Base(m.Path), ".ko")
-		files = append(files, File{Path: "usr/lib/modules/" + v + "/" + m.Path, Data: ModuleELF(name, vm, nil)})
+		data := m.Data
+		if data == nil {
+			data = ModuleELF(name, vm, nil)
+		}
+		files = append(files, File{Path: "usr/lib/modules/" + v + "/" + m.Path, Data: data})
 		if v == in.Version && !unlisted[m.Path] {
 			dep.WriteString(m.Path + ":\n")
 		}

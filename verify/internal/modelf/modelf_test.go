@@ -12,7 +12,7 @@ import (
 
 func TestParseVersioned(t *testing.T) {
 	m := checktest.VersionedModule{Name: "nvme", Vermagic: "6.1.0-57-amd64 SMP preempt mod_unload modversions ",
-		Versions: []checktest.SymVersion{{"module_layout", 0x1234}, {"nvme_init_ctrl", 0xdeadbeef}},
+		Versions: []checktest.SymVersion{{Name: "module_layout", CRC: 0x1234}, {Name: "nvme_init_ctrl", CRC: 0xdeadbeef}},
 		Imports:  []string{"nvme_init_ctrl", "_printk"}}
 	info, err := modelf.Parse(m.ELF(), modelf.Want{Versions: true, Symbols: true})
 	if err != nil {
@@ -21,7 +21,7 @@ func TestParseVersioned(t *testing.T) {
 	if info.Modinfo["vermagic"] != m.Vermagic || !info.HasVersions {
 		t.Fatalf("modinfo %v, has versions %v", info.Modinfo, info.HasVersions)
 	}
-	want := []modelf.Version{{"module_layout", 0x1234}, {"nvme_init_ctrl", 0xdeadbeef}}
+	want := []modelf.Version{{Name: "module_layout", CRC: 0x1234}, {Name: "nvme_init_ctrl", CRC: 0xdeadbeef}}
 	if !reflect.DeepEqual(info.Versions, want) {
 		t.Errorf("versions %v, want %v", info.Versions, want)
 	}
@@ -41,7 +41,7 @@ func TestParseVersionsEntries(t *testing.T) {
 	copy(b[4:], "sym32")
 	copy(b[64+4:], bytes.Repeat([]byte{'x'}, 60)) // a name filling its field, unterminated
 	v, err := modelf.ParseVersions(b, binary.BigEndian, false)
-	if err != nil || len(v) != 2 || v[0] != (modelf.Version{"sym32", 0xcafe}) || len(v[1].Name) != 60 {
+	if err != nil || len(v) != 2 || v[0] != (modelf.Version{Name: "sym32", CRC: 0xcafe}) || len(v[1].Name) != 60 {
 		t.Fatalf("%v, %v", v, err)
 	}
 	if _, err := modelf.ParseVersions(b[:100], binary.LittleEndian, true); err == nil {
@@ -52,7 +52,7 @@ func TestParseVersionsEntries(t *testing.T) {
 // TestParseHostile: every truncation of a versioned module gives an error or
 // the right answer, never a panic.
 func TestParseHostile(t *testing.T) {
-	m := checktest.VersionedModule{Name: "x", Vermagic: "6.1 SMP ", Versions: []checktest.SymVersion{{"a", 1}}, Imports: []string{"a"}}
+	m := checktest.VersionedModule{Name: "x", Vermagic: "6.1 SMP ", Versions: []checktest.SymVersion{{Name: "a", CRC: 1}}, Imports: []string{"a"}}
 	good := m.ELF()
 	for cut := 0; cut < len(good); cut++ {
 		info, err := modelf.Parse(good[:cut], modelf.Want{Versions: true, Symbols: true})
@@ -63,7 +63,7 @@ func TestParseHostile(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add(checktest.VersionedModule{Name: "x", Vermagic: "6.1 SMP ", Versions: []checktest.SymVersion{{"a", 1}}, Imports: []string{"a", "b"}}.ELF())
+	f.Add(checktest.VersionedModule{Name: "x", Vermagic: "6.1 SMP ", Versions: []checktest.SymVersion{{Name: "a", CRC: 1}}, Imports: []string{"a", "b"}}.ELF())
 	f.Add(checktest.ModuleELF("y", "6.1 SMP ", []string{"z"}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		info, err := modelf.Parse(data, modelf.Want{Versions: true, Symbols: true})
