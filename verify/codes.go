@@ -226,4 +226,10 @@ const (
 	// Unbootable; cannot-tell when nothing of the kernel records the CRC of
 	// a symbol it imports.
 	CodeModuleSymbolVersion Code = "module-symbol-version"
+	// CodeBuiltinDriverMissing: a device under root is driven now by a
+	// driver built into the running kernel (its modules.builtin lists it),
+	// and the kernel checked neither builds that driver in nor has a
+	// module that claims the device or is called so. Unbootable;
+	// cannot-tell when the kernel has no modules.builtin.modinfo.
+	CodeBuiltinDriverMissing Code = "builtin-driver-missing"
 )

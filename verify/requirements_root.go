@@ -96,7 +96,11 @@ func Requirements(req RequirementsRequest) RootNeeds {
 			Message: fmt.Sprintf("kernel %s: the modules named with --module or MODULES= stand for what its root device needs, as nothing here shows that device: %s", req.Version, strings.Join(res.Unknown, "; "))})
 		res, r.Userspace = nil, nil
 	}
-	needs, problems := ResolveNeeds(res, ix, req.Modules)
+	var running *runningKernel
+	if res != nil {
+		running = newRunningKernel(os.DirFS(root), req.Proc)
+	}
+	needs, problems := resolveNeeds(res, ix, req.Modules, running)
 	r.Needs = needs
 	for _, p := range problems {
 		if p.Verdict == CannotTell {
