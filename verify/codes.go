@@ -100,7 +100,9 @@ const (
 	CodeFilesystemUnsupported Code = "filesystem-unsupported"
 	// CodeDeviceUnclaimed: no module of the kernel claims the device nearest
 	// the disk, and no loadable module drives it now (nothing, or a driver
-	// built into the running kernel). A note: it changes no verdict.
+	// built into the running kernel that its modules.builtin does not list,
+	// or whose list cannot be read: CodeBuiltinDriverMissing otherwise). A
+	// note: it changes no verdict.
 	CodeDeviceUnclaimed Code = "device-unclaimed"
 	// CodeSoftdepMissing: the initrd has no module for a softdep (a
 	// modules.softdep "pre:" name) of a required module. modprobe goes on

@@ -219,11 +219,13 @@ if [ ! -s "$img/moddir-other-release.img" ]; then
 fi
 
 # issue 12 item 1 (module loadability): the good image with its nvme.ko patched in place (perl, on a
-# copy of the good tree; the module's signature no longer matches, which this kernel, without
-# CONFIG_MODULE_SIG_FORCE and outside Secure Boot, only taints for), to learn from a real boot what the
-# kernel's loader refuses: one __versions CRC from another build (modcrc), the vermagic of another
-# preempt model (modmagic), and what it tolerates: a __versions entry renamed to a symbol nvme does not
-# import, leaving pci_save_state with none (modver-tolerated); another release word (modrelease).
+# copy of the good tree), to learn from a real boot what the kernel's loader refuses: one __versions
+# CRC from another build (modcrc), the vermagic of another preempt model (modmagic), and what it
+# tolerates: a __versions entry renamed to a symbol nvme does not import, leaving pci_save_state with
+# none (modver-tolerated); another release word (modrelease). Its appended signature is cut off first:
+# a real boot showed that a signed module whose bytes changed is refused even without
+# CONFIG_MODULE_SIG_FORCE (module_sig_check: a failed check is fatal, only an unsigned module or an
+# unknown key merely taints), silently, so every patched row failed for that reason alone.
 modpatch_variant() { # modpatch_variant NAME PERL-EXPR: the good image, nvme.ko's bytes rewritten by PERL-EXPR
   local name=$1 expr=$2 t ko
   [ -s "$img/$name.img" ] && return 0
@@ -232,6 +234,9 @@ modpatch_variant() { # modpatch_variant NAME PERL-EXPR: the good image, nvme.ko'
   rm -rf "$t"; cp -a "$good_main" "$t"
   ko=$(find "$t" -name nvme.ko)
   [ -f "$ko" ] || { echo "e2e: variant $name: no nvme.ko in the good image" >&2; exit 1; }
+  # The signature: the module, the PKCS#7 blob, struct module_signature (its last 4 bytes the blob's
+  # length, big-endian), then the 28-byte marker.
+  perl -0777 -i -pe 'if (substr($_, -28) eq "~Module signature appended~\n") { $_ = substr($_, 0, length($_) - 40 - unpack("N", substr($_, -32, 4))) }' "$ko"
   perl -0777 -i -pe "$expr" "$ko"
   if cmp -s "$ko" "$good_main/${ko#"$t"/}"; then echo "e2e: variant $name changed nothing ($expr)" >&2; exit 1; fi
   { early_prefix; pack_tree "$t"; } >"$img/$name.img.tmp"
@@ -240,6 +245,7 @@ modpatch_variant() { # modpatch_variant NAME PERL-EXPR: the good image, nvme.ko'
 }
 if grep -q '^nvme-mod-' "$here/scenarios.tsv"; then
   # A __versions entry is 64 bytes: the CRC (8, little-endian), the name NUL-padded to 56.
+  modpatch_variant modunsigned 's/^//' # the control: only the signature cut off
   modpatch_variant modcrc 's/(.{8})(pci_save_state\0{42})/pack("Q<", unpack("Q<", $1) + 1) . $2/se'
   modpatch_variant modmagic 's/(vermagic=\S+ )SMP preempt mod_unload modversions /$1 . "SMP mod_unload modversions " . ("\0" x 8)/se'
   modpatch_variant modver-tolerated 's/(.{8})pci_save_state\0{42}/$1 . pack("a56", "usb_register_driver")/se'
