@@ -116,6 +116,7 @@ func (m *imageModules) crcState(mod initrd.Module) moduleState {
 		}
 	}
 	prefer := append([]string{mod.Name}, mod.Depends...)
+	exporters := m.exporters(mod)
 	var bad, unknown []string
 	first := "" // the first symbol that disagrees
 	for _, sym := range append([]string{"module_layout"}, mod.Imports...) {
@@ -123,14 +124,18 @@ func (m *imageModules) crcState(mod initrd.Module) moduleState {
 		if !ok {
 			continue // "no symbol version for S": a warning, it loads
 		}
-		want, from, known := ref.CRC(sym, prefer...)
+		want, from, known := exporterCRC(exporters, sym)
+		if !known {
+			want, from, known = ref.CRC(sym, prefer...)
+			from = "as /" + from + " records it"
+		}
 		switch {
 		case !known:
 			unknown = append(unknown, sym)
 		case have != want&0xffffffff:
 			if len(bad) == 0 {
 				first = sym
-				bad = append(bad, fmt.Sprintf("its __versions gives symbol %s CRC 0x%08x, kernel %s's is 0x%08x (as /%s records it)", sym, have, v, want, from))
+				bad = append(bad, fmt.Sprintf("its __versions gives symbol %s CRC 0x%08x, kernel %s's is 0x%08x (%s)", sym, have, v, want, from))
 			} else {
 				bad = append(bad, sym)
 			}
@@ -145,6 +150,31 @@ func (m *imageModules) crcState(mod initrd.Module) moduleState {
 		return moduleState{status: StatusWrongVersion, code: CodeModuleSymbolVersion, why: why}
 	}
 	return moduleState{status: StatusInInitrd, unverified: unknown}
+}
+
+// exporters are the modules of the image mod depends on (its modules.dep
+// closure), which export symbols it imports: the kernel compares its
+// __versions with the CRCs of those it loaded, the image's own copies.
+func (m *imageModules) exporters(mod initrd.Module) []initrd.Module {
+	deps, _ := m.ix.Deps(mod.Name)
+	var out []initrd.Module
+	for _, d := range deps {
+		if dm, ok := m.mine[d]; ok && d != mod.Name && len(dm.Exports) > 0 {
+			out = append(out, dm)
+		}
+	}
+	return out
+}
+
+// exporterCRC is the CRC one of exporters exports sym with, and the module
+// that does.
+func exporterCRC(exporters []initrd.Module, sym string) (uint64, string, bool) {
+	for _, e := range exporters {
+		if c, ok := e.Exports[sym]; ok {
+			return c, "exported so by the initrd's " + e.Path, true
+		}
+	}
+	return 0, "", false
 }
 
 // shortList joins at most n of names, saying how many more there are.

@@ -131,3 +131,42 @@ func TestModuleLoadable(t *testing.T) {
 		})
 	}
 }
+
+// TestModuleLoadableExporters: a symbol a module imports from another
+// module the image carries (spl's for zfs, both out of tree) is compared
+// with that module's export, the CRC the kernel compares it with; nothing
+// of the kernel's own build records it.
+func TestModuleLoadableExporters(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		exportCRC uint32
+		verdict   verify.Verdict
+	}{
+		{"the dependency exports it so", 0x77, verify.Bootable},
+		{"the dependency exports it otherwise", 0x78, verify.Unbootable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := inTreeNVMe()
+			m.Versions = append(m.Versions, checktest.SymVersion{Name: "core_only_symbol", CRC: 0x77})
+			m.Imports = append(m.Imports, "core_only_symbol")
+			core := checktest.VersionedModule{Name: "nvme_core", Vermagic: m.Vermagic,
+				Versions: []checktest.SymVersion{{Name: "module_layout", CRC: 0x1111}},
+				Exports:  []checktest.SymVersion{{Name: "core_only_symbol", CRC: tc.exportCRC}}}
+			f := newFixture(t)
+			checktest.WriteFile(t, filepath.Join(f.root, "lib/modules", kv, nvmePath), inTreeNVMe().ELF())
+			mods := append(f.modules(t, rootNeeds, "nvme", "nvme_core"), checktest.Module{Path: nvmePath, Data: m.ELF()},
+				checktest.Module{Path: "kernel/drivers/nvme/host/nvme-core.ko", Data: core.ELF()})
+			checktest.Initrd{Version: kv, Modules: mods}.Write(t, f.root)
+			k := check(t, f.request())
+			if k.Verdict != tc.verdict {
+				t.Fatalf("verdict %v, want %v: %+v", k.Verdict, tc.verdict, k.Problems)
+			}
+			if tc.verdict == verify.Unbootable {
+				p := problem(t, k, verify.CodeModuleSymbolVersion)
+				if !strings.Contains(p.Message, "symbol core_only_symbol CRC 0x00000077, kernel "+kv+"'s is 0x00000078 (exported so by the initrd's usr/lib/modules/"+kv+"/kernel/drivers/nvme/host/nvme-core.ko)") {
+					t.Errorf("message: %s", p.Message)
+				}
+			}
+		})
+	}
+}

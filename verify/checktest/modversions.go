@@ -22,13 +22,16 @@ type VersionedModule struct {
 	// out (a module built without modversions).
 	Versions   []SymVersion
 	NoVersions bool
-	// Imports are the module's undefined symbols (.symtab).
+	// Imports are the module's undefined symbols (.symtab); Exports the
+	// symbols it exports with their CRCs (__kcrctab, __crc_NAME symbols).
 	Imports []string
+	Exports []SymVersion
 }
 
 // ELF returns the module as a minimal ELF-64 relocatable object:
 // .modinfo, __versions (SHF_ALLOC, as modpost writes it), .symtab with
-// Imports undefined, .strtab and .shstrtab.
+// Imports undefined and a __crc_NAME per export, .strtab, __kcrctab and
+// .shstrtab.
 func (m VersionedModule) ELF() []byte {
 	le := binary.LittleEndian
 	modinfo := []byte("license=GPL\x00name=" + m.Name + "\x00depends=" + strings.Join(m.Depends, ",") + "\x00vermagic=" + m.Vermagic + "\x00")
@@ -41,12 +44,22 @@ func (m VersionedModule) ELF() []byte {
 	}
 	strtab := []byte{0}
 	symtab := make([]byte, 24) // the null symbol
-	for _, s := range m.Imports {
+	addSym := func(name string, info byte, shndx uint16, value uint64) {
 		sym := make([]byte, 24)
 		le.PutUint32(sym, uint32(len(strtab)))
-		sym[4] = 0x10 // STB_GLOBAL, STT_NOTYPE; st_shndx 0: SHN_UNDEF
+		sym[4] = info
+		le.PutUint16(sym[6:], shndx)
+		le.PutUint64(sym[8:], value)
 		symtab = append(symtab, sym...)
-		strtab = append(append(strtab, s...), 0)
+		strtab = append(append(strtab, name...), 0)
+	}
+	var kcrctab []byte
+	for i, e := range m.Exports {
+		addSym("__crc_"+e.Name, 0, 4, uint64(4*i)) // STB_LOCAL in __kcrctab, section 4
+		kcrctab = le.AppendUint32(kcrctab, e.CRC)
+	}
+	for _, s := range m.Imports {
+		addSym(s, 0x10, 0, 0) // STB_GLOBAL, STT_NOTYPE, SHN_UNDEF
 	}
 	type section struct {
 		name       string
@@ -60,6 +73,7 @@ func (m VersionedModule) ELF() []byte {
 		{name: ".modinfo", typ: 1, data: modinfo},
 		{name: ".symtab", typ: 2, data: symtab, link: 3, info: 1, entsize: 24},
 		{name: ".strtab", typ: 3, data: strtab},
+		{name: "__kcrctab", typ: 1, flags: 2, data: kcrctab},
 	}
 	if !m.NoVersions {
 		secs = append(secs, section{name: "__versions", typ: 1, flags: 2, data: vers.Bytes()}) // SHF_ALLOC

@@ -74,7 +74,7 @@ func (r *reader) addModule(p, version string, d modData) {
 			m.Err = err
 		} else {
 			m.Vermagic = info.Modinfo["vermagic"]
-			m.HasVersions, m.Versions, m.Imports = info.HasVersions, info.Versions, info.Undefined
+			m.HasVersions, m.Versions, m.Imports, m.Exports = info.HasVersions, info.Versions, info.Undefined, info.Exports
 			if dep := info.Modinfo["depends"]; dep != "" {
 				for _, name := range strings.Split(dep, ",") {
 					if name = strings.TrimSpace(name); name != "" {

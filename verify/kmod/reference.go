@@ -40,6 +40,7 @@ type Reference struct {
 	// module that recorded each; read the in-tree modules read, by path.
 	crcs     map[string]uint64
 	crcFrom  map[string]string
+	exported map[string]bool // crcs read from the exporting module
 	read     map[string]bool
 	vermagic string
 	magicOf  string // the in-tree module vermagic was read from
@@ -62,7 +63,7 @@ func ReferenceFiles(version string) []string { return symversPaths(version) }
 // Reference returns the build reference of ix's kernel, reading under root,
 // the filesystem root ix was loaded from.
 func (ix *Index) Reference(root fs.FS) *Reference {
-	r := &Reference{root: root, ix: ix, crcs: map[string]uint64{}, crcFrom: map[string]string{}, read: map[string]bool{}}
+	r := &Reference{root: root, ix: ix, crcs: map[string]uint64{}, crcFrom: map[string]string{}, read: map[string]bool{}, exported: map[string]bool{}}
 	for _, m := range ix.modules {
 		if !m.Builtin && strings.HasPrefix(m.Path, "kernel/") {
 			r.inTree = append(r.inTree, m.Path)
@@ -115,11 +116,13 @@ func (r *Reference) Errors() []string { return r.errs }
 // false when no in-tree module could be read.
 func (r *Reference) Vermagic(prefer string) (magic, from string, ok bool) {
 	if r.vermagic == "" {
-		if p := r.inTreePath(prefer); p != "" {
-			r.readModule(p)
+		if p := r.inTreePath(prefer); p != "" && !r.read[p] {
+			r.readModule(p, true)
 		}
 		for i := 0; r.vermagic == "" && i < len(r.inTree) && i < 32; i++ {
-			r.readModule(r.inTree[i])
+			if !r.read[r.inTree[i]] {
+				r.readModule(r.inTree[i], false)
+			}
 		}
 	}
 	return r.vermagic, r.magicOf, r.vermagic != ""
@@ -134,17 +137,18 @@ func (r *Reference) inTreePath(name string) string {
 }
 
 // CRC returns the CRC kernel Version's build gives symbol sym, and where it
-// says so (Module.symvers, or the in-tree module that records it). The
-// in-tree copies of prefer are read first (the module being checked and the
-// modules it depends on record most of its symbols); then every in-tree
-// module until sym is found or MaxReferenceBytes are spent.
+// says so (Module.symvers, or the in-tree module that exports or imports
+// it). The in-tree copies of prefer are read first, their exports too (the
+// module being checked and the modules it depends on export or import most
+// of its symbols); then Module.symvers; then every in-tree module's
+// __versions until sym is found or MaxReferenceBytes are spent.
 func (r *Reference) CRC(sym string, prefer ...string) (crc uint64, from string, ok bool) {
 	if c, ok := r.crcs[sym]; ok {
 		return c, r.crcFrom[sym], true
 	}
 	for _, name := range prefer {
 		if p := r.inTreePath(name); p != "" && !r.read[p] {
-			r.readModule(p)
+			r.readModule(p, true)
 			if c, ok := r.crcs[sym]; ok {
 				return c, r.crcFrom[sym], true
 			}
@@ -159,7 +163,7 @@ func (r *Reference) CRC(sym string, prefer ...string) (crc uint64, from string, 
 		if r.read[p] {
 			continue
 		}
-		r.readModule(p)
+		r.readModule(p, false)
 		if c, ok := r.crcs[sym]; ok {
 			return c, r.crcFrom[sym], true
 		}
@@ -167,11 +171,13 @@ func (r *Reference) CRC(sym string, prefer ...string) (crc uint64, from string, 
 	return 0, "", false
 }
 
-// readModule reads one in-tree module's vermagic and __versions into r.
-func (r *Reference) readModule(rel string) {
+// readModule reads one in-tree module's vermagic and __versions into r,
+// and with exports the CRCs it exports, which win over what importers
+// record.
+func (r *Reference) readModule(rel string, exports bool) {
 	r.read[rel] = true
 	p := path.Join(r.ix.dir, rel)
-	info, n, err := readModuleFile(r.root, p, MaxReferenceBytes-r.spent)
+	info, n, err := readModuleFile(r.root, p, MaxReferenceBytes-r.spent, modelf.Want{Versions: true, Symbols: exports})
 	r.spent += n
 	if err != nil {
 		if len(r.errs) < 8 {
@@ -181,6 +187,10 @@ func (r *Reference) readModule(rel string) {
 	}
 	if r.vermagic == "" && info.Modinfo["vermagic"] != "" {
 		r.vermagic, r.magicOf = info.Modinfo["vermagic"], p
+	}
+	for name, crc := range info.Exports {
+		r.crcs[name], r.crcFrom[name] = crc, p
+		r.exported[name] = true
 	}
 	for _, v := range info.Versions {
 		if _, seen := r.crcs[v.Name]; !seen {
@@ -193,7 +203,7 @@ func (r *Reference) readModule(rel string) {
 // limit bytes of it (decompressed), and returns what it read and how many
 // bytes that cost. An uncompressed file on a filesystem that reads at
 // offsets is read in place: its headers and sections only.
-func readModuleFile(root fs.FS, p string, limit int64) (*modelf.Info, int64, error) {
+func readModuleFile(root fs.FS, p string, limit int64, want modelf.Want) (*modelf.Info, int64, error) {
 	if limit <= 0 {
 		return nil, 0, fmt.Errorf("%s: not read: %w", p, errBudget)
 	}
@@ -202,7 +212,6 @@ func readModuleFile(root fs.FS, p string, limit int64) (*modelf.Info, int64, err
 		return nil, 0, err
 	}
 	defer f.Close()
-	want := modelf.Want{Versions: true}
 	if ra, ok := f.(io.ReaderAt); ok && strings.HasSuffix(p, ".ko") {
 		cr := &countingReaderAt{r: ra}
 		info, err := modelf.ParseReaderAt(cr, want)

@@ -4,7 +4,10 @@
 // __versions section (struct modversion_info: an unsigned long CRC, then
 // the symbol's name in the rest of 64 bytes), and the names of the symbols
 // it imports (the undefined symbols of its .symtab, which the loader
-// resolves one by one and checks against __versions).
+// resolves one by one and checks against __versions), and the CRCs of the
+// symbols it exports (its __kcrctab sections, each CRC named by a local
+// __crc_SYMBOL symbol at its offset), which the loader checks an importing
+// module's __versions against.
 //
 // It is the one parser of module ELF files, shared by initrd (the modules an
 // initrd carries) and kmod (a kernel's own modules under lib/modules). It
@@ -18,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // VersionEntrySize is the size of one struct modversion_info, on 32-bit and
@@ -48,12 +52,15 @@ type Info struct {
 	// Undefined are the names of the symbols the module imports (Want.Symbols
 	// only): the kernel looks each up, with its __versions CRC.
 	Undefined []string
+	// Exports are the CRCs of the symbols the module exports (Want.Symbols
+	// only; nil when it exports none or has no CRCs).
+	Exports map[string]uint64
 }
 
 // Want says which parts Parse reads beyond .modinfo.
 type Want struct {
 	Versions bool // the __versions section
-	Symbols  bool // the undefined symbols of .symtab
+	Symbols  bool // the undefined symbols of .symtab and the exported CRCs
 }
 
 // Parse reads a module held in memory.
@@ -94,7 +101,7 @@ func ParseReaderAt(r io.ReaderAt, want Want) (info *Info, err error) {
 		}
 	}
 	if want.Symbols {
-		if info.Undefined, err = undefined(f); err != nil {
+		if info.Undefined, info.Exports, err = symbols(f); err != nil {
 			return nil, err
 		}
 	}
@@ -169,22 +176,50 @@ func ParseVersions(b []byte, order binary.ByteOrder, is64 bool) ([]Version, erro
 	return out, nil
 }
 
-// undefined returns the names of f's undefined symbols: those the loader
+// symbols returns the names of f's undefined symbols: those the loader
 // resolves (simplify_symbols' SHN_UNDEF case), the null symbol and nameless
-// ones aside.
-func undefined(f *elf.File) ([]string, error) {
+// ones aside; and the CRC of each symbol f exports: the 32-bit word of a
+// __kcrctab section that its __crc_SYMBOL symbol points at.
+func symbols(f *elf.File) ([]string, map[string]uint64, error) {
 	syms, err := f.Symbols()
 	if err != nil {
 		if errors.Is(err, elf.ErrNoSymbols) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, fmt.Errorf("reading .symtab: %w", err)
+		return nil, nil, fmt.Errorf("reading .symtab: %w", err)
 	}
-	var out []string
+	var undef []string
+	var exports map[string]uint64
+	tabs := map[elf.SectionIndex][]byte{}
 	for _, s := range syms {
-		if s.Section == elf.SHN_UNDEF && s.Name != "" {
-			out = append(out, s.Name)
+		if s.Section == elf.SHN_UNDEF {
+			if s.Name != "" {
+				undef = append(undef, s.Name)
+			}
+			continue
 		}
+		name, ok := strings.CutPrefix(s.Name, "__crc_")
+		if !ok || int(s.Section) >= len(f.Sections) {
+			continue
+		}
+		sec := f.Sections[s.Section]
+		if !strings.HasPrefix(sec.Name, "__kcrctab") || sec.Type == elf.SHT_NOBITS {
+			continue
+		}
+		b, seen := tabs[s.Section]
+		if !seen {
+			if b, err = sectionData(sec, MaxVersions*4); err != nil {
+				return nil, nil, fmt.Errorf("reading %s: %w", sec.Name, err)
+			}
+			tabs[s.Section] = b
+		}
+		if s.Value > uint64(len(b)) || uint64(len(b))-s.Value < 4 {
+			return nil, nil, fmt.Errorf("symbol %s points past %s (%d bytes)", s.Name, sec.Name, len(b))
+		}
+		if exports == nil {
+			exports = map[string]uint64{}
+		}
+		exports[name] = uint64(f.ByteOrder.Uint32(b[s.Value:]))
 	}
-	return out, nil
+	return undef, exports, nil
 }
