@@ -32,6 +32,9 @@ const kernelCmdlineFile = "/etc/kernel/cmdline"
 //   - the kernel image and the initrds (kernelImage, initrdFiles); paths
 //     inside an image (its modules.dep, crypttabPaths) change with the image;
 //   - kmod.IndexFiles: the module index kmod.Load reads;
+//   - kmod.ReferenceFiles: where Module.symvers is looked for (issue 12
+//     item 1; the kernel's in-tree modules it also reads change with its
+//     package, and so does its modules.dep, listed above);
 //   - kconfig.Paths: where the kernel's config may be;
 //   - when the request names no command line: bootentry.Inputs, what
 //     bootentry.Scan reads for it, and /etc/kernel/cmdline;
@@ -66,6 +69,9 @@ func Inputs(req Request) []string {
 		in = append(in, at(defaultInitrd(req.Version)))
 	}
 	for _, p := range kmod.IndexFiles(req.Version) {
+		in = append(in, at(p))
+	}
+	for _, p := range kmod.ReferenceFiles(req.Version) { // issue 12 item 1
 		in = append(in, at(p))
 	}
 	for _, p := range kconfig.Paths(req.Version) { // issue 11 item 3
