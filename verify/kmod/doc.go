@@ -28,6 +28,7 @@
 // kmod reads only what it is handed: a filesystem root as an fs.FS (the host's
 // "/" through os.DirFS, a chroot, or a fstest.MapFS in tests). It never loads
 // modules, never runs depmod or modprobe, never writes, and never imports
-// boot-guard's other packages but the shared readers under verify/internal. Configuration under /etc/modprobe.d (blacklists,
-// extra softdeps) is not read.
+// boot-guard's other packages but the shared readers under verify/internal.
+// Configuration under /etc/modprobe.d (blacklists, extra softdeps) is not
+// read.
 package kmod
