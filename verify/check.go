@@ -69,6 +69,9 @@ type checker struct {
 	kcfg      *kconfig.Config
 	kcfgErr   error
 	initrdOff string
+	// banner is the kernel image's version string (kimage.Header.Banner):
+	// whose kernel it is, for the loader rules that differ (issue 12 item 1).
+	banner string
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at

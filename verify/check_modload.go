@@ -18,9 +18,12 @@ import (
 //     each symbol the module imports (and module_layout) is looked up in its
 //     __versions; an entry whose CRC is not the exporter's makes the kernel
 //     refuse it ("disagrees about version of symbol S"). A symbol with no
-//     entry only warns ("no symbol version for S"), an entry for a symbol
-//     the module does not import is never read, and a module with no
-//     __versions loads only with CONFIG_MODULE_FORCE_LOAD.
+//     entry only warns in mainline ("no symbol version for S"), but Debian's
+//     kernel fails closed there (its patch "module: Disable matching missing
+//     version CRC"; a real boot: "nvme: Unknown symbol pci_save_state (err
+//     -22)"). An entry for a symbol the module does not import is never
+//     read, and a module with no __versions loads only with
+//     CONFIG_MODULE_FORCE_LOAD.
 //
 // The kernel's side is kmod.Reference: its vermagic and CRCs as its in-tree
 // modules (and Module.symvers) record them.
@@ -32,7 +35,10 @@ type loadRule struct {
 	// forceLoad: CONFIG_MODULE_FORCE_LOAD=y, modversions:
 	// CONFIG_MODVERSIONS=y; configKnown: the config was read.
 	forceLoad, modversions, configKnown bool
-	cache                               map[string]moduleState
+	// banner is the kernel image's version string: a Debian kernel refuses
+	// an imported symbol with no __versions entry.
+	banner string
+	cache  map[string]moduleState
 }
 
 // loadable says whether kernel m.version's loader accepts mod: a
@@ -117,19 +123,19 @@ func (m *imageModules) crcState(mod initrd.Module) moduleState {
 	}
 	prefer := append([]string{mod.Name}, mod.Depends...)
 	exporters := m.exporters(mod)
-	var bad, unknown []string
+	var bad, unknown, unversioned []string
 	first := "" // the first symbol that disagrees
 	for _, sym := range append([]string{"module_layout"}, mod.Imports...) {
 		have, ok := entries[sym]
-		if !ok {
-			continue // "no symbol version for S": a warning, it loads
-		}
 		want, from, known := exporterCRC(exporters, sym)
 		if !known {
 			want, from, known = ref.CRC(sym, prefer...)
 			from = "as /" + from + " records it"
 		}
 		switch {
+		case !ok && known && sym != "module_layout":
+			unversioned = append(unversioned, sym) // the kernel has a CRC for it
+		case !ok:
 		case !known:
 			unknown = append(unknown, sym)
 		case have != want&0xffffffff:
@@ -149,7 +155,23 @@ func (m *imageModules) crcState(mod initrd.Module) moduleState {
 		why += fmt.Sprintf(", so the kernel refuses it (\"%s: disagrees about version of symbol %s\")", mod.Name, first)
 		return moduleState{status: StatusWrongVersion, code: CodeModuleSymbolVersion, why: why}
 	}
+	if len(unversioned) > 0 {
+		return m.unversionedState(mod, unversioned, unknown)
+	}
 	return moduleState{status: StatusInInitrd, unverified: unknown}
+}
+
+// unversionedState judges mod, whose __versions has no entry for symbols
+// syms it imports and the kernel has CRCs for: Debian's kernel refuses it;
+// mainline's warns and loads it; another kernel's rule is unknown.
+func (m *imageModules) unversionedState(mod initrd.Module, syms, unknown []string) moduleState {
+	v := m.version
+	what := fmt.Sprintf("carries %s, whose __versions has no entry for %s, which it imports", mod.Path, shortList(syms, 5))
+	if strings.Contains(m.load.banner, " Debian ") || strings.Contains(m.load.banner, "@lists.debian.org") {
+		return moduleState{status: StatusWrongVersion, code: CodeModuleSymbolVersion,
+			why: what + fmt.Sprintf(": Debian's kernel %s refuses it (\"%s: no symbol version for %s\", then \"Unknown symbol %s (err -22)\")", v, mod.Name, syms[0], syms[0])}
+	}
+	return moduleState{status: StatusInInitrd, unverified: unknown, unversioned: what}
 }
 
 // exporters are the modules of the image mod depends on (its modules.dep
@@ -185,21 +207,30 @@ func shortList(names []string, n int) string {
 	return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
 }
 
-// unverifiedProblem says that module's CRCs for syms could not be checked:
-// nothing of the kernel records them. Cannot-tell: a module built against
-// another build of the kernel would be refused.
-func (c *checker) unverifiedProblem(module string, syms []string, reason string) {
+// unverifiedProblem says what of module's symbols could not be checked:
+// CRCs nothing of the kernel records, or symbols without a __versions entry
+// on a kernel whose rule for those is unknown. Cannot-tell: a module built
+// against another build would be refused.
+func (c *checker) unverifiedProblem(module string, st moduleState, reason string) {
 	v := c.req.Version
-	c.rep.Add(Problem{Code: CodeModuleSymbolVersion, Verdict: CannotTell,
-		Message: fmt.Sprintf("kernel %s: initrd %s carries module %s, whose __versions CRCs for %s nothing of kernel %s records (no Module.symvers, and none of its in-tree modules imports them), so whether the kernel accepts it is unknown; %s",
-			v, strings.Join(c.rep.Initrds, " + "), module, shortList(syms, 5), v, neededFor(reason)),
-		Hint: fmt.Sprintf("install the kernel's headers (they carry its Module.symvers): apt install linux-headers-%s", v)})
+	shown := strings.Join(c.rep.Initrds, " + ")
+	if st.unversioned != "" {
+		c.rep.Add(Problem{Code: CodeModuleSymbolVersion, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: initrd %s %s: mainline's loader only warns (\"no symbol version\") and loads it, Debian's refuses it, and whose rule kernel %s follows is unknown; %s", v, shown, st.unversioned, v, neededFor(reason)),
+			Hint:    "rebuild the module against kernel " + v + "'s headers (with the Module.symvers of the modules it uses: KBUILD_EXTRA_SYMBOLS)"})
+	}
+	if len(st.unverified) > 0 {
+		c.rep.Add(Problem{Code: CodeModuleSymbolVersion, Verdict: CannotTell,
+			Message: fmt.Sprintf("kernel %s: initrd %s carries module %s, whose __versions CRCs for %s nothing of kernel %s records (no Module.symvers, and none of its in-tree modules imports them), so whether the kernel accepts it is unknown; %s",
+				v, shown, module, shortList(st.unverified, 5), v, neededFor(reason)),
+			Hint: fmt.Sprintf("install the kernel's headers (they carry its Module.symvers): apt install linux-headers-%s", v)})
+	}
 }
 
 // loadRule is the check's loadRule: kernel ix's reference, read under the
 // root, and its config's CONFIG_MODULE_FORCE_LOAD.
 func (c *checker) loadRule(ix *kmod.Index) loadRule {
-	r := loadRule{ref: ix.Reference(os.DirFS(c.root))}
+	r := loadRule{ref: ix.Reference(os.DirFS(c.root)), banner: c.banner}
 	if c.kcfg != nil {
 		r.configKnown, r.forceLoad, r.modversions = true, c.kcfg.Enabled("MODULE_FORCE_LOAD"), c.kcfg.Enabled("MODVERSIONS")
 	}

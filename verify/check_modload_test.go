@@ -7,6 +7,7 @@ import (
 
 	"github.com/boot-guard/boot-guard/verify"
 	"github.com/boot-guard/boot-guard/verify/checktest"
+	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
 )
 
 // Issue 12 item 1: the kernel's loader rules (kernel/module/main.c,
@@ -50,6 +51,10 @@ type loadCase struct {
 }
 
 func loadCases(t *testing.T) []loadCase {
+	debianBanner := func(f fixture) {
+		checktest.WriteFile(t, filepath.Join(f.root, "boot", "vmlinuz-"+kv),
+			kimagetest.BzImage(kv+" (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1"))
+	}
 	withConfig := func(text string) func(f fixture) {
 		return func(f fixture) {
 			checktest.WriteFile(t, filepath.Join(f.root, "boot", "config-"+kv), []byte(text))
@@ -69,9 +74,16 @@ func loadCases(t *testing.T) []loadCase {
 		{name: "module_layout from another build", mod: func(m *checktest.VersionedModule) {
 			m.Versions[0].CRC = 0x1
 		}, code: verify.CodeModuleSymbolVersion, bad: verify.Unbootable, in: []string{"symbol module_layout"}},
-		{name: "tolerated: an unused entry disagrees, a used symbol has none", mod: func(m *checktest.VersionedModule) {
-			m.Versions[2] = checktest.SymVersion{Name: "pci_restore_state", CRC: 0x9999}
+		{name: "tolerated: an entry for a symbol it does not import disagrees", mod: func(m *checktest.VersionedModule) {
+			m.Versions = append(m.Versions, checktest.SymVersion{Name: "pci_restore_state", CRC: 0x9999})
 		}},
+		{name: "an imported symbol without an entry, on Debian's kernel", mod: func(m *checktest.VersionedModule) {
+			m.Versions[2] = checktest.SymVersion{Name: "pci_restore_state", CRC: 0x9999}
+		}, extra: []func(fixture){debianBanner}, code: verify.CodeModuleSymbolVersion, bad: verify.Unbootable,
+			in: []string{"no entry for nvme_init_ctrl", "Debian's kernel", "no symbol version for nvme_init_ctrl"}},
+		{name: "an imported symbol without an entry, on a kernel of unknown origin", mod: func(m *checktest.VersionedModule) {
+			m.Versions[2] = checktest.SymVersion{Name: "pci_restore_state", CRC: 0x9999}
+		}, code: verify.CodeModuleSymbolVersion, bad: verify.CannotTell, in: []string{"no entry for nvme_init_ctrl", "mainline's loader only warns"}},
 		{name: "another preempt model", mod: func(m *checktest.VersionedModule) {
 			m.Vermagic = kv + " SMP mod_unload modversions "
 		}, code: verify.CodeModuleWrong, bad: verify.Unbootable,

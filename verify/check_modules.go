@@ -99,9 +99,9 @@ func (mc *moduleCheck) closure(chosen string, closure []string, reason string) [
 			continue
 		}
 		if st.status == StatusInInitrd {
-			if len(st.unverified) > 0 {
+			if len(st.unverified) > 0 || st.unversioned != "" {
 				mc.reported[name] = true
-				mc.c.unverifiedProblem(name, st.unverified, why)
+				mc.c.unverifiedProblem(name, st, why)
 			}
 			continue
 		}

@@ -224,9 +224,12 @@ const (
 	// CONFIG_MODVERSIONS, records in its __versions a CRC for a symbol it
 	// imports that is not the kernel's (Module.symvers, else the kernel's
 	// in-tree modules): it was built against another build of the kernel,
-	// and the kernel refuses it ("disagrees about version of symbol").
-	// Unbootable; cannot-tell when nothing of the kernel records the CRC of
-	// a symbol it imports.
+	// and the kernel refuses it ("disagrees about version of symbol"); or
+	// it has no entry for a symbol it imports, which Debian's kernel refuses
+	// ("no symbol version"), or no __versions at all on a kernel without
+	// CONFIG_MODULE_FORCE_LOAD. Unbootable; cannot-tell when nothing of the
+	// kernel records the CRC of a symbol it imports, or a symbol has no
+	// entry on a kernel not known to be Debian's (mainline only warns).
 	CodeModuleSymbolVersion Code = "module-symbol-version"
 	// CodeBuiltinDriverMissing: a device under root is driven now by a
 	// driver built into the running kernel (its modules.builtin lists it),

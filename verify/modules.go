@@ -108,8 +108,11 @@ type moduleState struct {
 	// module-symbol-version for a CRC the kernel refuses).
 	code Code
 	// unverified are the imported symbols of an in-initrd module whose CRC
-	// nothing of the kernel records (loadable).
-	unverified []string
+	// nothing of the kernel records (loadable); unversioned says which it
+	// imports with no __versions entry, on a kernel whose rule for that is
+	// unknown (unversionedState).
+	unverified  []string
+	unversioned string
 }
 
 // status says whether loadable module name (at kpath under the kernel's
@@ -143,7 +146,7 @@ func (m *imageModules) status(name, kpath string) moduleState {
 	}
 	st := m.indexStatus(mod)
 	if st.status == StatusInInitrd {
-		st.unverified = load.unverified
+		st.unverified, st.unversioned = load.unverified, load.unversioned
 	}
 	return st
 }

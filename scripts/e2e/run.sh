@@ -220,9 +220,10 @@ fi
 
 # issue 12 item 1 (module loadability): the good image with its nvme.ko patched in place (perl, on a
 # copy of the good tree), to learn from a real boot what the kernel's loader refuses: one __versions
-# CRC from another build (modcrc), the vermagic of another preempt model (modmagic), and what it
-# tolerates: a __versions entry renamed to a symbol nvme does not import, leaving pci_save_state with
-# none (modver-tolerated); another release word (modrelease). Its appended signature is cut off first:
+# CRC from another build (modcrc), the vermagic of another preempt model (modmagic), a __versions entry
+# renamed to a symbol nvme does not import, leaving pci_save_state with none (modver-missing: mainline
+# only warns, Debian's kernel refuses it: "Unknown symbol pci_save_state (err -22)"), and what it
+# tolerates: another release word with __versions (modrelease). Its appended signature is cut off first:
 # a real boot showed that a signed module whose bytes changed is refused even without
 # CONFIG_MODULE_SIG_FORCE (module_sig_check: a failed check is fatal, only an unsigned module or an
 # unknown key merely taints), silently, so every patched row failed for that reason alone.
@@ -248,7 +249,7 @@ if grep -q '^nvme-mod-' "$here/scenarios.tsv"; then
   modpatch_variant modunsigned 's/^//' # the control: only the signature cut off
   modpatch_variant modcrc 's/(.{8})(pci_save_state\0{42})/pack("Q<", unpack("Q<", $1) + 1) . $2/se'
   modpatch_variant modmagic 's/(vermagic=\S+ )SMP preempt mod_unload modversions /$1 . "SMP mod_unload modversions " . ("\0" x 8)/se'
-  modpatch_variant modver-tolerated 's/(.{8})pci_save_state\0{42}/$1 . pack("a56", "usb_register_driver")/se'
+  modpatch_variant modver-missing 's/(.{8})pci_save_state\0{42}/$1 . pack("a56", "usb_register_driver")/se'
   modpatch_variant modrelease 's/(vermagic=\d+\.\d+\.\d+-)(\d+)/$1 . ("9" x length($2))/se'
 fi
 
