@@ -42,25 +42,7 @@ func (m VersionedModule) ELF() []byte {
 		copy(e[8:63], v.Name)
 		vers.Write(e)
 	}
-	strtab := []byte{0}
-	symtab := make([]byte, 24) // the null symbol
-	addSym := func(name string, info byte, shndx uint16, value uint64) {
-		sym := make([]byte, 24)
-		le.PutUint32(sym, uint32(len(strtab)))
-		sym[4] = info
-		le.PutUint16(sym[6:], shndx)
-		le.PutUint64(sym[8:], value)
-		symtab = append(symtab, sym...)
-		strtab = append(append(strtab, name...), 0)
-	}
-	var kcrctab []byte
-	for i, e := range m.Exports {
-		addSym("__crc_"+e.Name, 0, 4, uint64(4*i)) // STB_LOCAL in __kcrctab, section 4
-		kcrctab = le.AppendUint32(kcrctab, e.CRC)
-	}
-	for _, s := range m.Imports {
-		addSym(s, 0x10, 0, 0) // STB_GLOBAL, STT_NOTYPE, SHN_UNDEF
-	}
+	symtab, strtab, kcrctab := m.symbols()
 	type section struct {
 		name       string
 		typ        uint32
@@ -118,4 +100,30 @@ func (m VersionedModule) ELF() []byte {
 	}
 	copy(out, h.Bytes())
 	return out
+}
+
+// symbols returns the module's .symtab, its .strtab and its __kcrctab: a
+// local __crc_NAME symbol per export at its CRC's offset in __kcrctab
+// (section 4, as ELF lays them out), then each import undefined.
+func (m VersionedModule) symbols() (symtab, strtab, kcrctab []byte) {
+	le := binary.LittleEndian
+	strtab = []byte{0}
+	symtab = make([]byte, 24) // the null symbol
+	addSym := func(name string, info byte, shndx uint16, value uint64) {
+		sym := make([]byte, 24)
+		le.PutUint32(sym, uint32(len(strtab)))
+		sym[4] = info
+		le.PutUint16(sym[6:], shndx)
+		le.PutUint64(sym[8:], value)
+		symtab = append(symtab, sym...)
+		strtab = append(append(strtab, name...), 0)
+	}
+	for i, e := range m.Exports {
+		addSym("__crc_"+e.Name, 0, 4, uint64(4*i)) // STB_LOCAL in __kcrctab, section 4
+		kcrctab = le.AppendUint32(kcrctab, e.CRC)
+	}
+	for _, s := range m.Imports {
+		addSym(s, 0x10, 0, 0) // STB_GLOBAL, STT_NOTYPE, SHN_UNDEF
+	}
+	return symtab, strtab, kcrctab
 }
