@@ -82,6 +82,9 @@ type checker struct {
 	// issue 13: the machine's Secure Boot state, read once
 	// (check_secureboot.go).
 	sbState *secureboot.State
+	// banner is the kernel image's version string (kimage.Header.Banner):
+	// whose kernel it is, for the loader rules that differ (issue 12 item 1).
+	banner string
 }
 
 // Check decides whether kernel req.Version will mount its root filesystem at

@@ -56,6 +56,7 @@ func (c *checker) kernelHeader(p, shown string, size int64) {
 		return
 	}
 	c.kernelArch(h, shown)
+	c.banner = h.Banner
 	if h.Release != "" && h.Release != v {
 		c.rep.Add(Problem{Code: CodeKernelWrongVersion, Verdict: Unbootable,
 			Message: fmt.Sprintf("kernel %s: the kernel image %s is kernel %s: it will look for its modules in /lib/modules/%s, and the initrd's, built for %s, do not load into it", v, shown, h.Release, h.Release, v),

@@ -24,7 +24,7 @@ func (c *checker) inImage(img *initrd.Image, n needs) {
 		return
 	}
 	shown := strings.Join(c.rep.Initrds, " + ")
-	mc := &moduleCheck{c: c, n: n, mods: newImageModules(img, n.ix, c.req.Version), whole: whole,
+	mc := &moduleCheck{c: c, n: n, mods: newImageModules(img, n.ix, c.req.Version, c.loadRule(n.ix)), whole: whole,
 		seen: map[string]bool{}, reported: map[string]bool{}, noted: map[string]bool{}}
 	for _, nd := range n.list {
 		mc.need(nd, shown)
@@ -95,11 +95,18 @@ func (mc *moduleCheck) closure(chosen string, closure []string, reason string) [
 			continue
 		}
 		mc.require(Requirement{Module: name, Status: st.status, Reason: why})
-		if st.status == StatusInInitrd || mc.reported[name] {
+		if mc.reported[name] {
+			continue
+		}
+		if st.status == StatusInInitrd {
+			if len(st.unverified) > 0 || st.unversioned != "" {
+				mc.reported[name] = true
+				mc.c.unverifiedProblem(name, st, why)
+			}
 			continue
 		}
 		mc.reported[name] = true
-		bad = append(bad, badModule{name: name, status: st.status, msg: st.why, absent: st.absent, note: st.note})
+		bad = append(bad, badModule{name: name, status: st.status, msg: st.why, absent: st.absent, note: st.note, code: st.code})
 	}
 	return bad
 }
@@ -214,6 +221,7 @@ type badModule struct {
 	// dependencies: "crc32c_generic or crc32c_intel".
 	short string
 	note  string // moduleState.note
+	code  Code   // moduleState.code
 }
 
 // moduleProblem records what the image lacks (or carries for another
@@ -238,6 +246,9 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 			}
 		case b.status == StatusWrongVersion:
 			code = CodeModuleWrong
+			if b.code != "" {
+				code = b.code
+			}
 			other = append(other, b.msg)
 		default:
 			if code == CodeModuleMissing && !self && len(deps) == 0 {

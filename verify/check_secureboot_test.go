@@ -41,7 +41,7 @@ func newSBFixture(t *testing.T) sbFixture {
 	mods := "/lib/modules/" + kv
 	checktest.WriteFile(t, filepath.Join(f.root, mods, "modules.order"), []byte("kernel/fs/ext4/ext4.ko\n"))
 	checktest.WriteFile(t, filepath.Join(f.root, mods, "kernel/fs/ext4/ext4.ko"),
-		sbtest.SignModule(t, checktest.ModuleELF("ext4", kv+" SMP ", nil), f.build, sbtest.Options{}))
+		sbtest.SignModule(t, checktest.ModuleELF("ext4", kv+" SMP preempt mod_unload modversions ", nil), f.build, sbtest.Options{}))
 	f.kernel(t, true)
 	return f
 }

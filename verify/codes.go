@@ -60,8 +60,10 @@ const (
 	// in its modules.dep) alongside a missing softdep. Unbootable.
 	CodeModuleMissing Code = "module-missing"
 	// CodeModuleWrong: the initrd carries a module root needs only for
-	// another kernel, or built for another kernel (its vermagic).
-	// Unbootable.
+	// another kernel, or one whose vermagic the kernel refuses: another
+	// release, or another build configuration (SMP, preempt model,
+	// mod_unload, modversions), compared as the kernel does with its own
+	// in-tree modules' vermagic. Unbootable.
 	CodeModuleWrong Code = "module-wrong-version"
 	// CodeModuleNotInDep: the initrd carries every module root needs, but
 	// modprobe in it cannot load one: its modules.dep is missing or does
@@ -103,7 +105,9 @@ const (
 	CodeFilesystemUnsupported Code = "filesystem-unsupported"
 	// CodeDeviceUnclaimed: no module of the kernel claims the device nearest
 	// the disk, and no loadable module drives it now (nothing, or a driver
-	// built into the running kernel). A note: it changes no verdict.
+	// built into the running kernel that its modules.builtin does not list,
+	// or whose list cannot be read: CodeBuiltinDriverMissing otherwise). A
+	// note: it changes no verdict.
 	CodeDeviceUnclaimed Code = "device-unclaimed"
 	// CodeSoftdepMissing: the initrd has no module for a softdep (a
 	// modules.softdep "pre:" name) of a required module. modprobe goes on
@@ -257,4 +261,26 @@ const (
 	// Unbootable; cannot-tell when its PKCS#7 message does not parse
 	// here (the kernel's parser may differ).
 	CodeModuleSignatureMalformed Code = "module-signature-malformed"
+)
+
+// Issue 12 items 1 and 2: whether the kernel really loads a module, and
+// drivers built into the running kernel.
+const (
+	// CodeModuleSymbolVersion: a module root needs, built with
+	// CONFIG_MODVERSIONS, records in its __versions a CRC for a symbol it
+	// imports that is not the kernel's (Module.symvers, else the kernel's
+	// in-tree modules): it was built against another build of the kernel,
+	// and the kernel refuses it ("disagrees about version of symbol"); or
+	// it has no entry for a symbol it imports, which Debian's kernel refuses
+	// ("no symbol version"), or no __versions at all on a kernel without
+	// CONFIG_MODULE_FORCE_LOAD. Unbootable; cannot-tell when nothing of the
+	// kernel records the CRC of a symbol it imports, or a symbol has no
+	// entry on a kernel not known to be Debian's (mainline only warns).
+	CodeModuleSymbolVersion Code = "module-symbol-version"
+	// CodeBuiltinDriverMissing: a device under root is driven now by a
+	// driver built into the running kernel (its modules.builtin lists it),
+	// and the kernel checked neither builds that driver in nor has a
+	// module that claims the device or is called so. Unbootable;
+	// cannot-tell when the kernel has no modules.builtin.modinfo.
+	CodeBuiltinDriverMissing Code = "builtin-driver-missing"
 )

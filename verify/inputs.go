@@ -33,6 +33,9 @@ const kernelCmdlineFile = "/etc/kernel/cmdline"
 //   - the kernel image and the initrds (kernelImage, initrdFiles); paths
 //     inside an image (its modules.dep, crypttabPaths) change with the image;
 //   - kmod.IndexFiles: the module index kmod.Load reads;
+//   - kmod.ReferenceFiles: where Module.symvers is looked for (issue 12
+//     item 1; the kernel's in-tree modules it also reads change with its
+//     package, and so does its modules.dep, listed above);
 //   - kconfig.Paths: where the kernel's config may be;
 //   - modules.order and secureboot.DKMSKeyPaths: the kernel's built-in
 //     key and the DKMS key (issue 13);
@@ -73,6 +76,9 @@ func Inputs(req Request) []string {
 		in = append(in, at(defaultInitrd(req.Version)))
 	}
 	for _, p := range kmod.IndexFiles(req.Version) {
+		in = append(in, at(p))
+	}
+	for _, p := range kmod.ReferenceFiles(req.Version) { // issue 12 item 1
 		in = append(in, at(p))
 	}
 	for _, p := range kconfig.Paths(req.Version) { // issue 11 item 3

@@ -37,11 +37,15 @@ type imageModules struct {
 	libkmod bool
 	depErr  error
 	depPath map[string]string
+	// load is what the kernel's loader accepts (issue 12 item 1,
+	// check_modload.go).
+	load loadRule
 }
 
 // newImageModules indexes img's modules for kernel v, whose index is ix.
-func newImageModules(img *initrd.Image, ix *kmod.Index, v string) *imageModules {
-	m := &imageModules{ix: ix, version: v, mine: map[string]initrd.Module{}, other: map[string]string{}, hidden: map[string]initrd.Module{}}
+func newImageModules(img *initrd.Image, ix *kmod.Index, v string, load loadRule) *imageModules {
+	load.cache = map[string]moduleState{}
+	m := &imageModules{ix: ix, version: v, mine: map[string]initrd.Module{}, other: map[string]string{}, hidden: map[string]initrd.Module{}, load: load}
 	for _, mod := range img.Modules {
 		switch {
 		case mod.KernelVersion == v && mod.Unreachable != "":
@@ -100,12 +104,21 @@ type moduleState struct {
 	// note explains what several modules share, told once per problem:
 	// why the image's modules.dep is not where modprobe looks.
 	note string
+	// code overrides the problem code the status gives (issue 12 item 1:
+	// module-symbol-version for a CRC the kernel refuses).
+	code Code
+	// unverified are the imported symbols of an in-initrd module whose CRC
+	// nothing of the kernel records (loadable); unversioned says which it
+	// imports with no __versions entry, on a kernel whose rule for that is
+	// unknown (unversionedState).
+	unverified  []string
+	unversioned string
 }
 
 // status says whether loadable module name (at kpath under the kernel's
 // lib/modules) is in the image for this kernel: present under
-// lib/modules/VERSION, its vermagic's first word VERSION, listed in the
-// image's own modules.dep.
+// lib/modules/VERSION, accepted by the kernel's loader (its vermagic and
+// symbol CRCs: loadable), listed in the image's own modules.dep.
 func (m *imageModules) status(name, kpath string) moduleState {
 	v := m.version
 	mod, ok := m.mine[name]
@@ -127,9 +140,21 @@ func (m *imageModules) status(name, kpath string) moduleState {
 		// another kernel's module.
 		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s, but boot-guard did not read its .modinfo (a boot-guard bug: please report it)", mod.Path)}
 	}
-	if word, _, _ := strings.Cut(strings.TrimSpace(mod.Vermagic), " "); word != v {
-		return moduleState{status: StatusWrongVersion, why: fmt.Sprintf("carries %s built for kernel %q (its vermagic is %q), not for %s", mod.Path, word, mod.Vermagic, v)}
+	load := m.loadable(mod)
+	if load.status != StatusInInitrd {
+		return load
 	}
+	st := m.indexStatus(mod)
+	if st.status == StatusInInitrd {
+		st.unverified, st.unversioned = load.unverified, load.unversioned
+	}
+	return st
+}
+
+// indexStatus says whether modprobe in the image finds mod, which it carries
+// for this kernel: through libkmod's modules.dep.bin, or the text modules.dep.
+func (m *imageModules) indexStatus(mod initrd.Module) moduleState {
+	v := m.version
 	if m.libkmod {
 		return m.libkmodStatus(mod)
 	}
@@ -140,7 +165,7 @@ func (m *imageModules) status(name, kpath string) moduleState {
 		}
 		return st
 	}
-	if !m.listed[name] {
+	if !m.listed[mod.Name] {
 		return moduleState{status: StatusMissing, why: fmt.Sprintf("carries %s but its lib/modules/%s/modules.dep does not list it, so modprobe in the initrd cannot load it", mod.Path, v)}
 	}
 	return moduleState{status: StatusInInitrd}

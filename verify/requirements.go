@@ -112,7 +112,13 @@ type Softdep struct {
 // in): a note when it is the device nearest the disk. ResolveNeeds never says "bootable" about anything: it only lists
 // what the initrd must hold; the caller checks that.
 func ResolveNeeds(res *rootdev.Result, ix *kmod.Index, extra []string) ([]Need, []Problem) {
-	r := &resolver{ix: ix, seen: map[string]int{}, chainSeen: map[string]bool{}, softSeen: map[string]bool{}}
+	return resolveNeeds(res, ix, extra, nil)
+}
+
+// resolveNeeds is ResolveNeeds knowing the running kernel (nil: unknown),
+// whose built-in drivers the target must have too (issue 12 item 2).
+func resolveNeeds(res *rootdev.Result, ix *kmod.Index, extra []string, running *runningKernel) ([]Need, []Problem) {
+	r := &resolver{ix: ix, seen: map[string]int{}, chainSeen: map[string]bool{}, softSeen: map[string]bool{}, running: running}
 	if res != nil {
 		for _, u := range res.Unknown {
 			r.problem(Problem{Code: CodeDevicesUnknown, Verdict: CannotTell,
@@ -134,6 +140,7 @@ func ResolveNeeds(res *rootdev.Result, ix *kmod.Index, extra []string) ([]Need, 
 
 type resolver struct {
 	ix       *kmod.Index
+	running  *runningKernel // issue 12 item 2; nil: unknown
 	needs    []Need
 	problems []Problem
 	seen     map[string]int // module + alternatives -> index in needs
@@ -173,13 +180,7 @@ func (r *resolver) needModalias(d rootdev.Need) {
 	}
 	bound := kmod.Normalize(d.Bound)
 	if bound == "" && d.BuiltinDriver != "" {
-		// Driven now by a driver built into the running kernel (pcieport
-		// on a PCIe root port): not a module to look for, as
-		// initramfs-tools and dracut skip it too.
-		if nearest {
-			r.problem(Problem{Code: CodeDeviceUnclaimed, Verdict: Bootable,
-				Message: fmt.Sprintf("kernel %s: no module claims %s; the running kernel drives it with its built-in driver %s, taken as built into %s too (%s)", v, d.Value, d.BuiltinDriver, v, d.Reason)})
-		}
+		r.builtinDriver(d, nearest) // issue 12 item 2: requirements_builtin.go
 		return
 	}
 	if bound == "" {

@@ -100,7 +100,11 @@ func Requirements(req RequirementsRequest) RootNeeds {
 	if res != nil { // issue 12 item 3: the crypto modules of each dm-crypt cipher
 		r.Problems = append(r.Problems, cipherNeeds(req.Sys, res, ix, req.Version)...)
 	}
-	needs, problems := ResolveNeeds(res, ix, req.Modules)
+	var running *runningKernel
+	if res != nil {
+		running = newRunningKernel(os.DirFS(root), req.Proc)
+	}
+	needs, problems := resolveNeeds(res, ix, req.Modules, running)
 	r.Needs = needs
 	for _, p := range problems {
 		if p.Verdict == CannotTell {

@@ -107,6 +107,7 @@ func scenarioParams(dir string) testscript.Params {
 			"signed-module": cmdSignedModule,
 			"sign-kernel":   cmdSignKernel,
 			"cert":          cmdCert,
+			"module":        cmdModule,
 		},
 	}
 }
@@ -284,8 +285,11 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	var m checktest.Machine
 	switch {
-	case !neg && len(args) == 1 && args[0] == "nvme":
+	case !neg && (len(args) == 1 || len(args) == 2) && args[0] == "nvme":
 		m = checktest.NVMeMachine(t)
+		if len(args) == 2 { // issue 12 item 2: the running kernel's release
+			checktest.WriteFile(t, filepath.Join(m.Proc, "sys/kernel/osrelease"), []byte(args[1]+"\n"))
+		}
 	case !neg && len(args) == 2 && args[0] == "luks":
 		m = checktest.LUKSMachine(t, args[1])
 	case !neg && len(args) == 1 && args[0] == "unmounted":
@@ -294,7 +298,7 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.Mkdir(m.Sys, 0o755))
 		ts.Check(os.Mkdir(m.Proc, 0o755))
 	default:
-		ts.Fatalf("usage: machine nvme | machine luks NAME | machine unmounted")
+		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine unmounted")
 	}
 	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
 	st.sysDir, st.dmTables = m.Sys, nil
@@ -453,22 +457,52 @@ func (st *scenarioState) initrdSources(ts *testscript.TestScript, a string) []st
 }
 
 // moduleFromModinfo makes an ELF module from "key=value" lines (vermagic,
-// depends).
+// depends; issue 12 item 1: versions=SYM:CRC,... for a __versions section,
+// imports=SYM,... for the symbols it imports).
 func moduleFromModinfo(name, body string) []byte {
-	var vermagic string
-	var depends []string
+	m := checktest.VersionedModule{Name: strings.ReplaceAll(name, "-", "_"), NoVersions: true}
 	for _, l := range strings.Split(body, "\n") {
 		k, v, _ := strings.Cut(l, "=")
+		var list []string
+		if v != "" {
+			list = strings.Split(v, ",")
+		}
 		switch k {
 		case "vermagic":
-			vermagic = v
+			m.Vermagic = v
 		case "depends":
-			if v != "" {
-				depends = strings.Split(v, ",")
+			m.Depends = list
+		case "imports":
+			m.Imports = list
+		case "versions":
+			m.NoVersions = false
+			for _, e := range list {
+				sym, crc, _ := strings.Cut(e, ":")
+				n, _ := strconv.ParseUint(strings.TrimPrefix(crc, "0x"), 16, 32)
+				m.Versions = append(m.Versions, checktest.SymVersion{Name: sym, CRC: uint32(n)})
 			}
 		}
 	}
-	return checktest.ModuleELF(strings.ReplaceAll(name, "-", "_"), vermagic, depends)
+	if m.NoVersions && m.Imports == nil {
+		return checktest.ModuleELF(m.Name, m.Vermagic, m.Depends)
+	}
+	return m.ELF()
+}
+
+// cmdModule turns each FILE of "key=value" lines into the ELF module
+// moduleFromModinfo makes of it, in place: a kernel's own module under
+// lib/modules (issue 12 item 1).
+func cmdModule(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: module FILE...")
+	}
+	st := state(ts)
+	for _, a := range args {
+		p := st.local(ts, a)
+		body, err := os.ReadFile(p)
+		ts.Check(err)
+		ts.Check(os.WriteFile(p, moduleFromModinfo(strings.TrimSuffix(path.Base(p), ".ko"), string(body)), 0o644))
+	}
 }
 
 // TestScenarioRunnerFails checks the scenario commands themselves: each

@@ -164,6 +164,8 @@ func TestForbiddenRules(t *testing.T) {
 		{"hook", "verify", true},
 		{"verify", "verify/initrd", true},
 		{"verify/initrd", "verify/internal/decomp", true},
+		{"verify/kmod", "verify/internal/modelf", true}, // issue 12 item 1: the module ELF reader
+		{"verify/internal/modelf", "verify/kmod", false},
 		{"verify", "hook", false},
 		{"verify/initrd", "verify/kmod", false},
 		{"verify/kmod", "verify", false},

@@ -218,6 +218,41 @@ if [ ! -s "$img/moddir-other-release.img" ]; then
   rm -rf "$t"
 fi
 
+# issue 12 item 1 (module loadability): the good image with its nvme.ko patched in place (perl, on a
+# copy of the good tree), to learn from a real boot what the kernel's loader refuses: one __versions
+# CRC from another build (modcrc), the vermagic of another preempt model (modmagic), a __versions entry
+# renamed to a symbol nvme does not import, leaving pci_save_state with none (modver-missing: mainline
+# only warns, Debian's kernel refuses it: "Unknown symbol pci_save_state (err -22)"), and what it
+# tolerates: another release word with __versions (modrelease). Its appended signature is cut off first:
+# a real boot showed that a signed module whose bytes changed is refused even without
+# CONFIG_MODULE_SIG_FORCE (module_sig_check: a failed check is fatal, only an unsigned module or an
+# unknown key merely taints), silently, so every patched row failed for that reason alone.
+modpatch_variant() { # modpatch_variant NAME PERL-EXPR: the good image, nvme.ko's bytes rewritten by PERL-EXPR
+  local name=$1 expr=$2 t ko
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: nvme.ko patched: $expr"
+  t=$out/unpacked/$name
+  rm -rf "$t"; cp -a "$good_main" "$t"
+  ko=$(find "$t" -name nvme.ko)
+  [ -f "$ko" ] || { echo "e2e: variant $name: no nvme.ko in the good image" >&2; exit 1; }
+  # The signature: the module, the PKCS#7 blob, struct module_signature (its last 4 bytes the blob's
+  # length, big-endian), then the 28-byte marker.
+  perl -0777 -i -pe 'if (substr($_, -28) eq "~Module signature appended~\n") { $_ = substr($_, 0, length($_) - 40 - unpack("N", substr($_, -32, 4))) }' "$ko"
+  perl -0777 -i -pe "$expr" "$ko"
+  if cmp -s "$ko" "$good_main/${ko#"$t"/}"; then echo "e2e: variant $name changed nothing ($expr)" >&2; exit 1; fi
+  { early_prefix; pack_tree "$t"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+if grep -q '^nvme-mod-' "$here/scenarios.tsv"; then
+  # A __versions entry is 64 bytes: the CRC (8, little-endian), the name NUL-padded to 56.
+  modpatch_variant modunsigned 's/^//' # the control: only the signature cut off
+  modpatch_variant modcrc 's/(.{8})(pci_save_state\0{42})/pack("Q<", unpack("Q<", $1) + 1) . $2/se'
+  modpatch_variant modmagic 's/(vermagic=\S+ )SMP preempt mod_unload modversions /$1 . "SMP mod_unload modversions " . ("\0" x 8)/se'
+  modpatch_variant modver-missing 's/(.{8})pci_save_state\0{42}/$1 . pack("a56", "usb_register_driver")/se'
+  modpatch_variant modrelease 's/(vermagic=\d+\.\d+\.\d+-)(\d+)/$1 . ("9" x length($2))/se'
+fi
+
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
@@ -392,6 +427,9 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
   cp "/boot/config-$kver" "$tree/boot/" # issue 11 item 3: the kernel package's config, as installed
   cp "$vmlinuz" "$tree/e2e/kernels/good"
   cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
+  # issue 12 item 1: the kernel package's own (in-tree) modules, which boot-guard reads the kernel's
+  # vermagic and symbol CRCs from: those the good image carries (a real machine has them all).
+  (cd "$good_main/usr/lib/modules/$kver" && find kernel -name '*.ko*') | (cd /lib/modules/"$kver" && cpio -pdm --quiet "$tree/lib/modules/$kver")
   : >"$tree/e2e/list"
   for want in "$@"; do
     for row in "${rows[@]}"; do

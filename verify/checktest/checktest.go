@@ -204,6 +204,9 @@ type Module struct {
 	// Version is the lib/modules/ directory it goes in; "" means the
 	// image's version.
 	Version string
+	// Data, when set, is the module file (a VersionedModule's ELF);
+	// Vermagic is then unused.
+	Data []byte
 }
 
 // Initrd describes an initramfs-tools-like image.
@@ -246,7 +249,10 @@ func (in Initrd) Build() []byte {
 			vm = v + " SMP preempt mod_unload modversions "
 		}
 		name := strings.TrimSuffix(path.Base(m.Path), ".ko")
-		data := ModuleELF(name, vm, nil)
+		data := m.Data
+		if data == nil {
+			data = ModuleELF(name, vm, nil)
+		}
 		if in.Sign != nil {
 			data = in.Sign(m.Path, data)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/boot-guard/boot-guard/verify/internal/modelf"
 )
 
 // Defaults for the zero values of Options.
@@ -171,6 +173,14 @@ type Module struct {
 	// Depends is nil when the module depends on nothing.
 	Vermagic string   `json:"vermagic"`
 	Depends  []string `json:"depends"`
+	// HasVersions, Versions, Imports and Exports are what the kernel checks
+	// a module's symbols by (issue 12 item 1): whether it has a __versions
+	// section, its entries, the symbols it imports (.symtab's undefined
+	// ones) and the CRCs of those it exports, read with .modinfo.
+	HasVersions bool              `json:"has_versions,omitempty"`
+	Versions    []modelf.Version  `json:"-"`
+	Imports     []string          `json:"-"`
+	Exports     map[string]uint64 `json:"-"`
 	// Err says why .modinfo could not be read (nil when it was, and when
 	// it was skipped).
 	Err error `json:"-"`

@@ -2,14 +2,13 @@ package initrd
 
 import (
 	"bytes"
-	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/internal/decomp"
+	"github.com/boot-guard/boot-guard/verify/internal/modelf"
 )
 
 // moduleSuffixes are the file names kmod loads modules from.
@@ -75,8 +74,9 @@ func (r *reader) addModule(p, version string, d modData) {
 		if err != nil {
 			m.Err = err
 		} else {
-			m.Vermagic = info["vermagic"]
-			if dep := info["depends"]; dep != "" {
+			m.Vermagic = info.Modinfo["vermagic"]
+			m.HasVersions, m.Versions, m.Imports, m.Exports = info.HasVersions, info.Versions, info.Undefined, info.Exports
+			if dep := info.Modinfo["depends"]; dep != "" {
 				for _, name := range strings.Split(dep, ",") {
 					if name = strings.TrimSpace(name); name != "" {
 						m.Depends = append(m.Depends, NormalizeModuleName(name))
@@ -97,7 +97,7 @@ func (r *reader) addModule(p, version string, d modData) {
 // scratch buffer, which it keeps for the next module. It also returns the
 // module's decoded bytes (nil when they could not be decoded), valid until
 // the next call.
-func (r *reader) readModinfo(name string, raw []byte) (map[string]string, []byte, error) {
+func (r *reader) readModinfo(name string, raw []byte) (*modelf.Info, []byte, error) {
 	info, data, scratch, err := readModinfoInto(name, raw, r.decBuf)
 	if cap(scratch) > cap(r.decBuf) {
 		r.decBuf = scratch[:0]
@@ -105,10 +105,9 @@ func (r *reader) readModinfo(name string, raw []byte) (map[string]string, []byte
 	return info, data, err
 }
 
-// readModinfo decompresses a module file if its name says so and returns the
-// key=value pairs of its .modinfo section (the first value of each key).
-// Errors name the file.
-func readModinfo(name string, raw []byte) (map[string]string, error) {
+// readModinfo decompresses a module file if its name says so and reads its
+// .modinfo, __versions and imported symbols (modelf). Errors name the file.
+func readModinfo(name string, raw []byte) (*modelf.Info, error) {
 	info, _, _, err := readModinfoInto(name, raw, nil)
 	return info, err
 }
@@ -116,8 +115,8 @@ func readModinfo(name string, raw []byte) (map[string]string, error) {
 // readModinfoInto is readModinfo decompressing into scratch, which it
 // returns, grown as needed, for the next module, with the decoded module
 // (raw, or in scratch; nil when it does not decode). Nothing of the
-// returned map refers to raw or scratch.
-func readModinfoInto(name string, raw, scratch []byte) (info map[string]string, data, _ []byte, err error) {
+// returned info refers to raw or scratch.
+func readModinfoInto(name string, raw, scratch []byte) (_ *modelf.Info, data, _ []byte, err error) {
 	data = raw
 	if !strings.HasSuffix(name, ".ko") {
 		data, err = decompressModule(name, raw, scratch)
@@ -128,48 +127,11 @@ func readModinfoInto(name string, raw, scratch []byte) (info map[string]string, 
 			return nil, nil, scratch, err // decomp names the file
 		}
 	}
-	info, err = parseModinfo(data)
+	info, err := modelf.Parse(data, modelf.Want{Versions: true, Symbols: true})
 	if err != nil {
 		return nil, data, scratch, fmt.Errorf("module %s: %w", name, err)
 	}
 	return info, data, scratch, nil
-}
-
-// parseModinfo returns the key=value pairs of an ELF file's .modinfo.
-func parseModinfo(data []byte) (info map[string]string, err error) {
-	defer func() {
-		// debug/elf is not meant for hostile input; a panic in it must
-		// not take the check down with it.
-		if p := recover(); p != nil {
-			info, err = nil, fmt.Errorf("malformed ELF file: %v", p)
-		}
-	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("not a readable ELF file: %w", err)
-	}
-	sec := f.Section(".modinfo")
-	if sec == nil {
-		return nil, errors.New("no .modinfo section")
-	}
-	if sec.Type == elf.SHT_NOBITS {
-		return nil, errors.New(".modinfo section holds no data")
-	}
-	b, err := sec.Data()
-	if err != nil {
-		return nil, fmt.Errorf("reading .modinfo: %w", err)
-	}
-	info = map[string]string{}
-	for _, kv := range bytes.Split(b, []byte{0}) {
-		k, v, ok := bytes.Cut(kv, []byte{'='})
-		if !ok {
-			continue
-		}
-		if _, seen := info[string(k)]; !seen {
-			info[string(k)] = string(v)
-		}
-	}
-	return info, nil
 }
 
 // decompressModule decodes a .ko.gz, .ko.xz or .ko.zst held in memory, up to

@@ -75,7 +75,7 @@ func TestModinfoHostile(t *testing.T) {
 	// never a panic.
 	for cut := 0; cut < len(good); cut++ {
 		info, err := readModinfo("x.ko", good[:cut])
-		if err == nil && info["vermagic"] != "6.1 SMP " {
+		if err == nil && info.Modinfo["vermagic"] != "6.1 SMP " {
 			t.Fatalf("cut %d: %v", cut, info)
 		}
 	}

@@ -71,6 +71,10 @@ type Header struct {
 	// Release is the kernel release a bzImage names (its version string's
 	// first word, as uname -r prints it); "" when unknown.
 	Release string
+	// Banner is a bzImage's whole version string ("6.1.0-57-amd64
+	// (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian
+	// 6.1.192-3 ..."): who built it; "" when unknown.
+	Banner string
 	// Compression is a zboot payload's compression ("gzip", "zstd", ...).
 	Compression string
 }
@@ -175,7 +179,7 @@ func bzImage(r io.ReaderAt, size int64, head []byte) (Header, error) {
 		}
 		if i := bytes.IndexByte(s, 0); i >= 0 {
 			if f := strings.Fields(string(s[:i])); len(f) > 0 {
-				h.Release = f[0]
+				h.Release, h.Banner = f[0], strings.Join(f, " ")
 			}
 		}
 	}

@@ -19,9 +19,16 @@
 // libkmod-index.c), for what an initrd's own libkmod will find. IndexFiles
 // lists the files Load reads, from the table Load reads them by.
 //
+// Reference (reference.go, issue 12 item 1) answers what the kernel's own
+// build records of a module it loads: its vermagic and the CRC of each
+// symbol it exports, from Module.symvers (the kernel's headers) and its
+// in-tree modules under kernel/ (read with verify/internal/modelf, the
+// module ELF reader initrd shares).
+//
 // kmod reads only what it is handed: a filesystem root as an fs.FS (the host's
 // "/" through os.DirFS, a chroot, or a fstest.MapFS in tests). It never loads
 // modules, never runs depmod or modprobe, never writes, and never imports
-// boot-guard's other packages. Configuration under /etc/modprobe.d (blacklists,
-// extra softdeps) is not read.
+// boot-guard's other packages but the shared readers under verify/internal.
+// Configuration under /etc/modprobe.d (blacklists, extra softdeps) is not
+// read.
 package kmod
