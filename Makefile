@@ -8,7 +8,7 @@ BIN       := bin/boot-guard
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 FUZZTIME  ?= 10s
 
-.PHONY: all build test lint fuzz bench deb e2e images conformance clean
+.PHONY: all build test lint fuzz bench deb e2e e2e-arm64 images conformance clean
 
 all: build
 
@@ -55,6 +55,11 @@ conformance: images
 
 e2e:
 	bash scripts/e2e/run.sh $(ASK)
+
+# issue 14 item 5: Debian's arm64 kernel booted under qemu-system-aarch64 (TCG) against real arm64
+# initrds, with the arm64 boot-guard's verdicts computed inside arm64 guests (scripts/e2e/arm64.sh).
+e2e-arm64:
+	bash scripts/e2e/arm64.sh $(ASK)
 
 clean:
 	rm -rf bin
