@@ -12,15 +12,17 @@
 #      and initramfs-tools: the kernel's own postinst builds the good initrd, as on a real arm64
 #      machine (zstd; MODULES=list naming the root drivers, as MODULES=most takes over an hour under
 #      qemu-user).
-#   2. images: good (that initrd), broken ones cut from it (no virtio_blk, no nvme: unpacked, the
-#      module removed, repacked as mkinitramfs packs) and none.
+#   2. images: good (that initrd), broken ones cut from it (no virtio_blk, no virtio_pci, no nvme:
+#      unpacked, the module removed, repacked as mkinitramfs packs) and none; kernel images: the
+#      package's, cut to its PE sections (signature gone) and cut inside them.
 #   3. root disks without loop mounts (mkfs.ext4 -d) whose /sbin/init, the arm64 busybox-static,
 #      prints a marker line and powers off (as scripts/e2e/run.sh does for amd64).
-#   4. real boots: the kernel package's vmlinuz loaded by UEFI firmware (qemu-efi-aarch64's
-#      QEMU_EFI.fd, through QEMU's -kernel, which hands the image to the firmware's loader) with the
-#      root on a virtio-blk or NVMe disk; BOOT when the marker appears, else FAIL with the telling line.
-#   5. boot-guard's verdicts, computed INSIDE an arm64 guest booted with the good image on the same
-#      disk kind: boot-guard (GOARCH=arm64, CGO_ENABLED=0, -trimpath), the candidates, the kernel
+#   4. real boots: the kernel loaded by UEFI firmware (qemu-efi-aarch64's QEMU_EFI.fd, through
+#      QEMU's -kernel, which hands the image to the firmware's loader; ACPI), or for -direct rows by
+#      QEMU's own Image loader (a device tree, no UEFI), with the root on a virtio-blk or NVMe disk;
+#      BOOT when the marker appears, else FAIL with the telling line.
+#   5. boot-guard's verdicts, computed INSIDE an arm64 guest booted the same way with the good image
+#      on the same disk kind: boot-guard (GOARCH=arm64, CGO_ENABLED=0, -trimpath), the candidates, the kernel
 #      image, its config and module index, and the arm64 system's dpkg status ride in on the root disk.
 #      The virt machine of Debian 12's QEMU wires one UART only, so the verdicts come back on the
 #      console, on lines of their own (the guest boots with loglevel=1).
@@ -101,7 +103,7 @@ file -b "$bin" | grep -q 'ARM aarch64' || { echo "e2e-arm64: $bin is not an arm6
 
 # ---- 2. images ------------------------------------------------------------------------------
 img=$out/img
-cp "$sys/boot/initrd.img-$kver" "$img/good.img"
+cp -p "$sys/boot/initrd.img-$kver" "$img/good.img"
 variant() { # variant NAME FIND-EXPR...: good.img minus the files find matches, repacked (newc, zstd)
   local name=$1; shift
   [ "$img/$name.img" -nt "$img/good.img" ] && return 0
@@ -257,8 +259,8 @@ boot_row() { # boot_row NAME KIND VARIANT KERNEL: the real boot of one scenario
   echo $(( $(date +%s) - t0 )) >"$out/logs/$1.secs"
 }
 rm -f "$out"/logs/*
-step "booting: ${#machines[@]} verdict guests and ${#scenarios[@]} scenarios, $jobs_max at a time"
 mapfile -t machines < <(for row in "${scenarios[@]}"; do read -r _ m _ <<<"$row"; echo "$m"; done | sort -u)
+step "booting: ${#machines[@]} verdict guests and ${#scenarios[@]} scenarios, $jobs_max at a time"
 for kind in "${machines[@]}"; do spawn verdict_guest "$kind"; done
 for row in "${scenarios[@]}"; do
   read -r name kind variant kv _ <<<"$row"
@@ -275,7 +277,7 @@ declare -A verdict vexit
 while read -r _ name rc v; do verdict[$name]=$v; vexit[$name]=$rc; done \
   < <(cat "$out"/logs/verdicts-*.log | tr -d '\r' | grep -a '^E2E-VERDICT ')
 fail=0 n_agree=0 n_bad=0
-printf '\n%-24s %-7s %-24s %-6s %-6s %-5s %-15s %-6s %s\n' scenario disk "initrd [kernel]" expect real secs boot-guard agree "telling line"
+printf '\n%-24s %-13s %-24s %-6s %-6s %-5s %-15s %-6s %s\n' scenario machine "initrd [kernel]" expect real secs boot-guard agree "telling line"
 for row in "${scenarios[@]}"; do
   read -r name kind variant kv expect <<<"$row"
   what=$variant; [ "$kv" = good ] || what="$what $kv"
@@ -286,8 +288,8 @@ for row in "${scenarios[@]}"; do
   else a=NO; fi
   [ "$r" = "$expect" ] || a="$a/EXPECT-MISMATCH"
   if [ "$a" = yes ]; then n_agree=$((n_agree + 1)); else n_bad=$((n_bad + 1)); fail=1; fi
-  printf '%-24s %-7s %-24s %-6s %-6s %-5s %-15s %-6s %s\n' "$name" "$kind" "$what" "$expect" "$r" \
-    "$(cat "$out/logs/$name.secs")" "$v(${vexit[$name]:-?})" "$a" "$(telling_line "$out/logs/$name.log")"
+  printf '%-24s %-13s %-24s %-6s %-6s %-5s %-15s %-6s %s\n' "$name" "$kind" "$what" "$expect" "$r" \
+    "$(cat "$out/logs/$name.secs")" "$v(${vexit[$name]:-?})" "$a" "$(telling_line "$out/logs/$name.log" | paste -sd ' ' -)"
 done
 echo
 echo "e2e-arm64: kernel $kver; $n_agree agree, $n_bad disagree; $(( $(date +%s) - t_start ))s in all"
