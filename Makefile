@@ -8,7 +8,7 @@ BIN       := bin/boot-guard
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 FUZZTIME  ?= 10s
 
-.PHONY: all build test lint fuzz fuzz-long bench deb e2e e2e-secureboot images conformance clean
+.PHONY: all build test lint fuzz fuzz-long bench deb e2e e2e-secureboot e2e-arm64 images conformance clean
 
 all: build
 
@@ -65,6 +65,11 @@ e2e:
 # issue 13 item 5: the Secure Boot boots (OVMF, shim, GRUB), after e2e.
 e2e-secureboot:
 	bash scripts/e2e/secureboot.sh $(ASK)
+
+# issue 14 item 5: Debian's arm64 kernel booted under qemu-system-aarch64 (TCG) against real arm64
+# initrds, with the arm64 boot-guard's verdicts computed inside arm64 guests (scripts/e2e/arm64.sh).
+e2e-arm64:
+	bash scripts/e2e/arm64.sh $(ASK)
 
 clean:
 	rm -rf bin

@@ -26,6 +26,7 @@ func TestCheckKernelImageHeaders(t *testing.T) {
 	signed := kimagetest.SignedBzImage(kv, 1472)
 	arm := kimagetest.Arm64Image(0xaa64)
 	armz := gzipped(t, arm)
+	armSigned := kimagetest.SignedArm64Image(0xaa64, 1472)
 	cases := []struct {
 		name    string
 		image   []byte
@@ -53,6 +54,21 @@ func TestCheckKernelImageHeaders(t *testing.T) {
 		{"arm64 kernel for an arm64 package", arm, "arm64", nil, false, "", verify.Bootable, ""},
 		{"gzip arm64 Image cut short", armz[:len(armz)-6], "arm64", nil, false, verify.CodeKernelTruncated, verify.Unbootable, "does not decompress whole"},
 		{"gzip arm64 Image whole", armz, "arm64", nil, false, "", verify.Bootable, ""},
+		// Debian 12's arm64 vmlinuz: an uncompressed, signed Image (scripts/e2e/arm64.sh boots it).
+		{"signed arm64 Image whole", armSigned, "arm64", nil, false, "", verify.Bootable, ""},
+		{"signed arm64 Image cut in its .text", armSigned[:4096], "arm64", nil, false, verify.CodeKernelTruncated, verify.Unbootable,
+			"(arm64 Image) is cut short: it is 4096 bytes, but its PE section \".text\""},
+		// Unlike a bzImage: UEFI's loader fails on it even with Secure Boot off (scripts/e2e/arm64.sh).
+		{"signed arm64 Image, signature cut, UEFI, Secure Boot off", armSigned[:len(armSigned)-100], "arm64",
+			map[string][]byte{sbVar: {7, 0, 0, 0, 0}}, false, verify.CodeKernelTruncated, verify.Unbootable,
+			"past the end of the file (9564 bytes): this machine boots through UEFI, whose loader (EDK2) fails on an image whose PE header points past the file's end, even with Secure Boot off"},
+		{"signed arm64 Image, signature cut to its sections, UEFI without efivarfs", armSigned[:8192], "arm64",
+			map[string][]byte{"firmware/efi/runtime": {}}, false, verify.CodeKernelTruncated, verify.Unbootable, "this machine boots through UEFI"},
+		{"signed arm64 Image, signature cut, no UEFI", armSigned[:len(armSigned)-100], "arm64", nil, false, "", verify.Bootable, ""},
+		{"signed arm64 Image, signature cut, no /sys", armSigned[:len(armSigned)-100], "arm64", nil, true, verify.CodeKernelTruncated, verify.CannotTell,
+			"a UEFI firmware's loader fails on it, and whether this machine boots through UEFI is unknown here"},
+		{"signed arm64 Image, signature cut, Secure Boot on", armSigned[:len(armSigned)-100], "arm64",
+			map[string][]byte{sbVar: {7, 0, 0, 0, 1}}, false, verify.CodeKernelTruncated, verify.Unbootable, "Secure Boot is on"},
 		{"not a kernel", []byte("not a kernel image\n"), "amd64", nil, false, verify.CodeKernelUnrecognized, verify.CannotTell,
 			"cannot tell whether the kernel image /boot/vmlinuz-" + kv + " is whole and for this machine: not a bzImage, PE or arm64 Image"},
 	}

@@ -329,10 +329,18 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdKernel writes a minimal x86 bzImage (kimagetest.BzImage) naming RELEASE,
-// by default the file name's part after "vmlinuz-".
+// by default the file name's part after "vmlinuz-". With -arm64 first it
+// writes Debian 12's arm64 shape instead (kimagetest.SignedArm64Image: an
+// uncompressed Image, its PE sections' 8192 bytes, a 1472-byte signature).
 func cmdKernel(ts *testscript.TestScript, neg bool, args []string) {
+	if !neg && len(args) == 2 && args[0] == "-arm64" {
+		p := state(ts).local(ts, args[1])
+		ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+		ts.Check(os.WriteFile(p, kimagetest.SignedArm64Image(0xaa64, 1472), 0o644))
+		return
+	}
 	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: kernel FILE [RELEASE]")
+		ts.Fatalf("usage: kernel [-arm64] FILE [RELEASE]")
 	}
 	_, release, _ := strings.Cut(filepath.Base(args[0]), "vmlinuz-")
 	if len(args) == 2 {

@@ -39,8 +39,10 @@ const (
 	RiscvImage Format = "RISC-V Image"
 	// PE is any other PE/COFF application.
 	PE Format = "PE"
-	// Gzip is a gzip-compressed raw Image (Debian's arm64 vmlinuz up to
-	// 6.1): its header is read from the first decompressed bytes.
+	// Gzip is a gzip-compressed raw Image (Image.gz, as Ubuntu's arm64
+	// vmlinuz): its header is read from the first decompressed bytes.
+	// Debian 12's arm64 vmlinuz is not compressed: it is an Arm64Image
+	// with its PE header, signed (seen in scripts/e2e/arm64.sh).
 	Gzip Format = "gzip-compressed Image"
 )
 

@@ -46,6 +46,8 @@ func TestRead(t *testing.T) {
 		{"zboot arm64", kimagetest.Zboot(0xaa64, "zstd"), Zboot, "arm64", 8192, 0, "", `PE section ".text"`},
 		{"zboot riscv", kimagetest.Zboot(0x5064, "gzip"), Zboot, "riscv64", 8192, 0, "", "PE section"},
 		{"gzip arm64 Image", gz(t, arm), Gzip, "arm64", 0, 0, "", ""},
+		{"signed arm64 Image (Debian 12's)", kimagetest.SignedArm64Image(0xaa64, 1472), Arm64Image, "arm64", 8192, 8192 + 1472, "", `PE section ".text"`},
+		{"signed arm64 Image cut into its signature", kimagetest.SignedArm64Image(0xaa64, 1472)[:8192+100], Arm64Image, "arm64", 8192, 8192 + 1472, "", `PE section ".text"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

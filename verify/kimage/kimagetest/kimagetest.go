@@ -45,6 +45,17 @@ func Arm64Image(machine uint16) []byte {
 	return b
 }
 
+// SignedArm64Image is Arm64Image with an Authenticode certificate table of
+// sig bytes appended, as Debian 12's arm64 vmlinuz is: an uncompressed Image
+// whose PE header the signing tool extended (seen in scripts/e2e/arm64.sh:
+// linux-image-6.1.0-57-arm64's vmlinuz is 32956352 bytes, its last PE
+// section ends at 32954880, its signature at the file's end).
+func SignedArm64Image(machine uint16, sig int) []byte {
+	b := Arm64Image(machine)
+	pe(b, machine, []section{{".text", 0x1000, 0x1000}}, uint32(len(b)), uint32(sig))
+	return append(b, make([]byte, sig)...)
+}
+
 // Zboot is an EFI zboot image for machine whose payload, compressed with
 // comp ("gzip", "zstd"), lies at 0x1000 for 0x800 bytes; the PE .text
 // section covers the file's 8192 bytes.
