@@ -69,55 +69,54 @@ func (r *reader) addModule(p, version string, d modData) {
 		// Only a hostile or wrong nlink gets here: the data came with
 		// links nobody chose, and the header promised no more links.
 		m.Err = fmt.Errorf("module %s: its .modinfo was not read: it is a hard link whose %d bytes of data came earlier with links Options.Modinfo did not choose, and the cpio header's nlink said no more links would follow", p, d.size)
-	default:
-		info, err := r.readModinfo(p, d.raw)
-		if err != nil {
-			m.Err = err
-		} else {
-			m.Vermagic = info["vermagic"]
-			if dep := info["depends"]; dep != "" {
-				for _, name := range strings.Split(dep, ",") {
-					if name = strings.TrimSpace(name); name != "" {
-						m.Depends = append(m.Depends, NormalizeModuleName(name))
-					}
-				}
+	}
+	i, ok := r.modIdx[p]
+	if ok {
+		r.img.Modules[i] = m // a later entry with the same path replaces it
+	} else {
+		i = len(r.img.Modules)
+		r.modIdx[p] = i
+		r.img.Modules = append(r.img.Modules, m)
+	}
+	r.mods.cancel(i)
+	if !m.ModinfoSkipped && m.Err == nil {
+		r.modinfo(i, p, d.raw)
+	}
+}
+
+// applyModinfo sets module i's fields from its .modinfo (or its error).
+func (r *reader) applyModinfo(i int, info map[string]string, err error) {
+	m := &r.img.Modules[i]
+	if err != nil {
+		m.Err = err
+		return
+	}
+	m.Vermagic = info["vermagic"]
+	if dep := info["depends"]; dep != "" {
+		for _, name := range strings.Split(dep, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				m.Depends = append(m.Depends, NormalizeModuleName(name))
 			}
 		}
 	}
-	if i, ok := r.modIdx[p]; ok {
-		r.img.Modules[i] = m // a later entry with the same path replaces it
-		return
-	}
-	r.modIdx[p] = len(r.img.Modules)
-	r.img.Modules = append(r.img.Modules, m)
-}
-
-// readModinfo is the package's readModinfo decompressing into the read's
-// scratch buffer, which it keeps for the next module.
-func (r *reader) readModinfo(name string, raw []byte) (map[string]string, error) {
-	info, scratch, err := readModinfoInto(name, raw, r.decBuf)
-	if cap(scratch) > cap(r.decBuf) {
-		r.decBuf = scratch[:0]
-	}
-	return info, err
 }
 
 // readModinfo decompresses a module file if its name says so and returns the
 // key=value pairs of its .modinfo section (the first value of each key).
 // Errors name the file.
 func readModinfo(name string, raw []byte) (map[string]string, error) {
-	info, _, err := readModinfoInto(name, raw, nil)
+	info, _, err := readModinfoInto(name, raw, nil, nil)
 	return info, err
 }
 
 // readModinfoInto is readModinfo decompressing into scratch, which it
 // returns, grown as needed, for the next module. Nothing of the returned map
 // refers to raw or scratch.
-func readModinfoInto(name string, raw, scratch []byte) (map[string]string, []byte, error) {
+func readModinfoInto(name string, raw, scratch []byte, fs *decomp.Files) (map[string]string, []byte, error) {
 	data := raw
 	if !strings.HasSuffix(name, ".ko") {
 		var err error
-		data, err = decompressModule(name, raw, scratch)
+		data, err = decompressModule(name, raw, scratch, fs)
 		if cap(data) > cap(scratch) {
 			scratch = data[:0]
 		}
@@ -173,9 +172,9 @@ func parseModinfo(data []byte) (info map[string]string, err error) {
 // MaxModuleSize bytes, through decomp.OpenFile, into buf's storage (grown by
 // doubling, never past MaxModuleSize+1: decomp reads at most one byte over
 // the limit to tell "exactly" from "more").
-func decompressModule(name string, raw, buf []byte) ([]byte, error) {
+func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, error) {
 	buf = buf[:0]
-	rc, err := decomp.OpenFile(name, bytes.NewReader(raw), MaxModuleSize)
+	rc, err := fs.Open(name, bytes.NewReader(raw), MaxModuleSize)
 	if err != nil {
 		return buf, err
 	}

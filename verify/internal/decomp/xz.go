@@ -30,7 +30,7 @@ var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 // Embedded checks. It refuses, before allocating anything, a block
 // dictionary over xzMaxDict, and filters it lacks (BCJ, delta: the kernel
 // may have them, so that is unsupported, not corrupt).
-func newXZ(s *Source, forKernel bool) (io.Reader, error) {
+func newXZ(s *Source, forKernel bool, fs *Files) (io.Reader, error) {
 	start := s.Offset()
 	h, err := peekFull(s, 12, "xz stream header")
 	if err != nil {
@@ -48,12 +48,27 @@ func newXZ(s *Source, forKernel bool) (io.Reader, error) {
 	if check := h[7] & 0x0f; forKernel && check > 1 {
 		return nil, corruptAt(start+7, "xz check type %d (%s): the kernel's xz decoder (XZ Embedded) accepts only none or CRC32, so it will not unpack this member; compress with xz --check=crc32", check, xzCheckName(check))
 	}
-	x := &xzDec{s: s, flags: [2]byte{h[6], h[7]}, check: h[7] & 0x0f, forKernel: forKernel}
+	var x *xzDec
+	if fs != nil && fs.xz != nil {
+		// The last member's decoder: its window and literal model are
+		// kept; startBlock and the chunks' resets set every field that
+		// matters.
+		x = fs.xz
+		d := x.lz.d
+		*x = xzDec{}
+		x.lz.d.win, x.lz.d.full, x.lz.d.lit = d.win, d.full, d.lit
+	} else {
+		x = &xzDec{}
+		x.lz.d.lit = make([]uint16, 0x300<<4) // LZMA2: lc+lp at most 4
+	}
+	if fs != nil {
+		fs.xz = x
+	}
+	x.s, x.flags, x.check, x.forKernel = s, [2]byte{h[6], h[7]}, h[7]&0x0f, forKernel
 	if x.hash, err = xzHash(x.check); err != nil {
 		return nil, &posError{off: start + 7, err: err}
 	}
 	s.Discard(12)
-	x.lz.d.lit = make([]uint16, 0x300<<4) // LZMA2: lc+lp at most 4
 	x.lz.d.refill = x.refill
 	x.lz.d.overread = x.overread
 	x.lz.d.errOff = x.offset
