@@ -23,7 +23,7 @@ var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 // for a userspace reader (OpenFile) any check is. The kernel's unxz (lib/decompress_unxz.c,
 // xz_dec_run until XZ_STREAM_END) stops right after the stream footer;
 // stream padding and further streams are left to unpack_to_rootfs (it skips
-// zero bytes and starts a new member at the next magic). ulikunitz/xz in
+// zero bytes and starts a new member at the next magic).
 // xzDec (xz_dec.go) walks the stream's structure (block headers, LZMA2
 // chunks, padding, checks, index, footer: the .xz format 1.x) and decodes
 // the LZMA2 chunks with this package's LZMA decoder, checking what XZ
