@@ -174,7 +174,7 @@ mib() { [ "$1" = - ] && echo - || awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024
 declare -a rows
 miss=0
 for img in "${images[@]}"; do
-	f=$out/$img
+	f=$(readlink -f "$out/$img") # the codec CLIs refuse symbolic links
 	[ -s "$f" ] || { log "no image $f"; exit 2; }
 	last=$(bash scripts/real-images.sh --segments "$f" | tail -1)
 	off=${last%% *}
