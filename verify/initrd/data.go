@@ -1,6 +1,7 @@
 package initrd
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 )
@@ -124,6 +125,12 @@ func (r *reader) regular(s stream, at headerAt, e *Entry, g *linkGroup, crc bool
 		d := modData{size: size, read: sk.mod.on, over: mp.want && !sk.mod.on}
 		if d.read {
 			d.raw = sk.mod.b
+		}
+		if mp.group && d.read {
+			// The group keeps its data for members still to come;
+			// the scratch buffer serves the next module (or goes
+			// to a .modinfo worker with this one).
+			d.raw = bytes.Clone(d.raw)
 		}
 		if mp.own {
 			r.addModule(e.Path, mp.version, d)

@@ -1,7 +1,6 @@
 package initrd
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 )
@@ -95,10 +94,7 @@ func (r *reader) groupModuleData(g *linkGroup, d modData) {
 		r.addModule(m.path, m.version, d)
 	}
 	g.pendingMods = nil
-	if d.read {
-		d.raw = bytes.Clone(d.raw) // the scratch buffer serves the next module
-	}
-	g.modSeen, g.mod = true, d
+	g.modSeen, g.mod = true, d // d.raw is the group's own copy (regular)
 }
 
 // endLinkGroups closes the hard-link groups of an archive at its trailer

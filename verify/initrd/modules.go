@@ -68,58 +68,74 @@ func (r *reader) addModule(p, version string, d modData) {
 		// Only a hostile or wrong nlink gets here: the data came with
 		// links nobody chose, and the header promised no more links.
 		m.Err = fmt.Errorf("module %s: its .modinfo was not read: it is a hard link whose %d bytes of data came earlier with links Options.Modinfo did not choose, and the cpio header's nlink said no more links would follow", p, d.size)
-	default:
-		info, data, err := r.readModinfo(p, d.raw)
-		m.Size, m.Tail = int64(len(data)), bytes.Clone(data[max(0, len(data)-ModuleTail):])
-		if err != nil {
-			m.Err = err
-		} else {
-			m.Vermagic = info.Modinfo["vermagic"]
-			m.HasVersions, m.Versions, m.Imports, m.Exports = info.HasVersions, info.Versions, info.Undefined, info.Exports
-			if dep := info.Modinfo["depends"]; dep != "" {
-				for _, name := range strings.Split(dep, ",") {
-					if name = strings.TrimSpace(name); name != "" {
-						m.Depends = append(m.Depends, NormalizeModuleName(name))
-					}
-				}
+	}
+	i, ok := r.modIdx[p]
+	if ok {
+		r.img.Modules[i] = m // a later entry with the same path replaces it
+	} else {
+		i = len(r.img.Modules)
+		r.modIdx[p] = i
+		r.img.Modules = append(r.img.Modules, m)
+	}
+	r.mods.cancel(i)
+	if !m.ModinfoSkipped && m.Err == nil {
+		r.modinfo(i, p, d.raw)
+	}
+}
+
+// modinfoResult is what reading one module gives: its ELF facts (modelf),
+// its decoded size and its last ModuleTail bytes (where an appended
+// signature lies), or the error.
+type modinfoResult struct {
+	info *modelf.Info
+	size int64
+	tail []byte
+	err  error
+}
+
+// readModule reads module p's ELF facts from raw, decoding into scratch
+// with fs's decoders; it returns scratch, grown as needed, for the next one.
+func readModule(p string, raw, scratch []byte, fs *decomp.Files) (modinfoResult, []byte) {
+	info, data, scratch, err := readModinfoInto(p, raw, scratch, fs)
+	return modinfoResult{info: info, size: int64(len(data)),
+		tail: bytes.Clone(data[max(0, len(data)-ModuleTail):]), err: err}, scratch
+}
+
+// applyModinfo sets module i's fields from its .modinfo (or its error).
+func (r *reader) applyModinfo(i int, res modinfoResult) {
+	m := &r.img.Modules[i]
+	m.Size, m.Tail = res.size, res.tail
+	if res.err != nil {
+		m.Err = res.err
+		return
+	}
+	info := res.info
+	m.Vermagic = info.Modinfo["vermagic"]
+	m.HasVersions, m.Versions, m.Imports, m.Exports = info.HasVersions, info.Versions, info.Undefined, info.Exports
+	if dep := info.Modinfo["depends"]; dep != "" {
+		for _, name := range strings.Split(dep, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				m.Depends = append(m.Depends, NormalizeModuleName(name))
 			}
 		}
 	}
-	if i, ok := r.modIdx[p]; ok {
-		r.img.Modules[i] = m // a later entry with the same path replaces it
-		return
-	}
-	r.modIdx[p] = len(r.img.Modules)
-	r.img.Modules = append(r.img.Modules, m)
-}
-
-// readModinfo is the package's readModinfo decompressing into the read's
-// scratch buffer, which it keeps for the next module. It also returns the
-// module's decoded bytes (nil when they could not be decoded), valid until
-// the next call.
-func (r *reader) readModinfo(name string, raw []byte) (*modelf.Info, []byte, error) {
-	info, data, scratch, err := readModinfoInto(name, raw, r.decBuf)
-	if cap(scratch) > cap(r.decBuf) {
-		r.decBuf = scratch[:0]
-	}
-	return info, data, err
 }
 
 // readModinfo decompresses a module file if its name says so and reads its
 // .modinfo, __versions and imported symbols (modelf). Errors name the file.
 func readModinfo(name string, raw []byte) (*modelf.Info, error) {
-	info, _, _, err := readModinfoInto(name, raw, nil)
+	info, _, _, err := readModinfoInto(name, raw, nil, nil)
 	return info, err
 }
 
-// readModinfoInto is readModinfo decompressing into scratch, which it
-// returns, grown as needed, for the next module, with the decoded module
-// (raw, or in scratch; nil when it does not decode). Nothing of the
-// returned info refers to raw or scratch.
-func readModinfoInto(name string, raw, scratch []byte) (_ *modelf.Info, data, _ []byte, err error) {
+// readModinfoInto is readModinfo decompressing into scratch with fs's
+// decoders (nil: new ones); it returns scratch, grown as needed, for the
+// next module, with the decoded module (raw, or in scratch; nil when it
+// does not decode). Nothing of the returned info refers to raw or scratch.
+func readModinfoInto(name string, raw, scratch []byte, fs *decomp.Files) (_ *modelf.Info, data, _ []byte, err error) {
 	data = raw
 	if !strings.HasSuffix(name, ".ko") {
-		data, err = decompressModule(name, raw, scratch)
+		data, err = decompressModule(name, raw, scratch, fs)
 		if cap(data) > cap(scratch) {
 			scratch = data[:0]
 		}
@@ -138,9 +154,9 @@ func readModinfoInto(name string, raw, scratch []byte) (_ *modelf.Info, data, _ 
 // MaxModuleSize bytes, through decomp.OpenFile, into buf's storage (grown by
 // doubling, never past MaxModuleSize+1: decomp reads at most one byte over
 // the limit to tell "exactly" from "more").
-func decompressModule(name string, raw, buf []byte) ([]byte, error) {
+func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, error) {
 	buf = buf[:0]
-	rc, err := decomp.OpenFile(name, bytes.NewReader(raw), MaxModuleSize)
+	rc, err := fs.Open(name, bytes.NewReader(raw), MaxModuleSize)
 	if err != nil {
 		return buf, err
 	}

@@ -129,8 +129,8 @@ type reader struct {
 	rec     *ioRecorder
 	bud     budget
 	buf     []byte
-	modBuf  []byte // scratch: the data of the module being read
-	decBuf  []byte // scratch: that module decompressed
+	modBuf  []byte  // scratch: the data of the module being read
+	mods    modWork // the .modinfo readers
 	links   map[linkKey]*linkGroup
 	groups  []*linkGroup // the values of links, in the order they came
 	modIdx  map[string]int
@@ -158,6 +158,7 @@ func read(ctx context.Context, r io.Reader, inputs []Input, opt Options, fn func
 	}
 	src := newTopStream(rd.rec)
 	err := rd.run(src)
+	rd.finishModules()
 	var pe *problemError
 	if errors.As(err, &pe) {
 		rd.img.Problems = append(rd.img.Problems, pe.p)

@@ -92,13 +92,13 @@ func (e *MemberError) Unwrap() error { return e.Err }
 // (see the package documentation for each codec's rule). Any other error is
 // a *MemberError. Close releases the decoder; it does not move s.
 func Member(c Codec, s *Source) (io.ReadCloser, error) {
-	return openMember(c, s, true)
+	return openMember(c, s, true, nil)
 }
 
 // openMember opens a member for the kernel (its decompressors' restrictions
 // apply) or for a userspace reader such as kmod (forKernel false: any gzip
-// header, any xz check).
-func openMember(c Codec, s *Source, forKernel bool) (io.ReadCloser, error) {
+// header, any xz check), reusing fs's decoders (fs may be nil).
+func openMember(c Codec, s *Source, forKernel bool, fs *Files) (io.ReadCloser, error) {
 	start := s.Offset()
 	var (
 		r   io.Reader
@@ -109,9 +109,9 @@ func openMember(c Codec, s *Source, forKernel bool) (io.ReadCloser, error) {
 	case Gzip:
 		r, err = newGzip(s, forKernel)
 	case Zstd:
-		r, cl, err = newZstd(s)
+		r, cl, err = newZstd(s, fs)
 	case XZ:
-		r, err = newXZ(s, forKernel)
+		r, err = newXZ(s, forKernel, fs)
 	case LZMA:
 		r, err = newLZMA(s)
 	case LZ4:

@@ -38,10 +38,11 @@
 //   - xz (lib/decompress_unxz.c): exactly one stream, through its 12-byte
 //     footer; stream padding and further streams are left to the caller
 //     (unpack_to_rootfs skips zero bytes). The stream's structure is walked
-//     here (block headers, LZMA2 chunk headers, padding, index, footer) and
-//     ulikunitz/xz, which verifies block checks, index and footer, is fed
-//     exactly that stream. Checks other than none and CRC32 are corrupt to
-//     the kernel (XZ Embedded rejects them, Documentation/staging/xz.rst).
+//     here (block headers, LZMA2 chunks, padding, index, footer) and the
+//     LZMA2 chunks are decoded by this package's LZMA decoder, checking what
+//     XZ Embedded checks: each chunk ends exactly at its packed size, after
+//     a last normalization; block checks; the index against the blocks; the
+//     footer. Checks other than none and CRC32 are corrupt to the kernel (XZ Embedded rejects them, Documentation/staging/xz.rst).
 //     Filter chains other than plain LZMA2 (BCJ, delta) are ErrUnsupported.
 //   - lzma (lib/decompress_unlzma.c): the 13-byte header, then range-coded
 //     data until the header's size is reached or the end marker is decoded,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // ErrTooLarge: a file decompresses to more than the caller's limit.
@@ -19,6 +21,30 @@ var ErrTooLarge = errors.New("decompressed size over the limit")
 // the whole of r is consumed, and fails with ErrTooLarge once more than
 // limit bytes come out. Errors name the file.
 func OpenFile(name string, r io.Reader, limit int64) (io.ReadCloser, error) {
+	return (*Files)(nil).Open(name, r, limit)
+}
+
+// Files reuses decoders and buffers from one file to the next, so reading
+// the .modinfo of thousands of modules allocates per reader, not per module
+// (a zstd decoder, the Source's buffer, the LZMA window and model). The nil
+// *Files reuses nothing. A Files is not safe for concurrent use, and a file
+// it opened must be closed (or read to its end) before it opens the next.
+type Files struct {
+	src  *Source
+	zstd *zstd.Decoder
+	xz   *xzDec // the last xz member's decoder: its window and model
+}
+
+// Close releases the decoders kept.
+func (fs *Files) Close() {
+	if fs != nil && fs.zstd != nil {
+		fs.zstd.Close()
+		fs.zstd = nil
+	}
+}
+
+// Open is OpenFile reusing fs's decoders.
+func (fs *Files) Open(name string, r io.Reader, limit int64) (io.ReadCloser, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("%s: negative size limit %d", name, limit)
 	}
@@ -35,7 +61,17 @@ func OpenFile(name string, r io.Reader, limit int64) (io.ReadCloser, error) {
 	default:
 		return nil, fmt.Errorf("%s: %w: not a kernel module file name (.ko, .ko.gz, .ko.xz, .ko.zst)", name, ErrUnsupported)
 	}
-	f := &fileReader{name: name, codec: c, s: NewSource(r), left: limit, limit: limit}
+	var src *Source
+	if fs != nil && fs.src != nil {
+		src = fs.src
+		src.reset(r)
+	} else {
+		src = NewSource(r)
+		if fs != nil {
+			fs.src = src
+		}
+	}
+	f := &fileReader{name: name, codec: c, s: src, left: limit, limit: limit, fs: fs}
 	if err := f.nextMember(true); err != nil {
 		return nil, err
 	}
@@ -50,6 +86,7 @@ type fileReader struct {
 	m     io.ReadCloser
 	left  int64 // bytes still allowed
 	limit int64
+	fs    *Files
 	err   error
 }
 
@@ -84,7 +121,7 @@ func (f *fileReader) nextMember(first bool) error {
 	if Detect(head) != f.codec {
 		return fmt.Errorf("%s: %w: %d bytes at offset %d that are not a %s member (% x)", f.name, ErrCorrupt, len(head), f.s.Offset(), f.codec, head)
 	}
-	m, err := openMember(f.codec, f.s, false)
+	m, err := openMember(f.codec, f.s, false, f.fs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.name, err)
 	}

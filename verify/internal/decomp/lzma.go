@@ -50,322 +50,113 @@ func newLZMA(s *Source) (io.Reader, error) {
 	lp := props % 5
 	pb := props / 5
 	s.Discard(13)
-	d := &lzmaDec{
-		s: s, lc: uint(lc), lp: uint(lp), pb: uint(pb),
-		dict: dict, size: size,
-		win:  make([]byte, min(window, 64<<10)),
-		full: int(window),
-		lit:  make([]uint16, 0x300<<(lc+lp)),
-		rep:  [4]uint32{1, 1, 1, 1},
-	}
-	d.initProbs()
+	m := &lzmaMember{s: s, size: size}
+	d := &m.d
+	d.win = make([]byte, min(window, 64<<10))
+	d.full = int(window)
+	d.stop = size
+	d.lit = make([]uint16, 0x300<<(lc+lp))
+	d.refill = m.refill
+	d.overread = m.overread
+	d.errOff = m.offset
+	d.reset(uint(lc), uint(lp), uint(pb))
 	// rc_init_code: five bytes into code (the kernel ignores that the
 	// first is always 0).
-	d.rng = 0xFFFFFFFF
-	for i := 0; i < 5; i++ {
-		b, err := d.next()
-		if err != nil {
-			return nil, err
-		}
+	m.refill()
+	for _, b := range d.in[:5] {
 		d.code = d.code<<8 | uint32(b)
 	}
-	return d, nil
-}
-
-type lzmaDec struct {
-	s          *Source
-	lc, lp, pb uint
-	dict       uint32
-	size       uint64 // uncompressed size; all ones = until the end marker
-
-	rng, code uint32
-
-	win  []byte // history: grows to full, then circular
-	full int    // min(dict, size): the kernel's buffer size
-	wpos int    // next write index in win
-	pos  uint64 // bytes decoded
-	prev byte
-
-	state   int
-	rep     [4]uint32
-	pending int // bytes of the current match still to copy
-	done    bool
-	err     error
-
-	isMatch    [lzmaStates][lzmaPosStates]uint16
-	isRep      [lzmaStates]uint16
-	isRepG0    [lzmaStates]uint16
-	isRepG1    [lzmaStates]uint16
-	isRepG2    [lzmaStates]uint16
-	isRep0Long [lzmaStates][lzmaPosStates]uint16
-	posSlot    [4][64]uint16
-	specPos    [115]uint16 // LZMA_NUM_FULL_DISTANCES - LZMA_END_POS_MODEL_INDEX + 1
-	align      [16]uint16
-	lenDec     lzmaLen
-	repLenDec  lzmaLen
-	lit        []uint16
-}
-
-func (d *lzmaDec) old(dist uint32) byte {
-	i := d.wpos - int(dist)
-	if i < 0 {
-		i += len(d.win)
+	d.ip = 5
+	d.rng = 0xFFFFFFFF
+	if d.ip > d.inEnd {
+		m.overread()
+		return nil, d.inErr
 	}
-	return d.win[i]
+	return m, nil
 }
 
-func (d *lzmaDec) put(b byte) {
-	d.win[d.wpos] = b
-	d.wpos++
-	if d.wpos == len(d.win) {
-		if len(d.win) < d.full {
-			// Still linear: grow rather than wrap, so memory follows the
-			// output until it reaches the window.
-			d.win = append(d.win, make([]byte, min(len(d.win), d.full-len(d.win)))...)
-		} else {
-			d.wpos = 0
-		}
+// lzmaMember is a legacy .lzma member: the decoder reads a view of the
+// Source's buffer and commits what it fetched before each refill and after
+// each Read, so the Source always stands on the byte the kernel would.
+type lzmaMember struct {
+	s       *Source
+	d       lzmaDec
+	size    uint64 // uncompressed size; all ones = until the end marker
+	readErr error  // the Source's error behind the end of the input
+}
+
+// offset is the absolute offset of the decoder's next input byte.
+func (m *lzmaMember) offset() int64 {
+	return m.s.Offset() + int64(min(m.d.ip, m.d.inEnd))
+}
+
+// commit consumes from the Source what the decoder fetched.
+func (m *lzmaMember) commit() {
+	if k := min(m.d.ip, m.d.inEnd); k > 0 {
+		m.s.Discard(k)
+		m.d.in = m.d.in[k:]
+		m.d.ip -= k
+		m.d.inEnd -= k
 	}
-	d.prev = b
-	d.pos++
+}
+
+// refill is rc_read's job: the next input bytes, at least lzmaMaxStep of
+// them or all that is left (then in a zero-padded copy).
+func (m *lzmaMember) refill() {
+	d := &m.d
+	m.commit()
+	b, err := m.s.Peek(sourceBufSize)
+	d.ip, d.inEnd = 0, len(b)
+	if len(b) >= lzmaMaxStep {
+		d.in = b
+		return
+	}
+	d.tail = [len(d.tail)]byte{}
+	copy(d.tail[:], b)
+	d.in = d.tail[:]
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		m.readErr = err
+	}
+}
+
+// overread reports a step that needed bytes past the end of the input.
+func (m *lzmaMember) overread() {
+	d := &m.d
+	m.commit()
+	if m.readErr != nil {
+		d.inErr = &posError{off: m.s.Offset(), err: m.readErr}
+		return
+	}
+	d.inErr = truncatedAt(m.s.Offset(), "input ends inside lzma data after %d decoded bytes", d.total)
 }
 
 // Read decodes into p. A match longer than what is left of p is finished on
 // the next call.
-func (d *lzmaDec) Read(p []byte) (int, error) {
+func (m *lzmaMember) Read(p []byte) (int, error) {
+	d := &m.d
 	n := 0
 	for n < len(p) {
+		d.makeRoom()
+		start := d.wpos
+		d.decode(min(len(d.win), start+len(p)-n))
+		if d.inErr != nil {
+			return n, d.inErr
+		}
 		if d.err != nil {
+			m.commit()
 			return n, d.err
 		}
-		if d.pending > 0 {
-			if d.pos >= d.size {
-				d.pending = 0
-				continue
-			}
-			b := d.old(d.rep[0])
-			d.put(b)
-			p[n] = b
-			n++
-			d.pending--
-			continue
-		}
-		if d.done || d.pos >= d.size {
+		n += copy(p[n:], d.win[start:d.wpos])
+		if d.done || d.total >= m.size {
+			d.pending = 0 // a match cut by the header's size ends there
 			d.done = true
+			m.commit()
 			if n > 0 {
 				return n, nil
 			}
 			return 0, io.EOF
 		}
-		lit, isLit, err := d.step()
-		if err != nil {
-			d.err = err
-			return n, err
-		}
-		if isLit {
-			d.put(lit)
-			p[n] = lit
-			n++
-		}
 	}
+	m.commit()
 	return n, nil
-}
-
-// step decodes one literal, or one match (left in pending), or the end
-// marker (done), following the kernel's unlzma loop body.
-//
-// It is one function, longer than the usual limit, on purpose: it is the
-// decoder's state machine, one pass through LZMA's decision tree (isMatch,
-// isRep, isRepG0, isRep0Long, isRepG1, isRepG2), each branch updating state
-// and the rep distances as the kernel's loop body does, in the same order;
-// kept whole it can be read side by side with that loop.
-func (d *lzmaDec) step() (byte, bool, error) {
-	posState := uint32(d.pos) & (1<<d.pb - 1)
-	b, err := d.bit(&d.isMatch[d.state][posState])
-	if err != nil {
-		return 0, false, err
-	}
-	if b == 0 {
-		return d.literal()
-	}
-	var l uint32
-	if b, err = d.bit(&d.isRep[d.state]); err != nil {
-		return 0, false, err
-	}
-	if b == 0 { // a new distance follows the length
-		d.rep[3], d.rep[2], d.rep[1] = d.rep[2], d.rep[1], d.rep[0]
-		if d.state < 7 {
-			d.state = 0
-		} else {
-			d.state = 3
-		}
-		if l, err = d.length(&d.lenDec, posState); err != nil {
-			return 0, false, err
-		}
-		d.state += 7
-		if err := d.distance(l); err != nil {
-			return 0, false, err
-		}
-		if d.done {
-			return 0, false, nil
-		}
-	} else {
-		if b, err = d.bit(&d.isRepG0[d.state]); err != nil {
-			return 0, false, err
-		}
-		if b == 0 {
-			if b, err = d.bit(&d.isRep0Long[d.state][posState]); err != nil {
-				return 0, false, err
-			}
-			if b == 0 { // short rep: one byte at rep0
-				if d.state < 7 {
-					d.state = 9
-				} else {
-					d.state = 11
-				}
-				if err := d.checkDist(d.rep[0]); err != nil {
-					return 0, false, err
-				}
-				d.pending = 1
-				return 0, false, nil
-			}
-		} else {
-			var dist uint32
-			if b, err = d.bit(&d.isRepG1[d.state]); err != nil {
-				return 0, false, err
-			}
-			if b == 0 {
-				dist = d.rep[1]
-			} else {
-				if b, err = d.bit(&d.isRepG2[d.state]); err != nil {
-					return 0, false, err
-				}
-				if b == 0 {
-					dist = d.rep[2]
-				} else {
-					dist = d.rep[3]
-					d.rep[3] = d.rep[2]
-				}
-				d.rep[2] = d.rep[1]
-			}
-			d.rep[1] = d.rep[0]
-			d.rep[0] = dist
-		}
-		if d.state < 7 {
-			d.state = 8
-		} else {
-			d.state = 11
-		}
-		if l, err = d.length(&d.repLenDec, posState); err != nil {
-			return 0, false, err
-		}
-		if err := d.checkDist(d.rep[0]); err != nil {
-			return 0, false, err
-		}
-	}
-	d.pending = int(l) + 2
-	return 0, false, nil
-}
-
-// checkDist refuses a distance reaching before the start of the output or
-// beyond the dictionary (the kernel checks new distances; a repeated one
-// before any output would read its uninitialised buffer).
-func (d *lzmaDec) checkDist(dist uint32) error {
-	if dist == 0 || dist > d.dict || uint64(dist) > d.pos || int64(dist) > int64(d.full) {
-		return corruptAt(d.s.Offset(), "lzma match distance %d with %d bytes decoded (dictionary %d)", dist, d.pos, d.dict)
-	}
-	return nil
-}
-
-// distance decodes a new rep0 for a match of length code l; distance
-// 0xFFFFFFFF is the end marker.
-func (d *lzmaDec) distance(l uint32) error {
-	lenState := min(l, 3)
-	slot, err := d.tree(d.posSlot[lenState][:], 6)
-	if err != nil {
-		return err
-	}
-	var dist uint32
-	if slot < 4 {
-		dist = slot
-	} else {
-		nbits := slot>>1 - 1
-		dist = 2 | slot&1
-		// The reverse bit tree reads probs[base+m], m from 1: for slots
-		// 4 to 13 base is dist - slot - 1 (as low as -1) into specPos.
-		var probs []uint16
-		base := 0
-		if slot < 14 {
-			dist <<= nbits
-			base = int(dist) - int(slot) - 1
-			probs = d.specPos[:]
-		} else {
-			for i := uint32(0); i < nbits-4; i++ {
-				b, err := d.direct()
-				if err != nil {
-					return err
-				}
-				dist = dist<<1 | b
-			}
-			dist <<= 4
-			nbits = 4
-			probs = d.align[:]
-		}
-		m := uint32(1)
-		for i := uint32(0); i < nbits; i++ {
-			b, err := d.bit(&probs[base+int(m)])
-			if err != nil {
-				return err
-			}
-			m = m<<1 | b
-			dist |= b << i
-		}
-	}
-	dist++
-	if dist == 0 { // 0xFFFFFFFF + 1: the end marker
-		d.done = true
-		return nil
-	}
-	d.rep[0] = dist
-	return d.checkDist(dist)
-}
-
-func (d *lzmaDec) literal() (byte, bool, error) {
-	base := 0x300 * int((uint32(d.pos)&(1<<d.lp-1))<<d.lc+uint32(d.prev)>>(8-d.lc))
-	probs := d.lit[base : base+0x300]
-	m := uint32(1)
-	if d.state >= 7 {
-		if err := d.checkDist(d.rep[0]); err != nil {
-			return 0, false, err
-		}
-		match := uint32(d.old(d.rep[0]))
-		for m < 0x100 {
-			match <<= 1
-			mbit := match & 0x100
-			b, err := d.bit(&probs[0x100+mbit+m])
-			if err != nil {
-				return 0, false, err
-			}
-			m = m<<1 | b
-			if (b == 1) != (mbit != 0) {
-				break
-			}
-		}
-	}
-	for m < 0x100 {
-		b, err := d.bit(&probs[m])
-		if err != nil {
-			return 0, false, err
-		}
-		m = m<<1 | b
-	}
-	switch {
-	case d.state < 4:
-		d.state = 0
-	case d.state < 10:
-		d.state -= 3
-	default:
-		d.state -= 6
-	}
-	return byte(m), true, nil
 }

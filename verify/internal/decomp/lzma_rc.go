@@ -1,10 +1,16 @@
 package decomp
 
-import "io"
-
-// The range decoder and the probability model of the legacy .lzma decoder:
-// the kernel's rc_* functions (lib/decompress_unlzma.c) and the adaptive
-// bit probabilities they update. lzma.go holds the decoder proper.
+// The range decoder, the probability model and the history window of the
+// LZMA decoder shared by legacy .lzma members (lzma.go) and LZMA2 chunks
+// (lzma2.go). lzma_dec.go holds the decoding of symbols.
+//
+// Speed is the point of this file's shape: the range decoder reads its input
+// from a slice (a view of the Source's buffer) rather than calling a reader
+// per byte, bit is small enough for the compiler to inline, and matches are
+// copied inside the window with copy when they do not overlap. What is
+// consumed is committed to the Source only as far as the decoder fetched,
+// so where a member ends is unchanged: the kernel's rule (normalize before
+// each bit, never after the last) is bit's.
 
 const (
 	lzmaStates    = 12
@@ -20,27 +26,50 @@ type lzmaLen struct {
 	high            [256]uint16
 }
 
-func (d *lzmaDec) initProbs() {
+// lzmaProbs is LZMA's adaptive model, reset as a whole (LZMA2 state resets).
+type lzmaProbs struct {
+	isMatch    [lzmaStates][lzmaPosStates]uint16
+	isRep      [lzmaStates]uint16
+	isRepG0    [lzmaStates]uint16
+	isRepG1    [lzmaStates]uint16
+	isRepG2    [lzmaStates]uint16
+	isRep0Long [lzmaStates][lzmaPosStates]uint16
+	posSlot    [4][64]uint16
+	specPos    [115]uint16 // LZMA_NUM_FULL_DISTANCES - LZMA_END_POS_MODEL_INDEX + 1
+	align      [16]uint16
+	lenDec     lzmaLen
+	repLenDec  lzmaLen
+}
+
+// reset sets the model, the state and the repeated distances to their
+// initial values, with literal coder properties lc and lp.
+func (d *lzmaDec) reset(lc, lp, pb uint) {
 	const half = 1 << 10
-	fill := func(p []uint16) {
-		for i := range p {
-			p[i] = half
+	d.lc, d.lp, d.pb = lc, lp, pb
+	d.lit = d.lit[:0x300<<(lc+lp)]
+	for i := range d.lit {
+		d.lit[i] = half
+	}
+	p := &d.probs
+	fill := func(s []uint16) {
+		for i := range s {
+			s[i] = half
 		}
 	}
-	for i := range d.isMatch {
-		fill(d.isMatch[i][:])
-		fill(d.isRep0Long[i][:])
+	for i := range p.isMatch {
+		fill(p.isMatch[i][:])
+		fill(p.isRep0Long[i][:])
 	}
-	fill(d.isRep[:])
-	fill(d.isRepG0[:])
-	fill(d.isRepG1[:])
-	fill(d.isRepG2[:])
-	for i := range d.posSlot {
-		fill(d.posSlot[i][:])
+	fill(p.isRep[:])
+	fill(p.isRepG0[:])
+	fill(p.isRepG1[:])
+	fill(p.isRepG2[:])
+	for i := range p.posSlot {
+		fill(p.posSlot[i][:])
 	}
-	fill(d.specPos[:])
-	fill(d.align[:])
-	for _, l := range []*lzmaLen{&d.lenDec, &d.repLenDec} {
+	fill(p.specPos[:])
+	fill(p.align[:])
+	for _, l := range []*lzmaLen{&p.lenDec, &p.repLenDec} {
 		l.choice, l.choice2 = half, half
 		for i := range l.low {
 			fill(l.low[i][:])
@@ -48,91 +77,158 @@ func (d *lzmaDec) initProbs() {
 		}
 		fill(l.high[:])
 	}
-	fill(d.lit)
+	d.state = 0
+	d.rep = [4]uint32{1, 1, 1, 1}
+	d.pending = 0
 }
 
-// next fetches one input byte (rc_read's job); the end of input inside
-// the member is a truncation.
-func (d *lzmaDec) next() (byte, error) {
-	b, err := d.s.ReadByte()
-	if err != nil {
-		if err == io.EOF {
-			return 0, truncatedAt(d.s.Offset(), "input ends inside lzma data after %d decoded bytes", d.pos)
-		}
-		return 0, &posError{off: d.s.Offset(), err: err}
-	}
-	return b, nil
-}
+// lzmaMaxStep bounds the input bytes one symbol (step) can fetch: at most
+// 48 bits (isMatch, isRep, a length of 10 bits, a 6-bit slot, 26 direct and
+// 4 align bits), at most one byte each. The owner's refill keeps that many
+// in d.in ahead of d.ip before each step, so bit reads without checks; near
+// the end of the input it pads a copy with zeros, and a step that read into
+// the padding (d.ip > d.inEnd) ran past the input.
+const lzmaMaxStep = 64
 
-// normalize is rc_normalize: before each bit, never after the last.
-func (d *lzmaDec) normalize() error {
+// bit decodes one bit with probability *p, normalizing first (rc_normalize
+// before each bit, never after the last).
+func (d *lzmaDec) bit(p *uint16) uint32 {
 	if d.rng < 1<<24 {
-		b, err := d.next()
-		if err != nil {
-			return err
-		}
 		d.rng <<= 8
-		d.code = d.code<<8 | uint32(b)
-	}
-	return nil
-}
-
-func (d *lzmaDec) bit(p *uint16) (uint32, error) {
-	if err := d.normalize(); err != nil {
-		return 0, err
+		d.code = d.code<<8 | uint32(d.in[d.ip])
+		d.ip++
 	}
 	bound := uint32(*p) * (d.rng >> 11)
 	if d.code < bound {
 		d.rng = bound
 		*p += (2048 - *p) >> 5
-		return 0, nil
+		return 0
 	}
 	d.rng -= bound
 	d.code -= bound
 	*p -= *p >> 5
-	return 1, nil
+	return 1
 }
 
-func (d *lzmaDec) direct() (uint32, error) {
-	if err := d.normalize(); err != nil {
-		return 0, err
+func (d *lzmaDec) direct() uint32 {
+	if d.rng < 1<<24 {
+		d.rng <<= 8
+		d.code = d.code<<8 | uint32(d.in[d.ip])
+		d.ip++
 	}
 	d.rng >>= 1
 	if d.code >= d.rng {
 		d.code -= d.rng
-		return 1, nil
+		return 1
 	}
-	return 0, nil
+	return 0
+}
+
+// rcBit is bit on local copies of the range decoder's registers, for the
+// loops that decode most bits (trees, literals): the compiler keeps them in
+// registers, which it cannot do for d's fields across the stores to *p.
+func rcBit(p *uint16, rng, code uint32, in []byte, ip int) (uint32, uint32, uint32, int) {
+	if rng < 1<<24 {
+		rng <<= 8
+		code = code<<8 | uint32(in[ip])
+		ip++
+	}
+	bound := uint32(*p) * (rng >> 11)
+	if code < bound {
+		*p += (2048 - *p) >> 5
+		return 0, bound, code, ip
+	}
+	*p -= *p >> 5
+	return 1, rng - bound, code - bound, ip
 }
 
 // tree decodes n bits MSB first over probs (index 1 .. 1<<n - 1).
-func (d *lzmaDec) tree(probs []uint16, n uint) (uint32, error) {
+func (d *lzmaDec) tree(probs []uint16, n uint) uint32 {
+	rng, code, in, ip := d.rng, d.code, d.in, d.ip
 	m := uint32(1)
-	for i := uint(0); i < n; i++ {
-		b, err := d.bit(&probs[m])
-		if err != nil {
-			return 0, err
-		}
+	var b uint32
+	for range n {
+		b, rng, code, ip = rcBit(&probs[m&0x1ff], rng, code, in, ip)
 		m = m<<1 | b
 	}
-	return m - 1<<n, nil
+	d.rng, d.code, d.ip = rng, code, ip
+	return m - 1<<n
 }
 
-func (d *lzmaDec) length(l *lzmaLen, posState uint32) (uint32, error) {
-	b, err := d.bit(&l.choice)
-	if err != nil {
-		return 0, err
-	}
-	if b == 0 {
+func (d *lzmaDec) length(l *lzmaLen, posState uint32) uint32 {
+	if d.bit(&l.choice) == 0 {
 		return d.tree(l.low[posState][:], 3)
 	}
-	if b, err = d.bit(&l.choice2); err != nil {
-		return 0, err
+	if d.bit(&l.choice2) == 0 {
+		return d.tree(l.mid[posState][:], 3) + 8
 	}
-	if b == 0 {
-		v, err := d.tree(l.mid[posState][:], 3)
-		return v + 8, err
+	return d.tree(l.high[:], 8) + 16
+}
+
+// put appends one decoded byte to the window.
+func (d *lzmaDec) put(b byte) {
+	d.win[d.wpos] = b
+	d.wpos++
+	d.total++
+	if d.have < d.full {
+		d.have++
 	}
-	v, err := d.tree(l.high[:], 8)
-	return v + 16, err
+	d.prev = b
+}
+
+// copyMatch copies up to k bytes of the pending match at distance rep0 into
+// the window (the caller keeps wpos+k within the window).
+func (d *lzmaDec) copyMatch(k int) {
+	dist := int(d.rep[0])
+	src := d.wpos - dist
+	if src < 0 {
+		src += len(d.win)
+	}
+	w := d.win
+	switch {
+	case src+k > len(w): // the match wraps around the window's end
+		for i := 0; i < k; i++ {
+			w[d.wpos+i] = w[src]
+			src++
+			if src == len(w) {
+				src = 0
+			}
+		}
+	case dist >= k && k >= 16:
+		copy(w[d.wpos:d.wpos+k], w[src:src+k])
+	default: // overlapping or short: byte by byte, as LZ77 means it
+		dst := w[d.wpos : d.wpos+k]
+		from := w[src : src+k]
+		for i := range dst {
+			dst[i] = from[i]
+		}
+	}
+	d.wpos += k
+	d.total += uint64(k)
+	d.have = min(d.have+k, d.full)
+	d.prev = d.win[d.wpos-1]
+	d.pending -= k
+}
+
+// old returns the byte dist back in the window.
+func (d *lzmaDec) old(dist uint32) byte {
+	i := d.wpos - int(dist)
+	if i < 0 {
+		i += len(d.win)
+	}
+	return d.win[i]
+}
+
+// makeRoom readies the window for more output once all of it up to wpos
+// has been handed out: it grows while below full (memory follows the output
+// until it reaches the window), then wraps.
+func (d *lzmaDec) makeRoom() {
+	if d.wpos < len(d.win) {
+		return
+	}
+	if len(d.win) < d.full {
+		d.win = append(d.win, make([]byte, min(len(d.win), d.full-len(d.win)))...)
+		return
+	}
+	d.wpos = 0
 }

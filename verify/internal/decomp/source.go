@@ -36,6 +36,11 @@ func NewSource(r io.Reader) *Source {
 	return &Source{r: r, buf: make([]byte, sourceBufSize)}
 }
 
+// reset makes s read r from offset 0, keeping its buffer.
+func (s *Source) reset(r io.Reader) {
+	*s = Source{r: r, buf: s.buf}
+}
+
 // Offset returns the absolute offset of the next byte Read, ReadByte or
 // Discard would return.
 func (s *Source) Offset() int64 { return s.off }

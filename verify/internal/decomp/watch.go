@@ -89,7 +89,7 @@ func bzip2AtEnd(w *endWatch) bool {
 // watchedReader is a library decoder reading through an endWatch. Its io.EOF
 // counts only once the watch has seen the member's end: a library that takes
 // the end of input at a structure boundary for the end of the member (as
-// ulikunitz/xz does after a block) must not pass a truncated member.
+// a library may do at a block boundary) must not pass a truncated member.
 type watchedReader struct {
 	r        io.Reader
 	w        *endWatch

@@ -44,6 +44,14 @@ func TestXZStructure(t *testing.T) {
 		}(), ErrCorrupt},
 		{"stream header crc", func() []byte { b := append([]byte{}, m...); b[7] ^= 1; return b }(), ErrCorrupt},
 		{"cut in footer", m[:len(m)-1], io.ErrUnexpectedEOF},
+		{"block check", xzEditBeforeIndex(m, 1), ErrCorrupt},
+		{"index record", xzEditBeforeIndex(m, -2), ErrCorrupt},
+		{"footer flags", func() []byte { b := append([]byte{}, m...); b[len(b)-3] ^= 1; return b }(), ErrCorrupt},
+		{"chunk packed size", func() []byte {
+			b := append([]byte{}, m...)
+			b[12+(int(m[12])+1)*4+4]-- // the first chunk's packed size, one byte short
+			return b
+		}(), ErrCorrupt},
 		{"cut after index", m[:len(m)-12], io.ErrUnexpectedEOF},
 	}
 	tests = append(tests,
@@ -67,4 +75,14 @@ func TestXZStructure(t *testing.T) {
 			checkMemberError(t, err, XZ, len(tt.img))
 		})
 	}
+}
+
+// xzEditBeforeIndex returns a copy of an xz member with the byte at index
+// start - k flipped: k 1 is the last byte of the last block's check, k -2 an
+// index record's byte (the index CRC32 then fails too: corrupt either way).
+func xzEditBeforeIndex(m []byte, k int) []byte {
+	b := append([]byte{}, m...)
+	backward := (int(binary.LittleEndian.Uint32(b[len(b)-8:])) + 1) * 4
+	b[len(b)-12-backward-k] ^= 1
+	return b
 }

@@ -26,10 +26,17 @@ const zstdMagic = 0xFD2FB528
 // unpack_to_rootfs. klauspost's decoder has no single-frame mode and reads
 // ahead, so zstdFrame walks the frame header and block headers (RFC 8878)
 // and feeds the decoder exactly the frame's bytes, then io.EOF.
-func newZstd(s *Source) (io.Reader, func(), error) {
+func newZstd(s *Source, fs *Files) (io.Reader, func(), error) {
 	f := &zstdFrame{s: s}
 	if err := f.header(); err != nil {
 		return nil, nil, err
+	}
+	if fs != nil && fs.zstd != nil {
+		// The kept decoder, reset onto this frame; it stays fs's.
+		if err := fs.zstd.Reset(f); err != nil {
+			return nil, nil, err
+		}
+		return &zstdReader{f: f, d: fs.zstd}, nil, nil
 	}
 	d, err := zstd.NewReader(f,
 		// One decoder, no goroutines: the stream is decoded in the
@@ -46,6 +53,10 @@ func newZstd(s *Source) (io.Reader, func(), error) {
 	)
 	if err != nil {
 		return nil, nil, err
+	}
+	if fs != nil {
+		fs.zstd = d
+		return &zstdReader{f: f, d: d}, nil, nil
 	}
 	return &zstdReader{f: f, d: d}, d.Close, nil
 }

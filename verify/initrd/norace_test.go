@@ -1,0 +1,5 @@
+//go:build !race
+
+package initrd
+
+const raceEnabled = false
