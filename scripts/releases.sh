@@ -323,12 +323,6 @@ forky() {
 	ok "kernel-install add failed (exit $rc) in boot-guard's plugin on the staged initrd"
 	summary "forky|dracut via kernel-install (50-dracut.install, staging area), nvme omitted|$kver|/usr/lib/kernel/install.d/89-boot-guard.install|kernel-install add failed: lacks module nvme"
 
-	step "forky: omit_drivers removed, dpkg --configure -a"
-	rm "$root/etc/dracut.conf.d/91-omit-nvme.conf"
-	run forky-fix dpkg --configure -a
-	want_rc0 forky-fix
-	has forky-fix "^boot-guard: kernel $kre: bootable"
-	ok "passed, bootable"
 	leave
 }
 
