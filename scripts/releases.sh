@@ -104,7 +104,7 @@ base() {
 		tail -n 30 "$cache/$rel.mmdebstrap.log" >&2
 		return 1
 	}
-	cp -l "$r"/var/cache/apt/archives/*.deb "$cache/$rel/debs/" 2>/dev/null || true
+	cp -lf "$r"/var/cache/apt/archives/*.deb "$cache/$rel/debs/" 2>/dev/null || true
 	touch "$r/.bg-pristine"
 }
 
@@ -364,4 +364,4 @@ for rel in $releases; do
 done
 }
 
-main "$@"
+main "$@"; exit $?

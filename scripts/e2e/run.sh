@@ -362,6 +362,7 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
   if [ "$rel" != host ]; then
     kver=$(cat "$rel_export/$rel/KERNEL") vmlinuz=$rel_export/$rel/vmlinuz config=$rel_export/$rel/config
     gimg=$img/$rel-$(release_good "$rel").img gappend=no_timer_check # as the rows (scenarios.tsv)
+    [ "$rel" = forky ] && gappend="$gappend rd.timeout=240"
   fi
   make_tree "$tree"
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
