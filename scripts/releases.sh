@@ -76,6 +76,7 @@ mounted=()
 cleanup() {
 	local rc=$? m
 	set +e
+	trap - ERR
 	for m in "${mounted[@]}"; do
 		umount -R "$m/dev" "$m/sys" "$m/proc" 2>/dev/null
 		findmnt -R -n -o TARGET "$m" 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
@@ -124,6 +125,7 @@ enter() {
 }
 leave() {
 	umount -R "$root/dev" "$root/sys" "$root/proc"
+	mounted=()
 }
 
 log=
