@@ -283,6 +283,26 @@ head -c $((vz_len - 1024)) "$vmlinuz" >"$out/kernels/trunc-pad"        # only tr
 head -c "$vz_len" "$vmlinuz" >"$out/kernels/trunc-sig"                 # only the signature gone
 { cat "$vmlinuz"; head -c 65536 /dev/zero; } >"$out/kernels/padded"    # longer than the header says
 
+# issue 14 item 4: the kernels of Debian 13 (trixie) and testing (forky) with their own initrds, made in
+# those releases' chroots through the real maintainer scripts by scripts/releases.sh (its export/
+# directory). A row names the release in its KERNEL column (trixie, forky) and an image
+# RELEASE-NAME (export/RELEASE/NAME.img); its verdict guest boots that release's kernel with its good
+# image (release_good) and runs boot-guard against that release's /lib/modules/VERSION tree.
+rel_export=${BG_RELEASES:-$repo/build/releases}/export
+release_of() { case ${1:-good} in trixie|forky) echo "$1" ;; *) echo host ;; esac; } # KERNEL column -> release
+release_good() { case $1 in trixie) echo initramfs ;; forky) echo dracut ;; esac; }
+mapfile -t rel_used < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s" |
+  while read -r _ _ _ _ _ _ kv _; do release_of "$kv"; done | sort -u | grep -vx host || true)
+for rel in "${rel_used[@]}"; do
+  if [ ! -s "$rel_export/$rel/KERNEL" ] || [ ! -s "$rel_export/$rel/$(release_good "$rel").img" ]; then
+    step "release $rel: no $rel_export/$rel: running scripts/releases.sh"
+    BG_RELEASE_LIST="${rel_used[*]}" bash "$repo/scripts/releases.sh" --yes
+  fi
+  cp "$rel_export/$rel/vmlinuz" "$out/kernels/$rel"
+  for f in "$rel_export/$rel"/*.img; do ln -sf "$f" "$img/$rel-$(basename "$f")"; done
+  step "release $rel: kernel $(cat "$rel_export/$rel/KERNEL"), images: $(cd "$rel_export/$rel" && echo *.img)"
+done
+
 # ---- 2. root disks -----------------------------------------------------------------------------
 marker="BOOTGUARD-E2E-MARKER root mounted"
 make_tree() { # make_tree DIR [verdict-payload DISK FS]
@@ -420,16 +440,27 @@ guest_rows=${BG_E2E_GUEST_ROWS:-12}
 verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes the verdicts of NAME...
   local kind=$1 fs=$2 id=$3; shift 3
   local tree=$out/disks/vtree-$id want row name k f variant kvariant append kv file
+  # issue 14 item 4: a guest of another release boots that release's kernel and good image, with its
+  # config and whole module tree installed (the rows of one guest share the release: see combos).
+  local kver=$kver vmlinuz=$vmlinuz config=/boot/config-$kver gimg=$img/good.img rel=host gappend=
+  for row in "${rows[@]}"; do read -r name _ _ _ _ _ kvariant _ <<<"$row"; [ "$name" = "$1" ] && rel=$(release_of "$kvariant"); done
+  if [ "$rel" != host ]; then
+    kver=$(cat "$rel_export/$rel/KERNEL") vmlinuz=$rel_export/$rel/vmlinuz config=$rel_export/$rel/config
+    gimg=$img/$rel-$(release_good "$rel").img gappend=no_timer_check # as the rows (scenarios.tsv)
+    [ "$rel" = forky ] && gappend="$gappend rd.timeout=240"
+  fi
   make_tree "$tree"
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
-  cp "$vmlinuz" "$tree/boot/"
-  cp "/boot/config-$kver" "$tree/boot/" # issue 11 item 3: the kernel package's config, as installed
+  cp "$vmlinuz" "$tree/boot/vmlinuz-$kver"
+  cp "$config" "$tree/boot/config-$kver" # issue 11 item 3: the kernel package's config, as installed
   cp "$vmlinuz" "$tree/e2e/kernels/good"
-  cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
-  # issue 12 item 1: the kernel package's own (in-tree) modules, which boot-guard reads the kernel's
-  # vermagic and symbol CRCs from: those the good image carries (a real machine has them all).
-  (cd "$good_main/usr/lib/modules/$kver" && find kernel -name '*.ko*') | (cd /lib/modules/"$kver" && cpio -pdm --quiet "$tree/lib/modules/$kver")
+  if [ "$rel" = host ]; then
+    cp /lib/modules/"$kver"/modules.* "$tree/lib/modules/$kver/"
+    # issue 12 item 1: the kernel package's own (in-tree) modules, which boot-guard reads the kernel's
+    # vermagic and symbol CRCs from: those the good image carries (a real machine has them all).
+    (cd "$good_main/usr/lib/modules/$kver" && find kernel -name '*.ko*') | (cd /lib/modules/"$kver" && cpio -pdm --quiet "$tree/lib/modules/$kver")
+  else cp -a "$rel_export/$rel/modules/." "$tree/lib/modules/$kver/"; fi
   : >"$tree/e2e/list"
   for want in "$@"; do
     for row in "${rows[@]}"; do
@@ -473,21 +504,24 @@ INIT
   rm -rf "$tree"
   rm -f "$vlog"
   t0=$(date +%s)
-  local vinitrd=$img/good.img vappend=""
-  [ "$fs" = luks-ext4 ] && vinitrd=$img/dracut-luks.img vappend=$luks_args # issue 12 item 3
-  boot_timeout=$(( timeout_s + 20 * $# )) \
-    boot "$kind" "$vdisk" "$vinitrd" "$out/logs/verdict-guest-$id.log" "$vmlinuz" "$vappend" -serial "file:$vlog"
+  # issue 12 item 3: a LUKS root's guest boots the dracut image that unlocks it.
+  [ "$fs" = luks-ext4 ] && gimg=$img/dracut-luks.img gappend="$gappend $luks_args"
+  # issue 14 item 4: a newer release's image holds .ko.xz modules, slower to read under TCG.
+  local per_row=20; [ "$rel" = host ] || per_row=60
+  boot_timeout=$(( timeout_s + per_row * $# )) \
+    boot "$kind" "$vdisk" "$gimg" "$out/logs/verdict-guest-$id.log" "$vmlinuz" "$gappend" -serial "file:$vlog"
   rm -f "$vdisk"
   step "verdict guest $id ($# rows) done in $(( $(date +%s) - t0 ))s"
   grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $id did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$id.log" >&2; }
 }
 rm -f "$out"/logs/verdicts-*.serial
-mapfile -t combos < <(for row in "${rows[@]}"; do read -r _ k f _ <<<"$row"; echo "$k $f"; done | sort -u)
+# issue 14 item 4: and the release of the row's kernel (host, trixie, forky): one release per guest.
+mapfile -t combos < <(for row in "${rows[@]}"; do read -r _ k f _ _ _ kv _ <<<"$row"; echo "$k $f $(release_of "$kv")"; done | sort -u)
 for combo in "${combos[@]}"; do
-  read -r kind fs <<<"$combo"
-  mapfile -t names < <(for row in "${rows[@]}"; do read -r n k f _ <<<"$row"; [ "$k $f" = "$combo" ] && echo "$n"; done)
+  read -r kind fs crel <<<"$combo"
+  mapfile -t names < <(for row in "${rows[@]}"; do read -r n k f _ _ _ kv _ <<<"$row"; [ "$k $f $(release_of "$kv")" = "$combo" ] && echo "$n"; done)
   for ((i = 0; i < ${#names[@]}; i += guest_rows)); do
-    spawn verdict_guest "$kind" "$fs" "$kind-$fs-$((i / guest_rows))" "${names[@]:i:guest_rows}"
+    spawn verdict_guest "$kind" "$fs" "$kind-$fs-${crel#host}$((i / guest_rows))" "${names[@]:i:guest_rows}"
   done
 done
 
