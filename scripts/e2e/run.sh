@@ -449,6 +449,8 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
     gimg=$img/$rel-$(release_good "$rel").img gappend=no_timer_check # as the rows (scenarios.tsv)
     [ "$rel" = forky ] && gappend="$gappend rd.timeout=240"
   fi
+  # issue 12 item 3: a LUKS root's guest boots the dracut image that unlocks it.
+  [ "$fs" = luks-ext4 ] && gimg=$img/dracut-luks.img gappend="$gappend $luks_args"
   make_tree "$tree"
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
@@ -460,6 +462,12 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
     # issue 12 item 1: the kernel package's own (in-tree) modules, which boot-guard reads the kernel's
     # vermagic and symbol CRCs from: those the good image carries (a real machine has them all).
     (cd "$good_main/usr/lib/modules/$kver" && find kernel -name '*.ko*') | (cd /lib/modules/"$kver" && cpio -pdm --quiet "$tree/lib/modules/$kver")
+    # and those of the guest's own image when it is another (dracut-luks: dm-crypt, xts), so a module
+    # only that image carries finds its in-tree copy as on a real machine, where all are installed.
+    if [ "$gimg" != "$img/good.img" ]; then
+      "$bin" ls "$gimg" | sed -n "s|^usr/lib/modules/$kver/\(kernel/.*\.ko[.a-z]*\)\$|\1|p" |
+        (cd /lib/modules/"$kver" && cpio -pdm --quiet "$tree/lib/modules/$kver" 2>/dev/null || true)
+    fi
   else cp -a "$rel_export/$rel/modules/." "$tree/lib/modules/$kver/"; fi
   : >"$tree/e2e/list"
   for want in "$@"; do
@@ -504,8 +512,6 @@ INIT
   rm -rf "$tree"
   rm -f "$vlog"
   t0=$(date +%s)
-  # issue 12 item 3: a LUKS root's guest boots the dracut image that unlocks it.
-  [ "$fs" = luks-ext4 ] && gimg=$img/dracut-luks.img gappend="$gappend $luks_args"
   # issue 14 item 4: a newer release's image holds .ko.xz modules, slower to read under TCG.
   local per_row=20; [ "$rel" = host ] || per_row=60
   boot_timeout=$(( timeout_s + per_row * $# )) \
