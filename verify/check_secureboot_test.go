@@ -303,3 +303,41 @@ func TestCheckSecureBootEfivarfsEmpty(t *testing.T) {
 	}
 	problem(t, k, verify.CodeModuleUnsigned)
 }
+
+// TestCheckSecureBootUKI: under Secure Boot a UKI is verified as a whole by
+// shim (or the firmware), and systemd-stub boots its .linux without asking
+// for a signature of its own, so an unsigned kernel inside a UKI is not
+// kernel-unsigned; the same kernel as /boot/vmlinuz is.
+func TestCheckSecureBootUKI(t *testing.T) {
+	f := newSBFixture(t)
+	f.secureBoot(t, true, nil)
+	f.kernel(t, false) // /boot/vmlinuz: unsigned
+	mods := f.modules(t, rootNeeds)
+	img := checktest.Initrd{Version: kv, Modules: mods, Sign: func(_ string, b []byte) []byte {
+		return sbtest.SignModule(t, b, f.build, sbtest.Options{})
+	}}.Build()
+	checktest.WriteFile(t, filepath.Join(f.root, "boot/initrd.img-"+kv), img)
+
+	k := check(t, f.request())
+	if !hasCode(k.Problems, verify.CodeKernelUnsigned) || k.Verdict != verify.Unbootable {
+		t.Fatalf("unsigned /boot/vmlinuz under Secure Boot: %v %+v, want unbootable kernel-unsigned", k.Verdict, k.Problems)
+	}
+
+	uki := filepath.Join(t.TempDir(), "uki.efi")
+	checktest.WriteFile(t, uki, ukiFile(kimagetest.BzImage(kv), img, "root=/dev/nvme0n1p2 ro"))
+	req := f.request()
+	req.UKI = uki
+	k = check(t, req)
+	if hasCode(k.Problems, verify.CodeKernelUnsigned) || k.Verdict != verify.Bootable {
+		t.Fatalf("unsigned .linux in a UKI under Secure Boot: %v %+v, want bootable", k.Verdict, k.Problems)
+	}
+}
+
+func hasCode(ps []verify.Problem, c verify.Code) bool {
+	for _, p := range ps {
+		if p.Code == c {
+			return true
+		}
+	}
+	return false
+}
