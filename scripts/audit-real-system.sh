@@ -162,10 +162,12 @@ grep -A12 "Linux $NEWER'" "$work/grub.cfg" | grep -q initrd && fail "grub-mkconf
 R=$work/root
 mkdir -p "$R/boot/grub" "$R/etc/default" "$R/lib"
 cp "$work/grub.cfg" "$R/boot/grub/grub.cfg"
-ln -s "$snap/vmlinuz-$K" "$R/boot/vmlinuz-$K"
-ln -s "$snap/initrd.img-$K" "$R/boot/initrd.img-$K"
+# Copies (hard links where they can be), not symbolic links: under --root an
+# absolute link resolves inside the root, as in a chroot (issue 17 item 5).
+cp -l "$snap/vmlinuz-$K" "$snap/initrd.img-$K" "$R/boot/" 2>/dev/null || cp "$snap/vmlinuz-$K" "$snap/initrd.img-$K" "$R/boot/"
 echo "not a kernel" >"$R/boot/vmlinuz-$NEWER"
-ln -s /lib/modules "$R/lib/modules"
+mkdir -p "$R/lib/modules"
+cp -al "/lib/modules/$K" "$R/lib/modules/" 2>/dev/null || cp -a "/lib/modules/$K" "$R/lib/modules/"
 cp "$work/etc/default/grub" "$R/etc/default/grub"
 printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n' "$ROOT_UUID" "$BOOT_UUID" >"$R/etc/fstab"
 
