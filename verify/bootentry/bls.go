@@ -63,7 +63,9 @@ func ParseBLSEntry(r io.Reader, name string) (BLSEntry, error) {
 		case "initrd":
 			e.Initrds = append(e.Initrds, strings.Fields(val)...)
 		case "options":
-			opts = append(opts, val)
+			if val != "" {
+				opts = append(opts, val)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
