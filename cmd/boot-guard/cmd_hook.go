@@ -34,6 +34,7 @@ func hookCommand(env *Env) *cli.Command {
 // into this binary yet exits 0: nothing left half-done may fail a kernel
 // install.
 func runHook(ctx context.Context, name string, args []string, env *Env) int {
+	survivePipeClose()
 	if _, err := hook.Lookup(name); errors.Is(err, hook.ErrUnknownHook) {
 		for _, n := range hookNames {
 			if n == name {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -17,14 +18,23 @@ func main() {
 // runProcess is run with the process's signals: SIGTERM and SIGINT end the
 // check (verify stops at its next step with cannot-tell, and a check stuck
 // in a read is given up on after hook.Grace); a second signal kills at once
-// (the handlers are gone by then). A reader of stderr that went away (a
-// closed pipe under debconf) must not kill a hook with SIGPIPE, which dpkg
-// would read as a failure: writes return EPIPE instead, and the exit code
-// is the verdict's.
+// (the handlers are gone by then). SIGPIPE is caught only in hook mode
+// (survivePipeClose); a command run by a person dies of it quietly, as
+// `boot-guard ls | head` should.
 func runProcess(args []string, env *Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	go func() { <-ctx.Done(); stop() }()
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	return run(ctx, args, env)
+}
+
+var pipeOnce sync.Once
+
+// survivePipeClose makes a write to a pipe whose reader went away (stderr
+// under debconf, a closed pipe) return EPIPE instead of killing the process
+// with SIGPIPE, which dpkg would read as a failed hook: a hook's exit code
+// is the verdict's. Hooks call it; the CLI does not, so a pipeline such as
+// `boot-guard ls IMG | grep -q x` ends without a "broken pipe" error.
+func survivePipeClose() {
+	pipeOnce.Do(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) })
 }

@@ -160,18 +160,34 @@ func TestSignalMidCheck(t *testing.T) {
 func TestClosedStdio(t *testing.T) {
 	t.Parallel()
 	root := bareRoot(t)
-	t.Run("broken pipe", func(t *testing.T) {
-		cmd := bootGuard(t, root, "/etc/kernel/postinst.d/zz-boot-guard", kv1)
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
+	for _, args := range [][]string{
+		{"/etc/kernel/postinst.d/zz-boot-guard", kv1},
+		{"boot-guard", "hook", "kernel-postinst", kv1},
+	} {
+		t.Run("broken pipe "+args[0], func(t *testing.T) {
+			cmd := bootGuard(t, root, args...)
+			cmd.Stdout, cmd.Stderr = brokenPipe(t), brokenPipe(t)
+			code, _ := exitCode(t, cmd)
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (unbootable: no initrd)", code)
+			}
+		})
+	}
+	// A person's pipeline (boot-guard ls IMG | grep -q x) ends with the
+	// reader: the CLI dies of SIGPIPE as other commands do, with no
+	// "broken pipe" error on stderr.
+	t.Run("broken pipe CLI", func(t *testing.T) {
+		cmd := bootGuard(t, root, "boot-guard", "--version")
+		cmd.Stdout = brokenPipe(t)
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if err == nil || !ws.Signaled() || ws.Signal() != syscall.SIGPIPE {
+			t.Errorf("wait status %v (%v), want death by SIGPIPE", ws, err)
 		}
-		r.Close() // nobody reads
-		cmd.Stdout, cmd.Stderr = w, w
-		code, _ := exitCode(t, cmd)
-		w.Close()
-		if code != 1 {
-			t.Errorf("exit %d, want 1 (unbootable: no initrd)", code)
+		if errb.Len() != 0 {
+			t.Errorf("stderr %q, want nothing", errb.String())
 		}
 	})
 	t.Run("closed", func(t *testing.T) {
@@ -184,4 +200,16 @@ func TestClosedStdio(t *testing.T) {
 			t.Errorf("exit %d, want 1 (unbootable: no initrd)", code)
 		}
 	})
+}
+
+// brokenPipe is the write end of a pipe whose reader is already closed.
+func brokenPipe(t *testing.T) *os.File {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	t.Cleanup(func() { w.Close() })
+	return w
 }
