@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -26,6 +28,13 @@ type bootLine struct {
 func (c *checker) bootLine() bootLine {
 	bl := bootLine{moduleBlacklist: map[string]bool{}, modprobeBlacklist: map[string]bool{}}
 	bl.line, bl.source = c.cmdline()
+	if bl.source == "" {
+		if _, err := c.kernelCmdline(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.rep.Add(Problem{Code: CodeCmdlineUnreadable, Verdict: CannotTell,
+				Message: fmt.Sprintf("kernel %s: the command line it will boot with is unknown: %v; module_blacklist=, modprobe.blacklist=, rdinit= and init= were not checked", c.req.Version, err),
+				Hint:    "make " + kernelCmdlineFile + " readable (an I/O error: see dmesg and the disk's health), then run boot-guard again"})
+		}
+	}
 	if bl.source == "/proc/cmdline" {
 		if _, ok := cmdlineValue(bl.line, "BOOT_IMAGE"); !ok {
 			// Seen on a CI machine (a firecracker VM started with

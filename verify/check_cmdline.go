@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -62,7 +63,7 @@ func (c *checker) noInitrdWhy(n needs) (why []string, root, source, cmdline stri
 	root, hasRoot := cmdlineValue(cmdline, "root")
 	switch {
 	case source == "":
-		why = append(why, "the kernel command line it will get is unknown (no boot entry for it, no /etc/kernel/cmdline)")
+		why = append(why, "the kernel command line it will get is unknown (no boot entry for it; /etc/kernel/cmdline missing or unreadable)")
 	case !hasRoot:
 		why = append(why, "the command line from "+source+" has no root=")
 	case !kernelResolvesRoot(root):
@@ -117,8 +118,12 @@ func (c *checker) cmdline() (cmdline, source string) {
 			}
 		}
 	}
-	if b, err := os.ReadFile(c.hostPath(kernelCmdlineFile)); err == nil {
-		return strings.TrimSpace(string(b)), kernelCmdlineFile
+	line, err := c.kernelCmdline()
+	if err == nil {
+		return line, kernelCmdlineFile
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", "" // unknown, not /proc/cmdline's: bootLine says why
 	}
 	if c.req.Proc != nil {
 		if b, err := fs.ReadFile(c.req.Proc, "cmdline"); err == nil {
@@ -126,4 +131,16 @@ func (c *checker) cmdline() (cmdline, source string) {
 		}
 	}
 	return "", ""
+}
+
+// kernelCmdline reads /etc/kernel/cmdline (kernel-install's command line).
+// An error other than fs.ErrNotExist (a disk's EIO, a directory there)
+// leaves the line unknown: falling back to /proc/cmdline would check a line
+// the next boot may not have.
+func (c *checker) kernelCmdline() (string, error) {
+	b, err := os.ReadFile(c.hostPath(kernelCmdlineFile))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }

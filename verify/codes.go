@@ -220,6 +220,11 @@ const (
 	// boot, kexec, a container), so it says nothing of the next boot's; the
 	// command-line checks are skipped. A note.
 	CodeCmdlineNotTheBootLoaders Code = "cmdline-not-the-boot-loaders"
+	// CodeCmdlineUnreadable: no boot entry gives the kernel's command line
+	// and /etc/kernel/cmdline exists but cannot be read (an I/O error), so
+	// the line the next boot gets is unknown and the command-line checks
+	// are skipped (issue 17 item 3). Cannot-tell.
+	CodeCmdlineUnreadable Code = "cmdline-unreadable"
 )
 
 // Issue 12 item 3: dm-crypt, as each generator unlocks it (check_crypt.go).

@@ -91,6 +91,7 @@ func TestDiskReadFaults(t *testing.T) {
 		{"lib/modules/" + kv + "/modules.builtin", verify.CannotTell, verify.CodeModuleIndex},
 		{"boot/config-" + kv, verify.Bootable, verify.CodeKernelConfig},
 		{"lib/modules/" + kv + "/modules.dep.bin", verify.Bootable, ""},
+		{"etc/kernel/cmdline", verify.CannotTell, verify.CodeCmdlineUnreadable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.rel, func(t *testing.T) {
@@ -98,6 +99,7 @@ func TestDiskReadFaults(t *testing.T) {
 			checktest.Initrd{Version: kv, Modules: f.modules(t, rootNeeds)}.Write(t, f.root)
 			p := filepath.Join(f.root, tc.rel)
 			os.Remove(p)
+			os.MkdirAll(filepath.Dir(p), 0o755)
 			if err := os.Symlink("/proc/self/mem", p); err != nil {
 				t.Fatal(err)
 			}
