@@ -458,6 +458,7 @@ if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$here/scenarios.tsv"
   fi
   stack_variant lvm lvm-no-dm-mod -name 'dm-mod.ko*'
   stack_variant lvm lvm-no-lvm    -path '*sbin/lvm'
+  stack_variant lvm lvm-no-rules  -name '*-lvm.rules'   # 56-lvm.rules and 69-lvm.rules
   stack_variant lvm md-no-raid1   -name 'raid1.ko*'
   stack_variant lvm md-no-mdadm   -path '*sbin/mdadm'
   for fs in lvm-ext4 md1-ext4; do
