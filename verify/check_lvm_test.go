@@ -13,26 +13,29 @@ import (
 // decide.
 func TestCheckLVMTargets(t *testing.T) {
 	lvm := checktest.File{Path: "usr/sbin/lvm", Data: checktest.ProgramELF("", nil), Exec: true}
+	rules := checktest.File{Path: "usr/lib/udev/rules.d/69-lvm.rules", Data: []byte("# lvm2's activation rule\n")}
 	linear := map[string]string{"254:0": "0 2048 linear 259:2 2048\n", "254:1": "0 2048 linear 254:0 0\n"}
 	cases := []struct {
 		name    string
 		tables  map[string]string // nil: a /sys that reads no tables
 		drop    []string
 		noLVM   bool
+		noRules bool
 		verdict verify.Verdict
 		code    verify.Code
 		text    string
 	}{
-		{"table: thin with its module", checktest.LVMThinTables, nil, false, verify.Bootable, "", ""},
-		{"table: thin without dm-thin-pool", checktest.LVMThinTables, []string{"dm_thin_pool"}, false, verify.Unbootable, verify.CodeModuleMissing, "dm target thin of LVM dm-1 (vg-root), mounted at /"},
-		{"table: thin without dm-bufio", checktest.LVMThinTables, []string{"dm_bufio"}, false, verify.Unbootable, verify.CodeModuleMissing, "dm_bufio"},
-		{"table: linear, whatever the names say", linear, []string{"dm_thin_pool"}, false, verify.Bootable, "", ""},
-		{"table: a target boot-guard does not know", map[string]string{"254:0": "0 2048 bow 259:2\n", "254:1": "0 2048 linear 254:0 0\n"}, nil, false, verify.CannotTell, verify.CodeModuleUnknown, "not one boot-guard knows"},
-		{"no table: guessed, present", nil, nil, false, verify.Bootable, verify.CodeDevicesUnknown, "guessed from its LVM names"},
-		{"no table: guessed, missing", nil, []string{"dm_thin_pool"}, false, verify.CannotTell, verify.CodeModuleMissing, "that need is a guess"},
-		{"table unreadable: guessed, missing", map[string]string{}, []string{"dm_thin_pool"}, false, verify.CannotTell, verify.CodeModuleMissing, "no such device"},
-		{"table: without dm-mod", checktest.LVMThinTables, []string{"dm_mod", "dm_bufio", "dm_thin_pool"}, false, verify.Unbootable, verify.CodeModuleMissing, "dm_mod"},
-		{"table: no lvm program", checktest.LVMThinTables, nil, true, verify.Unbootable, verify.CodeUserspaceMissing, "no lvm"},
+		{"table: thin with its module", checktest.LVMThinTables, nil, false, false, verify.Bootable, "", ""},
+		{"table: thin without dm-thin-pool", checktest.LVMThinTables, []string{"dm_thin_pool"}, false, false, verify.Unbootable, verify.CodeModuleMissing, "dm target thin of LVM dm-1 (vg-root), mounted at /"},
+		{"table: thin without dm-bufio", checktest.LVMThinTables, []string{"dm_bufio"}, false, false, verify.Unbootable, verify.CodeModuleMissing, "dm_bufio"},
+		{"table: linear, whatever the names say", linear, []string{"dm_thin_pool"}, false, false, verify.Bootable, "", ""},
+		{"table: a target boot-guard does not know", map[string]string{"254:0": "0 2048 bow 259:2\n", "254:1": "0 2048 linear 254:0 0\n"}, nil, false, false, verify.CannotTell, verify.CodeModuleUnknown, "not one boot-guard knows"},
+		{"no table: guessed, present", nil, nil, false, false, verify.Bootable, verify.CodeDevicesUnknown, "guessed from its LVM names"},
+		{"no table: guessed, missing", nil, []string{"dm_thin_pool"}, false, false, verify.CannotTell, verify.CodeModuleMissing, "that need is a guess"},
+		{"table unreadable: guessed, missing", map[string]string{}, []string{"dm_thin_pool"}, false, false, verify.CannotTell, verify.CodeModuleMissing, "no such device"},
+		{"table: without dm-mod", checktest.LVMThinTables, []string{"dm_mod", "dm_bufio", "dm_thin_pool"}, false, false, verify.Unbootable, verify.CodeModuleMissing, "dm_mod"},
+		{"table: no lvm program", checktest.LVMThinTables, nil, true, false, verify.Unbootable, verify.CodeUserspaceMissing, "no lvm"},
+		{"table: no 69-lvm.rules", checktest.LVMThinTables, nil, false, true, verify.Unbootable, verify.CodeUserspaceMissing, "has lvm but no udev rule 69-lvm.rules"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,6 +45,9 @@ func TestCheckLVMTargets(t *testing.T) {
 			files := checktest.InitramfsTools(kv, mods)
 			if !tc.noLVM {
 				files = append(files, lvm)
+			}
+			if !tc.noRules {
+				files = append(files, rules)
 			}
 			checktest.Initrd{Version: kv, Modules: mods, Extra: files}.Write(t, f.root)
 			req := f.request()
