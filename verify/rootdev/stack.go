@@ -40,7 +40,9 @@ func classifyDM(uuid, dmName string) dmLayer {
 	return dmLayer{label: "device-mapper"}
 }
 
-// lvmTargets names the dm target modules an LVM device shows, best effort:
+// lvmTargets guesses the dm target modules of an LVM device whose live
+// table cannot be read (issue 12 item 4: the table decides when it can be
+// read; dmtargets.go), best effort:
 // lvm2 suffixes the uuid of a layer device with the layer's name ("-tpool",
 // "-real", "-cow", "-vpool") and names hidden sub-LVs with a marker
 // ("_rimage_0", "_mimage_0", "_corig", "_wcorig", "_vdata"). The module lands
