@@ -181,15 +181,7 @@ func TestCheckLUKSCipherModules(t *testing.T) {
 			if tc.tables != nil {
 				req.Sys = checktest.DMTables(f.m.Sys, tc.tables)
 			}
-			k := check(t, req)
-			if k.Verdict != tc.verdict {
-				t.Fatalf("verdict %v, want %v; problems %+v", k.Verdict, tc.verdict, k.Problems)
-			}
-			if tc.code != "" {
-				if p := problem(t, k, tc.code); !strings.Contains(p.Message, tc.text) {
-					t.Errorf("%+v, want %q in it", p, tc.text)
-				}
-			}
+			k := checkExpect(t, req, tc.verdict, tc.code, tc.text)
 			if tc.verdict == verify.Bootable && tc.code == "" {
 				if r, ok := requirement(k, "xts"); !ok || r.Status != verify.StatusInInitrd {
 					t.Errorf("xts: %+v", r)

@@ -69,7 +69,7 @@ func (mc *moduleCheck) need(nd need, shown string) {
 	bad := mc.closure(chosen, closure, nd.reason)
 	bad = append(bad, mc.softdeps(chosen, nd.reason)...)
 	if len(bad) > 0 {
-		c.moduleProblem(chosen, bad, nd.reason, shown)
+		c.moduleProblem(chosen, bad, nd.reason, shown, nd.guess)
 	}
 }
 
@@ -227,7 +227,8 @@ type badModule struct {
 // moduleProblem records what the image lacks (or carries for another
 // kernel) of the closure of module, needed for reason: one sentence per need,
 // "lacks module ext4 and 2 modules it needs (jbd2, mbcache)".
-func (c *checker) moduleProblem(module string, bad []badModule, reason, shown string) {
+// A guess (need.guess) makes it cannot-tell, saying why.
+func (c *checker) moduleProblem(module string, bad []badModule, reason, shown, guess string) {
 	d := c.diagnosis()
 	code := CodeModuleMissing
 	var self bool
@@ -288,11 +289,16 @@ func (c *checker) moduleProblem(module string, bad []badModule, reason, shown st
 			}
 		}
 	}
-	c.rep.Add(Problem{Code: code, Verdict: Unbootable,
+	p := Problem{Code: code, Verdict: Unbootable,
 		Message: fmt.Sprintf("kernel %s: initrd %s %s; %s", c.req.Version, shown, strings.Join(what, "; it "), neededFor(reason)) + notes(bad),
 		Fix:     c.fixHint(),
 		Hint:    c.fixHint() + "; if " + add + " is still missing: " + d.AddModuleHint(add) + " and rebuild",
-		Causes:  d.ModuleCauses(add)})
+		Causes:  d.ModuleCauses(add)}
+	if guess != "" { // issue 12 item 4
+		p.Verdict = CannotTell
+		p.Message += "; but that need is a guess: " + guess
+	}
+	c.rep.Add(p)
 }
 
 // neededFor says why a module is required, after what is wrong with it:

@@ -15,6 +15,9 @@ type need struct {
 	// kind is how it was asked for: modalias, module or fs (which says how
 	// the initramfs loads it: by alias or by name).
 	kind rootdev.NeedKind
+	// guess says why the need is inferred (Need.Guess): lacking it is
+	// cannot-tell (issue 12 item 4).
+	guess string
 }
 
 // needs is what the root filesystem requires of this kernel.
@@ -46,7 +49,7 @@ func (c *checker) requirements() needs {
 	}
 	n := needs{known: r.Known, ix: r.Index, userspace: r.Userspace}
 	for _, nd := range r.Needs {
-		n.list = append(n.list, need{alts: append([]string{nd.Module}, nd.Alternatives...), reason: nd.Reason, kind: nd.Kind})
+		n.list = append(n.list, need{alts: append([]string{nd.Module}, nd.Alternatives...), reason: nd.Reason, kind: nd.Kind, guess: nd.Guess})
 	}
 	return n
 }

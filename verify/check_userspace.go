@@ -64,21 +64,23 @@ func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, bl b
 				break
 			}
 		}
-		if !found {
-			pkg := initramfsPackage(u.Program, c.diagnosis().Generator)
-			c.rep.Add(Problem{Code: CodeUserspaceMissing, Verdict: Unbootable,
-				Message: fmt.Sprintf("kernel %s: initrd %s has no %s, needed for %s", c.req.Version, shown, u.Program, u.Detail),
-				Hint:    fmt.Sprintf("install its initramfs integration (apt-get install %s), then %s", pkg, c.fixHint()),
-				Causes: append([]string{fmt.Sprintf("no initramfs hook put %s in the image: package %s is not installed, or the image was built before it was", u.Program, pkg)},
-					c.diagnosis().ImageCauses()...)})
+		if found {
+			c.stackUserspace(img, u, shown) // issue 12 item 4: check_stack.go
+			continue
 		}
+		pkg := initramfsPackage(u.Program, c.diagnosis().Generator)
+		c.rep.Add(Problem{Code: CodeUserspaceMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: initrd %s has no %s, needed for %s", c.req.Version, shown, u.Program, u.Detail),
+			Hint:    fmt.Sprintf("install its initramfs integration (apt-get install %s), then %s", pkg, c.fixHint()),
+			Causes: append([]string{fmt.Sprintf("no initramfs hook put %s in the image: package %s is not installed, or the image was built before it was", u.Program, pkg)},
+				c.diagnosis().ImageCauses()...)})
 	}
 }
 
 // initramfsPackage names the Debian package that puts program in the initrd.
 func initramfsPackage(program string, g diagnose.Generator) string {
 	if g == diagnose.GeneratorDracut {
-		return map[string]string{"cryptsetup": "cryptsetup", "lvm": "lvm2", "mdadm": "mdadm"}[program]
+		return map[string]string{"cryptsetup": "cryptsetup", "lvm": "lvm2", "mdadm": "mdadm", "mdmon": "mdadm"}[program]
 	}
-	return map[string]string{"cryptsetup": "cryptsetup-initramfs", "lvm": "lvm2", "mdadm": "mdadm"}[program]
+	return map[string]string{"cryptsetup": "cryptsetup-initramfs", "lvm": "lvm2", "mdadm": "mdadm", "mdmon": "mdadm"}[program]
 }

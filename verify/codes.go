@@ -57,7 +57,9 @@ const (
 	// CodeModuleMissing: the initrd lacks a module root needs, a module it
 	// depends on, or every module of an essential softdep (crc32c for
 	// ext4); or it carries the module but cannot load it (unreadable, not
-	// in its modules.dep) alongside a missing softdep. Unbootable.
+	// in its modules.dep) alongside a missing softdep. Unbootable;
+	// cannot-tell when the need is a guess (issue 12 item 4: an LVM
+	// device's dm target guessed from its names).
 	CodeModuleMissing Code = "module-missing"
 	// CodeModuleWrong: the initrd carries a module root needs only for
 	// another kernel, or one whose vermagic the kernel refuses: another
@@ -98,7 +100,8 @@ const (
 	CodeDevicesUnknown Code = "devices-unknown"
 	// CodeModuleUnknown: a module asked for (--module, MODULES=, a stack
 	// layer, the driver bound now, an essential softdep) is neither in the
-	// kernel's modules.dep nor built in. Unbootable.
+	// kernel's modules.dep nor built in. Unbootable; cannot-tell for a dm
+	// target boot-guard does not know or a guessed one (issue 12 item 4).
 	CodeModuleUnknown Code = "module-unknown"
 	// CodeFilesystemUnsupported: nothing in the kernel provides the root
 	// filesystem's type. Unbootable.

@@ -8,7 +8,7 @@
 // boot-guard(8). Check reads the kernel image (check_files.go, its headers in
 // check_kernel.go) and the initrd files (check_files.go), establishes what
 // root needs (check_needs.go), and checks the image's modules (check_modules.go, modules.go), its /init and
-// userspace (check_userspace.go), or the no-initrd rules with the command
+// userspace (check_userspace.go, and per generator check_stack.go), or the no-initrd rules with the command
 // line (check_cmdline.go); what the kernel's own config allows (its initrd
 // codecs and module decompression: check_kconfig.go, check_modcompress.go)
 // and whether the unpacked initrd fits in memory (check_size.go); what

@@ -75,6 +75,9 @@ type Need struct {
 	// filesystem type.
 	Kind  rootdev.NeedKind
 	Value string
+	// Guess says why the need is inferred, not known (rootdev.Need.Guess,
+	// issue 12 item 4): without its module the verdict is cannot-tell.
+	Guess string
 }
 
 // Softdep is one softdep of a need: what modprobe loads first when it can.
@@ -254,6 +257,10 @@ func (r *resolver) needModule(d rootdev.Need) {
 	if near := r.nearNames(d.Value); len(near) > 0 {
 		p.Hint = "did you mean " + strings.Join(near, " or ") + "? " + p.Hint
 	}
+	if d.Guess != "" { // issue 12 item 4: a guess does not decide
+		p.Verdict = CannotTell
+		p.Message += ": " + d.Guess
+	}
 	r.problem(p)
 }
 
@@ -301,9 +308,12 @@ func (r *resolver) add(d rootdev.Need, mods []string, bound string) {
 		if !strings.Contains(r.needs[i].Reason, d.Reason) {
 			r.needs[i].Reason += "; " + d.Reason
 		}
+		if d.Guess == "" {
+			r.needs[i].Guess = "" // known once is known
+		}
 		return
 	}
-	n := Need{Module: chosen, Alternatives: alts, Reason: d.Reason, Kind: d.Kind, Value: d.Value}
+	n := Need{Module: chosen, Alternatives: alts, Reason: d.Reason, Kind: d.Kind, Value: d.Value, Guess: d.Guess}
 	m, _ := r.ix.Module(chosen)
 	n.Builtin = m.Builtin
 	if !n.Builtin {

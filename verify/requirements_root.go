@@ -86,6 +86,11 @@ func Requirements(req RequirementsRequest) RootNeeds {
 				Message: fmt.Sprintf("kernel %s: cannot tell what the root device needs: %v", req.Version, err)})
 		} else {
 			r.Userspace = res.Userspace
+			for _, n := range res.Notes { // issue 12 item 4: a dm table not read
+				r.Problems = append(r.Problems, Problem{Code: CodeDevicesUnknown, Verdict: Bootable,
+					Message: fmt.Sprintf("kernel %s: %s", req.Version, n),
+					Hint:    "run boot-guard as root: the tables are read through /dev/mapper/control"})
+			}
 		}
 	}
 	if res != nil && res.Undescribed && named(req.Modules) {

@@ -16,6 +16,7 @@ package main
 //	argv0 PATH              invoke the CLI as PATH (a hook path) from now on
 //	machine nvme|luks NAME  /sys and /proc are checktest's fake NVMe (or LUKS over
 //	                        NVMe) machine; without it there are none, as in a container
+//	machine lvm             checktest's LVM thin LV over NVMe (issue 12 item 4)
 //	machine unmounted       /sys and /proc are empty directories, as in a chroot
 //	                        where they are not mounted
 //	initrd NAME FILE...     write a gzip newc initrd $WORK/NAME holding $WORK/FILE
@@ -292,13 +293,15 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case !neg && len(args) == 2 && args[0] == "luks":
 		m = checktest.LUKSMachine(t, args[1])
+	case !neg && len(args) == 1 && args[0] == "lvm": // issue 12 item 4
+		m = checktest.LVMMachine(t)
 	case !neg && len(args) == 1 && args[0] == "unmounted":
 		dir := t.TempDir()
 		m = checktest.Machine{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}
 		ts.Check(os.Mkdir(m.Sys, 0o755))
 		ts.Check(os.Mkdir(m.Proc, 0o755))
 	default:
-		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine unmounted")
+		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine lvm | machine unmounted")
 	}
 	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
 	st.sysDir, st.dmTables = m.Sys, nil

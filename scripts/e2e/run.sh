@@ -326,6 +326,8 @@ make_disk() { # make_disk TREE FS IMAGE
     ext4) mkfs.ext4 -q -L bgroot -d "$tree" "$image" ;;
     btrfs) mkfs.btrfs -q -L bgroot --rootdir "$tree" "$image" >/dev/null ;;
     luks-ext4) make_luks "$tree" "$image" "$mb" ;; # issue 12 item 3
+    lvm-ext4) make_lvm "$tree" "$image" "$mb" ;;   # issue 12 item 4
+    md1-ext4) make_md "$tree" "$image" "$mb" ;;    # issue 12 item 4: and IMAGE.m1
     *) echo "e2e: unknown fs $fs" >&2; exit 1 ;;
   esac
 }
@@ -386,6 +388,88 @@ if grep -q -E '^[^#]*[[:space:]]luks-ext4[[:space:]]' "$here/scenarios.tsv"; the
   fi
 fi
 
+# issue 12 item 4: an LVM root (VG bgvg, linear LV root holding ext4) and the initramfs-tools image
+# that activates it. This machine has no device-mapper: pvcreate/vgcreate/lvcreate write the metadata
+# on a loop device with --driverloaded n, and the filesystem is written where the LV's one segment
+# lies on the PV (pe_start + first extent). lvm.img is mkinitramfs (MODULES=most, zstd) run with lvm2
+# and mdadm installed: their hooks (/usr/share/initramfs-tools/hooks/lvm2, mdadm) copy lvm, dmsetup,
+# /etc/lvm and 56-lvm.rules/69-lvm.rules, and mdadm, mdmon and the md udev rules, unconditionally,
+# whatever the build machine's own root is on: nothing needs forcing.
+lvm_args="root=/dev/mapper/bgvg-root"
+lvm_cmd() { "$@" --driverloaded n --config 'backup{backup=0 archive=0}' -q 2>&1 | grep -v -e 'leaked on' -e 'Activation disabled' -e 'not zeroed' -e 'NOT backed up' || true; }
+make_lvm() { # make_lvm TREE IMAGE MB: ext4 of TREE in an LV filling a VG on a PV that is the whole disk
+  local tree=$1 image=$2 mb=$3 loop pe ext
+  rm -f "$image"; truncate -s "$((mb + 8))M" "$image"
+  loop=$(losetup -f --show "$image")
+  lvm_cmd pvcreate --norestorefile "$loop"
+  lvm_cmd vgcreate -s 4m bgvg "$loop"
+  lvm_cmd lvcreate -an -Zn -l 100%FREE -n root bgvg
+  pe=$(pvs --driverloaded n --noheadings --units b --nosuffix -o pe_start "$loop" 2>/dev/null | tr -d ' ')
+  ext=$(lvs --driverloaded n --noheadings -o seg_pe_ranges bgvg/root 2>/dev/null | tr -d ' ')
+  local size; size=$(lvs --driverloaded n --noheadings --units b --nosuffix -o lv_size bgvg/root 2>/dev/null | tr -d ' ')
+  losetup -d "$loop"
+  case $ext in *:0-*) ;; *) echo "e2e: LV bgvg/root does not start at extent 0 ($ext)" >&2; exit 1 ;; esac
+  rm -f "$image.fs"; truncate -s "$size" "$image.fs"
+  mkfs.ext4 -q -L bgroot -d "$tree" "$image.fs"
+  dd if="$image.fs" of="$image" bs=1M seek="$((pe / 1048576))" conv=notrunc,sparse status=none
+  rm -f "$image.fs"
+}
+stack_variant() { # stack_variant BASE NAME FIND-EXPR...: image BASE (unpacked in $out/unpacked/BASE) minus FIND-EXPR
+  local base=$1 name=$2; shift 2
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: $base minus $*"
+  local t=$out/unpacked/$name b=$out/unpacked/$base m
+  [ -d "$b/main" ] && m=$b/main || m=$b
+  rm -rf "$t"; cp -a "$m" "$t"
+  find "$t" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; exit 1; }
+  { [ ! -d "$b/early" ] || cpio_tree "$b/early"; pack_tree "$t"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+# md RAID1 over two disks: this machine has no md driver (mdadm --create needs it), so each member is
+# the ext4 image itself with an md v1.0 superblock written after it by md-super.py (metadata 1.0 keeps
+# the data from sector 0 and the superblock at the end); the second member is the disk's IMAGE.m1,
+# attached by boot() as a second disk. root= names the filesystem's UUID.
+md_fs_uuid=8e2ec0de-b007-4a11-9e2e-000000000003
+md_args="root=UUID=$md_fs_uuid"
+make_md() { # make_md TREE IMAGE MB: IMAGE and IMAGE.m1, RAID1 members holding ext4 of TREE
+  local tree=$1 image=$2 mb=$3
+  rm -f "$image" "$image.m1"; truncate -s "${mb}M" "$image"
+  mkfs.ext4 -q -L bgroot -U "$md_fs_uuid" -d "$tree" "$image"
+  truncate -s "$((mb + 1))M" "$image"
+  cp --sparse=always "$image" "$image.m1"
+  python3 "$here/md-super.py" 8e2ec0de-b007-4a11-9e2e-0000000000a1 "$image" "$image.m1"
+}
+if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$here/scenarios.tsv"; then
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends lvm2 mdadm >/dev/null
+  if [ ! -s "$img/lvm.img" ]; then
+    step "image lvm: mkinitramfs with lvm2 and mdadm installed"
+    c=$out/unpacked/lvm-conf; rm -rf "$c"; mkdir -p "$c/conf.d" "$c/hooks" "$c/scripts"
+    printf 'MODULES=most\nBUSYBOX=auto\nKEYMAP=n\nCOMPRESS=zstd\nDEVICE=\nNFSROOT=auto\nRUNSIZE=10%%\nFSTYPE=auto\n' >"$c/initramfs.conf"
+    : >"$c/modules"
+    mkinitramfs -d "$c" -c zstd -o "$img/lvm.img.tmp" "$kver" >"$out/logs/mkinitramfs-lvm.log" 2>&1
+    mv "$img/lvm.img.tmp" "$img/lvm.img"
+    rm -rf "$c" "$out/unpacked/lvm"
+  fi
+  if [ ! -d "$out/unpacked/lvm" ]; then
+    rm -rf "$out/unpacked/lvm.tmp"; mkdir -p "$out/unpacked/lvm.tmp"
+    unmkinitramfs "$img/lvm.img" "$out/unpacked/lvm.tmp"
+    mv "$out/unpacked/lvm.tmp" "$out/unpacked/lvm"
+  fi
+  stack_variant lvm lvm-no-dm-mod -name 'dm-mod.ko*'
+  stack_variant lvm lvm-no-lvm    -path '*sbin/lvm'
+  stack_variant lvm lvm-no-rules  -name '*-lvm.rules'   # 56-lvm.rules and 69-lvm.rules
+  stack_variant lvm md-no-raid1   -name 'raid1.ko*'
+  stack_variant lvm md-no-mdadm   -path '*sbin/mdadm'
+  for fs in lvm-ext4 md1-ext4; do
+    if [ ! -s "$out/disks/plain-$fs.img" ]; then
+      step "root disk plain-$fs"
+      make_tree "$out/disks/tree"
+      make_disk "$out/disks/tree" $fs "$out/disks/plain-$fs.img"
+    fi
+  done
+fi
+
 # ---- 3. boots ----------------------------------------------------------------------------------
 disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as the root disk
   case $1 in
@@ -405,6 +489,8 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
   [ -n "$kernel" ] || { echo "e2e: no kernel image for $log" >&2; exit 1; }
   local dargs root_dev
   dargs=$(disk_args "$kind" "$disk"); root_dev=$(root_dev_of "$kind")
+  # issue 12 item 4: an md RAID1 root's second member, a second disk of the same kind.
+  [ ! -e "$disk.m1" ] || dargs="$dargs $(disk_args "$kind" "$disk.m1" | sed 's/id=d0/id=d1/; s/drive=d0/drive=d1/; s/serial=bg0/serial=bg1/')"
   local iargs=()
   [ "$initrd" != none ] && iargs=(-initrd "$initrd")
   # panic=-1: reboot at once on a kernel panic; -no-reboot turns that into QEMU exiting.
@@ -417,7 +503,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|personality for level [0-9a-z-]* is not loaded|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
   # issue 11 item 2: a kernel image cut short resets the machine before the kernel prints a line.
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"
@@ -451,6 +537,8 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
   fi
   # issue 12 item 3: a LUKS root's guest boots the dracut image that unlocks it.
   [ "$fs" = luks-ext4 ] && gimg=$img/dracut-luks.img gappend="$gappend $luks_args"
+  [ "$fs" = lvm-ext4 ] && gimg=$img/lvm.img gappend="$gappend $lvm_args" # issue 12 item 4
+  [ "$fs" = md1-ext4 ] && gimg=$img/lvm.img gappend="$gappend $md_args"
   make_tree "$tree"
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
@@ -516,7 +604,7 @@ INIT
   local per_row=20; [ "$rel" = host ] || per_row=60
   boot_timeout=$(( timeout_s + per_row * $# )) \
     boot "$kind" "$vdisk" "$gimg" "$out/logs/verdict-guest-$id.log" "$vmlinuz" "$gappend" -serial "file:$vlog"
-  rm -f "$vdisk"
+  rm -f "$vdisk" "$vdisk.m1"
   step "verdict guest $id ($# rows) done in $(( $(date +%s) - t0 ))s"
   grep -a -q E2E-DONE "$vlog" 2>/dev/null || { echo "e2e: verdict guest $id did not finish; console:" >&2; tail -n 30 "$out/logs/verdict-guest-$id.log" >&2; }
 }

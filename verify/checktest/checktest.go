@@ -328,6 +328,36 @@ func LUKSMachine(t testing.TB, dmName string) Machine {
 	return m
 }
 
+// LVMMachine makes /sys and /proc for a machine whose / is ext4 on the
+// LVM thin LV vg-root (dm-1, 254:1) in the pool vg-pool-tpool (dm-0,
+// 254:0) over nvme0n1p2, as NVMeMachine's disk (issue 12 item 4). Its live
+// tables are LVMThinTables (hand them in with DMTables).
+func LVMMachine(t testing.TB) Machine {
+	t.Helper()
+	m := nvme(t)
+	for _, d := range []struct{ dev, majMin, name, uuid, under string }{
+		{"dm-0", "254:0", "vg-pool-tpool", "LVM-9c3Fh2kQ0aZ8Y4mX1nB7vC5dE6fG2hJ3kL9pQ0rS1tU2vW3xY4zA5bC6dE7fG8h-tpool", "devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1/nvme0n1p2"},
+		{"dm-1", "254:1", "vg-root", "LVM-9c3Fh2kQ0aZ8Y4mX1nB7vC5dE6fG2hJ3kL9pQ0rS1tU2vW3xY4zA5bC6dE7fG8i", "devices/virtual/block/dm-0"},
+	} {
+		p := "devices/virtual/block/" + d.dev
+		m.file(p+"/dev", d.majMin+"\n")
+		m.file(p+"/dm/name", d.name+"\n")
+		m.file(p+"/dm/uuid", d.uuid+"\n")
+		m.link(p+"/subsystem", "class/block")
+		m.link(p+"/slaves/"+path.Base(d.under), d.under)
+		m.link("dev/block/"+d.majMin, p)
+		m.link("class/block/"+d.dev, p)
+	}
+	m.mountinfo("254:1", "/dev/mapper/vg-root")
+	return m
+}
+
+// LVMThinTables are LVMMachine's live tables, as `dmsetup table` prints them.
+var LVMThinTables = map[string]string{
+	"254:0": "0 2097152 thin-pool 254:2 254:3 128 0 0\n",
+	"254:1": "0 4194304 thin 254:0 1\n",
+}
+
 // nvme makes the NVMe disk of NVMeMachine, without a mount table.
 func nvme(t testing.TB) Machine {
 	t.Helper()

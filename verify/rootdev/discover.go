@@ -56,6 +56,7 @@ func Discover(sys, proc fs.FS) (*Result, error) {
 		w.sysErr = "no /sys was given"
 	default:
 		w.sys = newTree(sys, "/sys")
+		w.tables, _ = sys.(TableReader) // issue 12 item 4: the dm targets
 		if w.sys.rl == nil {
 			w.sysErr = "the /sys given cannot show symbolic links (it does not implement fs.ReadLinkFS)"
 		} else if _, err := w.sys.resolve("dev/block"); err != nil {
@@ -93,6 +94,7 @@ type walker struct {
 	sysErr string // set when /sys cannot be walked at all
 	onPath map[string]bool
 	budget int
+	tables TableReader // nil: the dm tables cannot be read
 }
 
 // label is one step of a reason chain, bottom up: "disk nvme0n1", "partition
@@ -129,13 +131,22 @@ func prepend(l label, chain []label) []label {
 }
 
 func (w *walker) unknown(format string, args ...any) {
-	s := fmt.Sprintf(format, args...)
-	for _, u := range w.res.Unknown {
-		if u == s {
-			return
+	w.res.Unknown = appendOnce(w.res.Unknown, fmt.Sprintf(format, args...))
+}
+
+// note records a sentence about what was read in part (Result.Notes).
+func (w *walker) note(format string, args ...any) {
+	w.res.Notes = appendOnce(w.res.Notes, fmt.Sprintf(format, args...))
+}
+
+// appendOnce appends s to list unless it is there.
+func appendOnce(list []string, s string) []string {
+	for _, have := range list {
+		if have == s {
+			return list
 		}
 	}
-	w.res.Unknown = append(w.res.Unknown, s)
+	return append(list, s)
 }
 
 func (w *walker) need(n Need) {
@@ -144,6 +155,9 @@ func (w *walker) need(n Need) {
 		if have.Kind == n.Kind && have.Value == n.Value {
 			if have.Bound == "" && have.BuiltinDriver == "" {
 				have.Bound, have.BuiltinDriver = n.Bound, n.BuiltinDriver
+			}
+			if n.Guess == "" {
+				have.Guess = "" // known once is known
 			}
 			return
 		}

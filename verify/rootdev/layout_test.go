@@ -121,16 +121,7 @@ func TestNVMeUnderLUKSUnderLVM(t *testing.T) {
 }
 
 func TestLVMThinPool(t *testing.T) {
-	f := newFakeSys(t)
-	pci := f.pci("0000:00:05.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00", "virtio-pci", "virtio_pci")
-	v := f.device(pci+"/virtio2", "bus/virtio", "virtio:d00000002v00001AF4", "virtio_blk", "virtio_blk")
-	vda2 := f.partition(f.disk(v+"/block", "vda", "254:0"), "vda2", "254:2")
-	tdata := f.dm("dm-1", "253:1", "vg-pool_tdata", "LVM-aaaabbbb-tdata", vda2)
-	tmeta := f.dm("dm-0", "253:0", "vg-pool_tmeta", "LVM-aaaacccc-tmeta", vda2)
-	pool := f.dm("dm-2", "253:2", "vg-pool-tpool", "LVM-aaaadddd-tpool", tmeta, tdata)
-	f.dm("dm-3", "253:3", "vg-root", "LVM-aaaaeeee", pool)
-	f.mountinfo(rootLine(27, "253:3", "/", "ext4", "/dev/mapper/vg-root"))
-	res := f.discover()
+	res := thinStack(t).discover() // no tables: the names guess
 	checkNeeds(t, res,
 		want{NeedModalias, "virtio:d00000002v00001AF4", "virtio_blk", "disk vda, partition vda2, under LVM dm-0 (vg-pool_tmeta), LVM dm-2 (vg-pool-tpool), LVM dm-3 (vg-root)"},
 		want{NeedModalias, "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00", "virtio_pci", ""},

@@ -40,7 +40,9 @@ func classifyDM(uuid, dmName string) dmLayer {
 	return dmLayer{label: "device-mapper"}
 }
 
-// lvmTargets names the dm target modules an LVM device shows, best effort:
+// lvmTargets guesses the dm target modules of an LVM device whose live
+// table cannot be read (issue 12 item 4: the table decides when it can be
+// read; dmtargets.go), best effort:
 // lvm2 suffixes the uuid of a layer device with the layer's name ("-tpool",
 // "-real", "-cow", "-vpool") and names hidden sub-LVs with a marker
 // ("_rimage_0", "_mimage_0", "_corig", "_wcorig", "_vdata"). The module lands
@@ -86,9 +88,7 @@ func (w *walker) dm(p, name string, above []label, target string, depth int) {
 	chain := prepend(label{text: text, layer: true}, above)
 	why := "needed by " + render("", chain, target)
 	w.need(Need{Kind: NeedModule, Value: "dm_mod", Reason: why})
-	for _, m := range layer.modules {
-		w.need(Need{Kind: NeedModule, Value: m, Reason: why})
-	}
+	w.dmTargetNeeds(p, name, layer, chain, target)
 	switch {
 	case layer.program == "cryptsetup":
 		w.cryptUserspace(p, name, dmName, uuid, render("", chain, target))
@@ -96,6 +96,32 @@ func (w *walker) dm(p, name string, above []label, target string, depth int) {
 		w.userspace(layer.program, render("", chain, target), "")
 	}
 	w.slaves(p, text, chain, target, depth)
+}
+
+// dmTargetNeeds records the modules of the dm device's live table (issue 12
+// item 4), and those its dm/uuid names for certain (dm_crypt for a LUKS
+// mapping). Without the table, an LVM device's modules are guessed from
+// its names: such needs carry Guess, and a note says the table was not read.
+func (w *walker) dmTargetNeeds(p, name string, layer dmLayer, chain []label, target string) {
+	why := "needed by " + render("", chain, target)
+	table, err := w.dmTable(p)
+	if err == nil {
+		for _, n := range tableNeeds(table) {
+			w.need(Need{Kind: NeedModule, Value: n.module, Guess: n.guess,
+				Reason: "needed by dm target " + n.target + " of " + render("", chain, target)})
+		}
+	}
+	guess := ""
+	if layer.label == "LVM" {
+		if err == nil {
+			return // the table, not the names
+		}
+		guess = fmt.Sprintf("guessed from the LVM names of %s: its table could not be read (%v)", name, err)
+		w.note("the live table of %s cannot be read (%v): its dm targets were guessed from its LVM names (%s)", name, err, render("", chain, target))
+	}
+	for _, m := range layer.modules {
+		w.need(Need{Kind: NeedModule, Value: m, Reason: why, Guess: guess})
+	}
 }
 
 // cryptUserspace records a dm-crypt mapping's userspace need with what
@@ -167,6 +193,13 @@ func (w *walker) md(p, name string, above []label, target string, depth int) {
 		w.unknown("%s has md/level %q, which boot-guard does not know: its RAID personality module was not required (%s)", name, clip(level), render("", chain, target))
 	}
 	w.userspace("mdadm", render("", chain, target), "")
+	// Issue 12 item 4: an array with external metadata (IMSM, DDF: md/
+	// metadata_version "external:imsm", "external:/md127/0") is kept up by
+	// mdmon, which mdadm starts from the initrd; without it the array stays
+	// read-only (auto-read-only) and the first write hangs.
+	if mv, err := w.sys.readAttr(p + "/md/metadata_version"); err == nil && strings.HasPrefix(mv, "external:") {
+		w.userspace("mdmon", fmt.Sprintf("%s (metadata %s)", render("", chain, target), clip(mv)), "")
+	}
 	w.slaves(p, text, chain, target, depth)
 }
 

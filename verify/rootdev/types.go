@@ -33,6 +33,12 @@ type Need struct {
 	// the target kernel claims, on a device a built-in driver drives now, is
 	// not a missing module (initramfs-tools and dracut skip it too).
 	BuiltinDriver string `json:"builtin_driver,omitempty"`
+	// Guess is set when the need was inferred, not read (issue 12 item 4):
+	// an LVM device's dm target module guessed from its names because its
+	// live table could not be read, or a dm target boot-guard does not know
+	// (another module may register it). It says why; lacking such a module
+	// makes the verdict cannot-tell, not unbootable.
+	Guess string `json:"guess,omitempty"`
 	// Reason is a chain a person can read:
 	// "driver for PCI 0000:02:00.0, disk nvme0n1, partition nvme0n1p2, mounted at /".
 	Reason string `json:"reason"`
@@ -58,6 +64,10 @@ type Result struct {
 	// read ("/ is on overlay: a container's root has no block device to
 	// check"). Any entry makes the device part of the verdict cannot-tell.
 	Unknown []string `json:"unknown,omitempty"`
+	// Notes are what was read only in part without changing the verdict
+	// by itself (issue 12 item 4: a dm table that could not be read, its
+	// targets guessed): each a sentence.
+	Notes []string `json:"notes,omitempty"`
 	// Undescribed is set when nothing here describes a block device under
 	// the root filesystem: no /proc, or its mountinfo unreadable or without
 	// a mount at /; / in memory, on a union (a container) or a hypervisor's
@@ -70,7 +80,7 @@ type Result struct {
 
 // Userspace is a program a stack layer needs inside the initrd.
 type Userspace struct {
-	Program string `json:"program"` // "cryptsetup", "lvm", "mdadm"
+	Program string `json:"program"` // "cryptsetup", "lvm", "mdadm", "mdmon"
 	// Detail names what needs it: "LUKS device dm-0 (luks-1234...)", and for
 	// LUKS the crypttab name the initrd must carry.
 	Detail string `json:"detail"`

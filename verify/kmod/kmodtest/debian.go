@@ -98,6 +98,9 @@ func debianDep() []string {
 		"kernel/arch/x86/crypto/aesni-intel.ko:",
 		"kernel/drivers/md/raid1.ko: kernel/drivers/md/md-mod.ko",
 		"kernel/drivers/md/md-mod.ko:",
+		// issue 12 item 4: an LVM thin pool's target module.
+		"kernel/drivers/md/dm-thin-pool.ko: kernel/drivers/md/dm-bufio.ko kernel/drivers/md/dm-mod.ko",
+		"kernel/drivers/md/dm-bufio.ko: kernel/drivers/md/dm-mod.ko",
 	}
 }
 
@@ -142,6 +145,7 @@ func debianAlias() []string {
 		"crypto-aes aesni_intel",
 		"md-raid1 raid1",
 		"md-personality-3 raid1",
+		"md-level-1 raid1", // issue 12 item 4: what md_run asks for
 		"devname:mapper/control dm_mod",
 	}
 }

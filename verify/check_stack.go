@@ -1,0 +1,49 @@
+package verify
+
+import (
+	"fmt"
+
+	"github.com/boot-guard/boot-guard/verify/diagnose"
+	"github.com/boot-guard/boot-guard/verify/initrd"
+	"github.com/boot-guard/boot-guard/verify/rootdev"
+)
+
+// Issue 12 item 4: what a stack layer's program needs beside it in an
+// image, by generator, where a real boot fails without it.
+
+// stackFile is one file a layer's program needs in the image: any of paths.
+type stackFile struct {
+	name  string
+	paths []string
+}
+
+// stackFiles are, per generator and program, the files found needed by
+// real boots (scripts/e2e). initramfs-tools (Debian 12) has no script that
+// activates LVM: only lvm2's udev rule 69-lvm.rules runs `lvm pvscan
+// --cache -aay` for each PV udev sees, so without it no LV appears
+// ("ALERT! /dev/mapper/... does not exist", nvme-lvm-no-rules).
+var stackFiles = map[diagnose.Generator]map[string][]stackFile{
+	diagnose.GeneratorInitramfsTools: {
+		"lvm": {{name: "udev rule 69-lvm.rules (it activates the volume groups)", paths: udevRulePaths("69-lvm.rules")}},
+	},
+}
+
+// udevRulePaths are where udev reads a rules file in an image.
+func udevRulePaths(name string) []string {
+	return []string{"lib/udev/rules.d/" + name, "usr/lib/udev/rules.d/" + name, "etc/udev/rules.d/" + name}
+}
+
+// stackUserspace checks the files u's program needs beside it in img.
+func (c *checker) stackUserspace(img *initrd.Image, u rootdev.Userspace, shown string) {
+	gen := imageGenerator(img)
+	for _, f := range stackFiles[gen][u.Program] {
+		if imageHasAny(img, f.paths...) {
+			continue
+		}
+		pkg := initramfsPackage(u.Program, gen)
+		c.rep.Add(Problem{Code: CodeUserspaceMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: initrd %s has %s but no %s, needed for %s", c.req.Version, shown, u.Program, f.name, u.Detail),
+			Hint:    fmt.Sprintf("reinstall its initramfs integration (apt-get install --reinstall %s), then %s", pkg, c.fixHint()),
+			Causes:  c.diagnosis().ImageCauses()})
+	}
+}
