@@ -487,7 +487,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|unknown target type|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|unknown target type|cryptsetup: not found|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
   # issue 11 item 2: a kernel image cut short resets the machine before the kernel prints a line.
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"
