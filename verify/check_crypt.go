@@ -157,29 +157,48 @@ func (c *checker) checkCrypt(img *initrd.Image, u rootdev.Userspace, bl bootLine
 		c.cryptDracut(u, mech, entries, bl, parseLUKSArgs(imageCmdline(img)), shown)
 	default:
 		if mech == mechInitramfsTools {
-			if v, ok := cmdlineValue(bl.line, "cryptopts"); ok {
-				if e, ok := parseCryptopts(v); ok {
-					entries = append(entries, e)
-				}
+			if opts, ok := cryptoptsEntries(bl.line); ok {
+				entries = opts
 			}
 		}
-		c.cryptEntries(u, mech, entries, shown)
+		c.cryptEntries(u, mech, entries, bl, shown)
 	}
 }
 
 // cryptEntries requires a crypttab entry that unlocks u (initramfs-tools'
-// cryptroot, a hand-made image).
-func (c *checker) cryptEntries(u rootdev.Userspace, mech cryptMech, entries []crypttabEntry, shown string) {
-	var wrong []string
+// cryptroot, a hand-made image). When root= names the mapping itself
+// (/dev/mapper/NAME), the entry must also map it under that name: cryptroot
+// unlocks each entry under the entry's own name, and the kernel's root=
+// device would never appear (a real boot: "ALERT! /dev/mapper/NAME does not
+// exist").
+func (c *checker) cryptEntries(u rootdev.Userspace, mech cryptMech, entries []crypttabEntry, bl bootLine, shown string) {
+	root, _ := cmdlineValue(bl.line, "root")
+	byName := root == "/dev/mapper/"+u.CryptName
+	var wrong, renamed []string
 	for _, e := range entries {
 		switch entryUnlocks(e, u) {
 		case namesIt:
-			return
+			if !byName || e.name == u.CryptName {
+				return
+			}
+			renamed = append(renamed, e.name+" "+e.source)
 		case namesOther:
 			wrong = append(wrong, e.name+" "+e.source)
 		}
 	}
-	c.crypttabMissing(u, mech, wrong, "", shown)
+	if len(renamed) > 0 && len(wrong) == 0 {
+		c.rep.Add(Problem{Code: CodeCrypttabMissing, Verdict: Unbootable,
+			Message: fmt.Sprintf("kernel %s: initrd %s unlocks the LUKS device under %s by another name (%s), but root=%s (command line from %s) waits for that name, needed for %s",
+				c.req.Version, shown, u.CryptName, strings.Join(renamed, "; "), root, bl.source, u.Detail),
+			Hint:   fmt.Sprintf("name the crypttab line (or cryptopts= target=) %s, or give root= the filesystem's UUID=, then %s", u.CryptName, c.fixHint()),
+			Causes: []string{fmt.Sprintf("%s maps each entry under the entry's own name, so /dev/mapper/%s never appears", mech, u.CryptName)}})
+		return
+	}
+	extra := ""
+	if _, ok := cryptoptsEntries(bl.line); ok && mech == mechInitramfsTools {
+		extra = " (cryptopts= on the command line replaces the image's crypttab: only its entries count)"
+	}
+	c.crypttabMissing(u, mech, wrong, extra, shown)
 }
 
 // crypttabMissing reports that nothing in the image names u's device.

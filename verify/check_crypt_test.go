@@ -73,6 +73,14 @@ func TestCheckLUKSGenerators(t *testing.T) {
 		{"initramfs-tools: by PARTUUID under the mapping's name", "initramfs-tools", nil, []checktest.File{itTab("PARTUUID=aa-02")}, kern, "", verify.Bootable},
 		{"initramfs-tools: older conf/conf.d/cryptroot", "initramfs-tools", nil, []checktest.File{crypttabFile("conf/conf.d/cryptroot", "target="+dm+",source=UUID="+u+",key=none,rootdev")}, kern, "", verify.Bootable},
 		{"initramfs-tools: cryptopts= on the command line", "initramfs-tools", nil, nil, kern + "cryptopts=target=" + dm + ",source=UUID=" + u, "", verify.Bootable},
+		// issue 12 item 3 (real boots): any cryptopts= word, even an empty one, makes cryptroot
+		// rewrite cryptroot/crypttab from the cryptopts= words alone.
+		{"initramfs-tools: cryptopts= without target= maps it as cryptroot", "initramfs-tools", nil, nil, kern + "cryptopts=source=UUID=" + u, verify.CodeCrypttabMissing, verify.Unbootable},
+		{"initramfs-tools: an empty cryptopts= hides the image's crypttab", "initramfs-tools", nil, []checktest.File{itTab("UUID=" + u)}, kern + "cryptopts=", verify.CodeCrypttabMissing, verify.Unbootable},
+		{"initramfs-tools: cryptopts= of another device hides the image's crypttab", "initramfs-tools", nil, []checktest.File{itTab("UUID=" + u)}, kern + "cryptopts=target=other,source=UUID=" + otherUUID, verify.CodeCrypttabMissing, verify.Unbootable},
+		{"initramfs-tools: root=/dev/mapper/NAME, the entry maps it as another name", "initramfs-tools", nil, []checktest.File{crypttabFile("cryptroot/crypttab", "cryptroot UUID="+u+" none luks")}, kern, verify.CodeCrypttabMissing, verify.Unbootable},
+		{"initramfs-tools: root=UUID=, the entry maps it as another name", "initramfs-tools", nil, []checktest.File{crypttabFile("cryptroot/crypttab", "cryptroot UUID="+u+" none luks")}, "BOOT_IMAGE=/vmlinuz root=UUID=1234 ro", verify.CodeRootUnchecked, verify.CannotTell}, // not unbootable: only fstab-vs-root= is unchecked
+		{"initramfs-tools: several cryptopts=", "initramfs-tools", nil, nil, kern + "cryptopts=target=other,source=UUID=" + otherUUID + " cryptopts=target=" + dm + ",source=UUID=" + u, "", verify.Bootable},
 		{"initramfs-tools: no crypttab", "initramfs-tools", nil, nil, kern, verify.CodeCrypttabMissing, verify.Unbootable},
 		{"initramfs-tools: crypttab names another device", "initramfs-tools", nil, []checktest.File{itTab("UUID=" + otherUUID)}, kern, verify.CodeCrypttabMissing, verify.Unbootable},
 		{"initramfs-tools: rd.luks.uuid does not count", "initramfs-tools", nil, nil, kern + "rd.luks.uuid=" + u, verify.CodeCrypttabMissing, verify.Unbootable},

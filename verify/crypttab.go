@@ -65,6 +65,28 @@ func parseCryptopts(s string) (crypttabEntry, bool) {
 	return e, e.source != ""
 }
 
+// cryptoptsEntries reads the cryptopts= words of a command line as
+// initramfs-tools' cryptroot script does: when there is any, even an empty
+// one, it rewrites cryptroot/crypttab from them alone (one entry for each
+// with a source=, the target defaulting to "cryptroot"), so the image's
+// own entries are not used. ok is false when there is none.
+func cryptoptsEntries(line string) (entries []crypttabEntry, ok bool) {
+	for _, w := range strings.Fields(line) {
+		v, found := strings.CutPrefix(w, "cryptopts=")
+		if !found {
+			continue
+		}
+		ok = true
+		if e, valid := parseCryptopts(v); valid && len(entries) < maxCrypttabEntries {
+			if e.name == "" {
+				e.name = "cryptroot"
+			}
+			entries = append(entries, e)
+		}
+	}
+	return entries, ok
+}
+
 // naming is what a crypttab source or an rd.luks option says of a device.
 type naming int
 

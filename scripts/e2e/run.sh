@@ -470,6 +470,76 @@ if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$here/scenarios.tsv"
   done
 fi
 
+# issue 12 item 3, the other generators: initramfs-tools with cryptsetup-initramfs (its cryptroot hook
+# copies /etc/crypttab's entries into cryptroot/crypttab: root's, or, on this machine whose root is not
+# on LUKS, those with the "initramfs" option; KEYFILE_PATTERN in /etc/cryptsetup-initramfs/conf-hook
+# copies their key file in, for an unattended boot) and dracut without its systemd modules (90crypt:
+# cryptsetup run by cryptroot-ask for rd.luks.uuid=, the key from rd.luks.key=PATH:/ in the image).
+# Each image is built by the real tool; the hook's crypttab and conf-hook are bind-mounted over the
+# machine's in a private mount namespace (unshare -m), so /etc is never changed. Variants with one
+# module or program removed are cut from them.
+luks_other_rows=$(grep -c -E '^[^#]*[[:space:]](it-luks|dracut-nosd-luks)' "$here/scenarios.tsv" || true)
+itluks_image() { # itluks_image NAME CRYPTTAB-LINE: mkinitramfs (MODULES=most, zstd) with the cryptroot hook; @KEY@ is the key file
+  local name=$1 line=$2 w=$out/unpacked/$1
+  [ -s "$img/$name.img" ] && return 0
+  step "initramfs-tools LUKS image $name: /etc/crypttab ${line:-(no line)}"
+  [ -f /etc/crypttab ] && [ -f /etc/cryptsetup-initramfs/conf-hook ] ||
+    { echo "e2e: $name: no /etc/crypttab or conf-hook to bind over (is cryptsetup-initramfs installed?)" >&2; exit 1; }
+  rm -rf "$w"; mkdir -p "$w/conf/conf.d" "$w/conf/hooks" "$w/conf/scripts" "$w/keys"
+  printf '%s\n' MODULES=most BUSYBOX=auto KEYMAP=n COMPRESS=zstd DEVICE= NFSROOT=auto RUNSIZE=10% FSTYPE=auto UMASK=0077 >"$w/conf/initramfs.conf"
+  : >"$w/conf/modules"
+  (umask 077 && printf %s "$luks_key" >"$w/keys/root.key")
+  printf '%s\n' "${line//@KEY@/$w/keys/root.key}" >"$w/crypttab"
+  printf 'KEYFILE_PATTERN="%s/keys/*.key"\n' "$w" >"$w/conf-hook"
+  # shellcheck disable=SC2016
+  unshare -m sh -ec 'mount --bind "$1/crypttab" /etc/crypttab
+    mount --bind "$1/conf-hook" /etc/cryptsetup-initramfs/conf-hook
+    mkinitramfs -d "$1/conf" -o "$1/out.img" "$2"' sh "$w" "$kver" >"$w/log" 2>&1 ||
+    { cat "$w/log" >&2; echo "e2e: mkinitramfs for $name failed" >&2; exit 1; }
+  grep cryptsetup "$w/log" | sed "s/^/e2e:   $name: /" || true
+  chmod 0644 "$w/out.img"; mv "$w/out.img" "$img/$name.img"
+  rm -rf "$w"
+}
+cut_image() { # cut_image NAME FROM FIND-EXPR...: image FROM (unmkinitramfs-able) minus what find matches, repacked
+  local name=$1 from=$2; shift 2
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: $from minus $*"
+  local t=$out/unpacked/$name m
+  rm -rf "$t"; mkdir -p "$t"
+  unmkinitramfs "$img/$from.img" "$t"
+  m=$t; [ -d "$t/main" ] && m=$t/main
+  find "$m" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; exit 1; }
+  { [ ! -d "$t/early" ] || cpio_tree "$t/early"; pack_tree "$m"; } >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+dnsluks_image() { # dnsluks_image NAME: dracut --no-hostonly without its systemd modules, the key file at /etc/bg-e2e-luks.key
+  local name=$1 w=$out/unpacked/$1
+  [ -s "$img/$name.img" ] && return 0
+  step "dracut LUKS image $name: --omit systemd"
+  rm -rf "$w"; mkdir -p "$w/conf.d"
+  printf %s "$luks_key" >"$w/key"
+  dracut --conf /dev/null --confdir "$w/conf.d" --tmpdir "$w" --no-hostonly --no-hostonly-cmdline --gzip \
+    --omit "systemd systemd-initrd dracut-systemd" --add crypt --include "$w/key" /etc/bg-e2e-luks.key \
+    --force "$w/out.img" "$kver" >"$w/log" 2>&1 || { tail -40 "$w/log" >&2; echo "e2e: dracut for $name failed" >&2; exit 1; }
+  "$bin" ls "$w/out.img" >"$w/list"
+  if grep -q -E '(^|/)systemd/systemd$' "$w/list" || ! grep -q -E 'sbin/cryptsetup$' "$w/list"; then
+    echo "e2e: $name has systemd or lacks cryptsetup" >&2; exit 1
+  fi
+  chmod 0644 "$w/out.img"; mv "$w/out.img" "$img/$name.img"
+  rm -rf "$w"
+}
+if [ "$luks_other_rows" -gt 0 ]; then
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends cryptsetup-initramfs >/dev/null
+  itluks_image it-luks            "luks-$luks_uuid UUID=$luks_uuid @KEY@ luks,initramfs"
+  itluks_image it-luks-no-entry   ""
+  itluks_image it-luks-wrong-uuid "luks-$luks_uuid UUID=${luks_uuid%1}2 @KEY@ luks,initramfs"
+  cut_image it-luks-no-dmcrypt it-luks -name 'dm-crypt.ko*'
+  cut_image it-luks-no-xts     it-luks -name 'xts.ko*'
+  dnsluks_image dracut-nosd-luks
+  cut_image dracut-nosd-luks-no-cryptsetup dracut-nosd-luks -path '*/sbin/cryptsetup'
+fi
+
 # ---- 3. boots ----------------------------------------------------------------------------------
 disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as the root disk
   case $1 in
@@ -503,7 +573,7 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
     $dargs </dev/null >"$log" 2>&1 || true
 }
 telling_line() {
-  grep -a -m1 -E 'Initramfs unpacking failed|personality for level [0-9a-z-]* is not loaded|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
+  grep -a -m1 -E 'Initramfs unpacking failed|personality for level [0-9a-z-]* is not loaded|unknown target type|cryptsetup: not found|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
     | sed -e 's/^\[[ 0-9.]*\] //' -e 's/\r//g' | cut -c1-110 || true
   # issue 11 item 2: a kernel image cut short resets the machine before the kernel prints a line.
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"
