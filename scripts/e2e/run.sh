@@ -253,6 +253,25 @@ if grep -q '^nvme-mod-' "$here/scenarios.tsv"; then
   modpatch_variant modrelease 's/(vermagic=\d+\.\d+\.\d+-)(\d+)/$1 . ("9" x length($2))/se'
 fi
 
+# issue 12 item 5 (filesystems' own feature needs): btrfs asks the crypto API for its checksum
+# algorithm when it mounts. Debian 12's mkinitramfs (MODULES=most) carries blake2b_generic but not
+# xxhash_generic; good-xxhash is the good image with xxhash_generic.ko added (depmod run on the copy),
+# as a line xxhash_generic in /etc/initramfs-tools/modules would add it; no-blake2b removes it.
+if grep -q -E '^[^#]*[[:space:]]btrfs-[a-z0-9]+[[:space:]]' "$here/scenarios.tsv"; then
+  variant no-blake2b -name 'blake2b_generic.ko*'
+  if [ ! -s "$img/good-xxhash.img" ]; then
+    step "variant good-xxhash: adding xxhash_generic.ko"
+    t=$out/unpacked/good-xxhash
+    rm -rf "$t"; cp -a "$good_main" "$t"
+    mkdir -p "$t/usr/lib/modules/$kver/kernel/crypto"
+    cp /lib/modules/"$kver"/kernel/crypto/xxhash_generic.ko "$t/usr/lib/modules/$kver/kernel/crypto/"
+    depmod -b "$t" "$kver"
+    { early_prefix; pack_tree "$t"; } >"$img/good-xxhash.img.tmp"
+    mv "$img/good-xxhash.img.tmp" "$img/good-xxhash.img"
+    rm -rf "$t"
+  fi
+fi
+
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
@@ -325,11 +344,14 @@ make_disk() { # make_disk TREE FS IMAGE
   case $fs in
     ext4) mkfs.ext4 -q -L bgroot -d "$tree" "$image" ;;
     btrfs) mkfs.btrfs -q -L bgroot --rootdir "$tree" "$image" >/dev/null ;;
+    btrfs-blake2b) mkfs.btrfs -q -L bgroot --csum blake2 --rootdir "$tree" "$image" >/dev/null ;; # issue 12 item 5
+    btrfs-*) mkfs.btrfs -q -L bgroot --csum "${fs#btrfs-}" --rootdir "$tree" "$image" >/dev/null ;;  # xxhash, sha256
     luks-ext4) make_luks "$tree" "$image" "$mb" ;; # issue 12 item 3
     *) echo "e2e: unknown fs $fs" >&2; exit 1 ;;
   esac
 }
-for fs in ext4 btrfs; do
+# issue 12 item 5: and the btrfs checksum variants the rows name (btrfs-xxhash, btrfs-sha256, btrfs-blake2b)
+for fs in ext4 btrfs $(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | awk '$3 ~ /^btrfs-/ { print $3 }' | sort -u); do
   if [ ! -s "$out/disks/plain-$fs.img" ]; then
     step "root disk plain-$fs"
     make_tree "$out/disks/tree"
@@ -451,6 +473,8 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
   fi
   # issue 12 item 3: a LUKS root's guest boots the dracut image that unlocks it.
   [ "$fs" = luks-ext4 ] && gimg=$img/dracut-luks.img gappend="$gappend $luks_args"
+  # issue 12 item 5: the good image cannot mount an xxhash btrfs (no xxhash_generic): good-xxhash can.
+  [ "$fs" = btrfs-xxhash ] && gimg=$img/good-xxhash.img
   make_tree "$tree"
   mkdir -p "$tree/usr/sbin" "$tree/lib/modules/$kver" "$tree/e2e/candidates" "$tree/e2e/kernels" "$tree/etc/kernel"
   cp "$bin" "$tree/usr/sbin/boot-guard"
