@@ -123,6 +123,9 @@ func (mc *moduleCheck) blacklisted(module string, nd need, bl bootLine, conf mod
 	if nd.kind == rootdev.NeedFilesystem {
 		how = "the kernel loads it by its alias fs-TYPE when root is mounted"
 	}
+	if nd.kind == rootdev.NeedCrypto { // issue 12 item 5
+		how = "the kernel loads it by its alias crypto-NAME when root is mounted"
+	}
 	return []Problem{{Code: CodeModuleBlacklisted, Verdict: Unbootable,
 		Message: fmt.Sprintf("%s will not load: %s, and %s, which the blacklist stops", what, strings.Join(where, ", and "), how),
 		Hint:    fix, Fix: fix}}

@@ -221,7 +221,8 @@ func rootArgProblem(name, spec string, rootDev *bootentry.RootDevice, rootErr er
 // loadedByAlias reports whether udev or the kernel loads a need's module by
 // an alias, the only loads kmod's blacklist stops: a device driver by its
 // modalias (udev), a filesystem by fs-TYPE (the kernel's request_module at
-// mount). A module named outright (modprobe NAME) ignores the blacklist.
+// mount), a crypto algorithm by crypto-NAME (the same, issue 12 item 5). A
+// module named outright (modprobe NAME) ignores the blacklist.
 func loadedByAlias(k rootdev.NeedKind) bool {
-	return k == rootdev.NeedModalias || k == rootdev.NeedFilesystem
+	return k == rootdev.NeedModalias || k == rootdev.NeedFilesystem || k == rootdev.NeedCrypto
 }

@@ -165,7 +165,7 @@ func (mc *moduleCheck) softdep(sd kmod.Softdep, reason string, missing []missing
 	}
 	key := sd.Of + " " + kmod.Normalize(sd.Name)
 	if essential == "" {
-		if !mc.noted[key] {
+		if !mc.noted[key] && !mc.n.satisfiedBy(sd.Modules) { // issue 12 item 5: a need says it
 			mc.noted[key] = true
 			c.rep.Add(Problem{Code: CodeSoftdepMissing, Verdict: Bootable,
 				Message: fmt.Sprintf("kernel %s: initrd %s has none of %s (softdep %s of %s); modprobe loads %s without it (%s)", c.req.Version, strings.Join(c.rep.Initrds, " + "), strings.Join(sd.Modules, ", "), sd.Name, sd.Of, sd.Of, reason)})

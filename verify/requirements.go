@@ -165,6 +165,8 @@ func (r *resolver) need(d rootdev.Need) {
 		r.needModalias(d)
 	case rootdev.NeedFilesystem:
 		r.needFilesystem(d)
+	case rootdev.NeedCrypto:
+		r.needCrypto(d) // issue 12 item 5: requirements_fsfeature.go
 	default:
 		r.needModule(d)
 	}

@@ -18,6 +18,8 @@ package main
 //	                        NVMe) machine; without it there are none, as in a container
 //	machine lvm             checktest's LVM thin LV over NVMe (issue 12 item 4)
 //	machine unmounted       /sys and /proc are empty directories, as in a chroot
+//	machine btrfs CHECKSUM [raid1]  / is btrfs on the NVMe disk (checktest.BtrfsMachine), its
+//	                        checksum algorithm CHECKSUM; raid1: on two partitions (issue 12 items 5, 6)
 //	                        where they are not mounted
 //	initrd NAME FILE...     write a gzip newc initrd $WORK/NAME holding $WORK/FILE
 //	                        (or every file under FILE when it ends in "/", the prefix
@@ -295,13 +297,16 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		m = checktest.LUKSMachine(t, args[1])
 	case !neg && len(args) == 1 && args[0] == "lvm": // issue 12 item 4
 		m = checktest.LVMMachine(t)
+	case !neg && (len(args) == 2 || len(args) == 3 && args[2] == "raid1") && args[0] == "btrfs":
+		// issue 12 items 5, 6: / on btrfs, its checksum algorithm args[1]
+		m = checktest.BtrfsMachine(t, args[1], len(args) == 3)
 	case !neg && len(args) == 1 && args[0] == "unmounted":
 		dir := t.TempDir()
 		m = checktest.Machine{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}
 		ts.Check(os.Mkdir(m.Sys, 0o755))
 		ts.Check(os.Mkdir(m.Proc, 0o755))
 	default:
-		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine lvm | machine unmounted")
+		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine lvm | machine btrfs CHECKSUM [raid1] | machine unmounted")
 	}
 	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
 	st.sysDir, st.dmTables = m.Sys, nil

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/internal/mounts"
@@ -25,6 +26,11 @@ type RootDevice struct {
 	// FromFstab: the root was taken from ROOT/etc/fstab, not from the running
 	// system (image builders, --root).
 	FromFstab bool `json:"from_fstab"`
+	// Members (issue 12 item 6) are the device nodes of every member of a
+	// multi-device root filesystem (btrfs RAID: /sys/fs/btrfs/UUID/devices),
+	// Node among them: root= naming any of them, or the filesystem's UUID,
+	// selects this root. Empty for a single device.
+	Members []string `json:"members,omitempty"`
 
 	devDir string
 }
@@ -82,7 +88,16 @@ func HostRoot(proc, sys fs.FS, devDir string) (*RootDevice, error) {
 		return nil, fmt.Errorf("root device %s (%s): %w", source, majmin, err)
 	}
 	d.Node = node
-	d.Names = append(d.Names, "/dev/"+strings.TrimPrefix(node, filepath.Clean(devDir)+"/"))
+	if fstype == "btrfs" {
+		d.Members = btrfsMembers(sys, devDir, node) // issue 12 item 6
+	}
+	nodes := d.Members
+	if len(nodes) == 0 {
+		nodes = []string{node}
+	}
+	for _, n := range nodes {
+		d.Names = append(d.Names, "/dev/"+strings.TrimPrefix(n, filepath.Clean(devDir)+"/"))
+	}
 	for _, b := range byDirs {
 		dir := filepath.Join(devDir, "disk", b.dir)
 		ents, err := os.ReadDir(dir)
@@ -90,12 +105,20 @@ func HostRoot(proc, sys fs.FS, devDir string) (*RootDevice, error) {
 			continue
 		}
 		for _, e := range ents {
-			if t, err := filepath.EvalSymlinks(filepath.Join(dir, e.Name())); err == nil && t == node {
-				d.Names = append(d.Names, b.prefix+unhexUdev(e.Name()))
+			if t, err := filepath.EvalSymlinks(filepath.Join(dir, e.Name())); err == nil && slices.Contains(nodes, t) {
+				if n := b.prefix + unhexUdev(e.Name()); !slices.Contains(d.Names, n) {
+					d.Names = append(d.Names, n)
+				}
 			}
 		}
 	}
 	return d, nil
+}
+
+// isNode reports whether t, a device node on the host, is the root device
+// or, for a multi-device root, one of its members.
+func (d *RootDevice) isNode(t string) bool {
+	return t == d.Node || slices.Contains(d.Members, t)
 }
 
 func devNameFromSys(sys fs.FS, majmin string) string {
@@ -200,7 +223,7 @@ func (d *RootDevice) Match(spec string) (RootMatch, string) {
 	if err != nil {
 		return RootMismatch, fmt.Sprintf("root=%s names no device on this machine; root is %s (%s): the boot will wait for it and fail", spec, d.Source, strings.Join(d.Names, ", "))
 	}
-	if t == d.Node {
+	if d.isNode(t) {
 		return RootMatches, fmt.Sprintf("root=%s is this machine's root filesystem (%s)", spec, d.Source)
 	}
 	return RootMismatch, fmt.Sprintf("root=%s is %s, not this machine's root %s (%s)", spec, "/dev/"+strings.TrimPrefix(t, filepath.Clean(d.devDir)+"/"), d.Source, strings.Join(d.Names, ", "))

@@ -11,19 +11,25 @@ import (
 // fakeDev builds a /dev with udev's by-* links: vda2 is root, vda1 /boot.
 func fakeDev(t *testing.T) string {
 	t.Helper()
-	dev := t.TempDir()
-	for _, n := range []string{"vda1", "vda2", "dm-0"} {
-		if err := os.WriteFile(filepath.Join(dev, n), nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	links := map[string]string{
+	return mkDev(t, []string{"vda1", "vda2", "dm-0"}, map[string]string{
 		"disk/by-uuid/" + rootUUID:                             "../../vda2",
 		"disk/by-uuid/" + bootUUID:                             "../../vda1",
 		"disk/by-uuid/ABCD-1234":                               "../../vda1",
 		"disk/by-partuuid/22222222-aaaa-4bbb-8ccc-00000000002": "../../vda2",
 		"disk/by-label/root\\x2fdisk":                          "../../vda2",
 		"mapper/vg-root":                                       "../dm-0",
+	})
+}
+
+// mkDev builds a /dev in a temporary directory: empty files nodes, and
+// symlinks (path under /dev -> target).
+func mkDev(t *testing.T, nodes []string, links map[string]string) string {
+	t.Helper()
+	dev := t.TempDir()
+	for _, n := range nodes {
+		if err := os.WriteFile(filepath.Join(dev, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for l, target := range links {
 		p := filepath.Join(dev, l)

@@ -277,6 +277,7 @@ func (w *walker) btrfs(e mountinfoEntry) {
 	if truncated {
 		w.unknown("btrfs %s has more than %d devices in %s: only the first were walked", match, maxDirEntries, w.sys.show(dir))
 	}
+	w.btrfsChecksum(match, t) // issue 12 item 5
 	var above []label
 	if len(members) > 1 {
 		above = []label{{text: fmt.Sprintf("btrfs %s (%d devices)", match, len(members)), layer: true}}
