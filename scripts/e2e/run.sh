@@ -35,6 +35,7 @@ out=${BG_E2E:-$repo/build/e2e}
 mkdir -p "$out"/{img,unpacked,disks,logs}
 timeout_s=${BG_E2E_TIMEOUT:-180}
 t_start=$(date +%s)
+export DEBIAN_FRONTEND=noninteractive # mdadm, cryptsetup-initramfs: no debconf questions
 step() { echo "e2e: [$(( $(date +%s) - t_start ))s] $*"; }
 
 step "real images (scripts/real-images.sh: installs the kernel and tools, builds or reuses)"
