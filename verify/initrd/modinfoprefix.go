@@ -27,8 +27,9 @@ const modinfoStep = 4 << 10
 // readModinfoOnly is readModule for Options.ModinfoOnly.
 func readModinfoOnly(p string, raw, buf []byte, fs *decomp.Files) (modinfoResult, []byte) {
 	if strings.HasSuffix(p, ".ko") {
-		// Not compressed: the headers are at hand, nothing to save.
-		info, err := modelf.Parse(raw, modelf.Want{Versions: true, Symbols: true})
+		// Not compressed: the headers are at hand; .modinfo alone is read
+		// (not __versions nor .symtab).
+		info, err := modelf.Parse(raw, modelf.Want{})
 		return modinfoResult{info: info, err: wrapModule(p, err)}, buf
 	}
 	buf = buf[:0]
