@@ -26,6 +26,8 @@
 #   verify       `boot-guard verify --initrd IMAGE --module nvme --module ext4
 #                KERNEL` (KERNEL: $BG_IMAGES/KERNEL; its verdict's exit code
 #                0, 1 or 2 all count as a run)
+# trixie.img: Debian 13's image from $BG_RELEASES/export/trixie (default
+# build/releases, made by scripts/releases.sh), when there; see below.
 # Time: wall clock around the command (date +%s.%N); peak RSS: GNU time's %M
 # (for shell scripts, the largest of the processes it waited for).
 #
@@ -61,9 +63,21 @@ if [ ! -s "$out/images.tsv" ]; then
 	exit 2
 fi
 out=$(cd "$out" && pwd)
+# issue 16 item 5: Debian 13's own image, from the release chroot
+# (scripts/releases.sh exports it to $BG_RELEASES/export/trixie/), is
+# benched as trixie.img when it is there (and no IMAGE... names others):
+# verify reads it with --root, a scratch root holding that kernel's module
+# tree, config and vmlinuz (hard links where they can be).
+declare -A ipath ikver iroot
+rel=${BG_RELEASES:-build/releases}/export/trixie
 if [ ${#images[@]} = 0 ]; then
 	mapfile -t images < <(cut -f1 "$out/images.tsv")
+	[ -s "$rel/initramfs.img" ] && [ -s "$rel/KERNEL" ] && images+=(trixie.img)
 fi
+for img in "${images[@]}"; do
+	ipath[$img]=$out/$img
+	ikver[$img]=$(cat "$out/KERNEL")
+done
 for c in /usr/bin/time gzip zstd xz lzma lz4 bzip2 lzop lsinitramfs; do
 	command -v "$c" >/dev/null || { echo "bench: $c is missing: run scripts/real-images.sh --yes" >&2; exit 2; }
 done
@@ -81,15 +95,25 @@ if [ -z "$bin" ]; then
 	fi
 fi
 have_bg=false
-if [ -n "$bin" ] && "$bin" ls "$out/${images[0]}" >/dev/null 2>&1; then
+first=$(head -1 "$out/images.tsv" | cut -f1)
+if [ -n "$bin" ] && "$bin" ls "$out/$first" >/dev/null 2>&1; then
 	have_bg=true
 elif [ -n "$bin" ]; then
-	log "'boot-guard ls ${images[0]}' does not work yet:"
-	"$bin" ls "$out/${images[0]}" 2>&1 >/dev/null | head -3 | sed 's/^/  /' >&2 || true
+	log "'boot-guard ls $first' does not work yet:"
+	"$bin" ls "$out/$first" 2>&1 >/dev/null | head -3 | sed 's/^/  /' >&2 || true
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/bg-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+if [ -n "${ipath[trixie.img]:-}" ] && [ -s "$rel/initramfs.img" ]; then
+	kv=$(cat "$rel/KERNEL")
+	r=$tmp/trixie-root
+	mkdir -p "$r/lib/modules" "$r/boot"
+	cp -al "$rel/modules" "$r/lib/modules/$kv" 2>/dev/null || cp -a "$rel/modules" "$r/lib/modules/$kv"
+	cp "$rel/config" "$r/boot/config-$kv"
+	cp "$rel/vmlinuz" "$r/boot/vmlinuz-$kv"
+	ipath[trixie.img]=$rel/initramfs.img ikver[trixie.img]=$kv iroot[trixie.img]=$r
+fi
 
 # median FILE: the median of the numbers in FILE, one per line.
 median() {
@@ -174,7 +198,7 @@ mib() { [ "$1" = - ] && echo - || awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024
 declare -a rows
 miss=0
 for img in "${images[@]}"; do
-	f=$(readlink -f "$out/$img") # the codec CLIs refuse symbolic links
+	f=$(readlink -f "${ipath[$img]}") # the codec CLIs refuse symbolic links
 	[ -s "$f" ] || { log "no image $f"; exit 2; }
 	last=$(bash scripts/real-images.sh --segments "$f" | tail -1)
 	off=${last%% *}
@@ -206,8 +230,9 @@ for img in "${images[@]}"; do
 			bg_t=FAIL bg_rss=- bg_cpu=-
 		fi
 		read -r _ in_rss in_cpu < <(ok="0 1" measure inspect "$bin" inspect "$f") || in_cpu=-
-		read -r _ ve_rss ve_cpu < <(ok="0 1 2" measure verify "$bin" verify --initrd "$f" \
-			--module nvme --module ext4 "$(cat "$out/KERNEL")") || ve_cpu=-
+		read -r _ ve_rss ve_cpu < <(ok="0 1 2" measure verify "$bin" verify \
+			${iroot[$img]:+--root "${iroot[$img]}"} --initrd "$f" \
+			--module nvme --module ext4 "${ikver[$img]}") || ve_cpu=-
 	fi
 
 	verdict=""

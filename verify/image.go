@@ -74,7 +74,8 @@ func WalkImage(ctx context.Context, path string, modinfo bool, each func(ImageEn
 		return ImageFile{}, err
 	}
 	defer f.Close()
-	opts := initrd.Options{}
+	// inspect lists vermagic and depends only (issue 16 item 2).
+	opts := initrd.Options{ModinfoOnly: true}
 	if !modinfo {
 		opts.Modinfo = initrd.NoModinfo
 	}

@@ -413,6 +413,10 @@ func cmdInitrd(ts *testscript.TestScript, neg bool, args []string) {
 			if strings.HasSuffix(p, ".ko") && !bytes.HasPrefix(body, []byte("\x7fELF")) {
 				f.Data = moduleFromModinfo(strings.TrimSuffix(path.Base(p), ".ko"), string(body))
 			}
+			// issue 16 item 2: a .ko.gz given as modinfo text is built and gzipped.
+			if strings.HasSuffix(p, ".ko.gz") && !bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
+				f.Data = checktest.Gzip(moduleFromModinfo(strings.TrimSuffix(path.Base(p), ".ko.gz"), string(body)))
+			}
 			files = append(files, f)
 		}
 	}

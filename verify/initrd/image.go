@@ -49,6 +49,12 @@ type Options struct {
 	// looks at none says so (ls: NoModinfo). nil reads every module's
 	// (inspect). It may be called more than once per module.
 	Modinfo func(name string) bool
+	// ModinfoOnly reads, of each chosen module, only its .modinfo's
+	// strings (Vermagic, Depends), decoding a compressed module only as
+	// far as they lie (modinfoprefix.go): what inspect lists. HasVersions,
+	// Versions, Imports, Exports, Size and Tail stay empty, and a module
+	// damaged past its .modinfo reads without Err. Issue 16 item 2.
+	ModinfoOnly bool
 }
 
 // NoModinfo is an Options.Modinfo that chooses no module: modules are

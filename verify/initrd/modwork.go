@@ -17,6 +17,9 @@ import (
 // read, in the order the modules came.
 const maxModWorkers = 4
 
+// readFunc reads one module's facts, decoding into scratch with fs.
+type readFunc func(p string, raw, scratch []byte, fs *decomp.Files) (modinfoResult, []byte)
+
 type modJob struct {
 	idx, seq int
 	path     string
@@ -33,6 +36,7 @@ type modResult struct {
 type modWork struct {
 	started bool
 	sync    bool          // one worker: read in the walk's goroutine
+	read    readFunc      // readModule, or readModinfoOnly
 	files   *decomp.Files // the sync path's decoders
 	scratch []byte        // the sync path's decompressed module
 	jobs    chan modJob
@@ -57,10 +61,14 @@ func (w *modWork) cancel(i int) {
 func (r *reader) modinfo(i int, p string, raw []byte) {
 	w := &r.mods
 	if !w.started {
+		w.read = readModule
+		if r.opt.ModinfoOnly {
+			w.read = readModinfoOnly
+		}
 		w.start()
 	}
 	if w.sync {
-		res, scratch := readModule(p, raw, w.scratch, w.files)
+		res, scratch := w.read(p, raw, w.scratch, w.files)
 		if cap(scratch) > cap(w.scratch) {
 			w.scratch = scratch[:0]
 		}
@@ -102,7 +110,7 @@ func (w *modWork) worker() {
 	defer files.Close()
 	var scratch []byte
 	for j := range w.jobs {
-		res, s := readModule(j.path, j.raw, scratch, files)
+		res, s := w.read(j.path, j.raw, scratch, files)
 		if cap(s) > cap(scratch) {
 			scratch = s[:0]
 		}

@@ -111,13 +111,18 @@ func TestRealImages(t *testing.T) {
 // BenchmarkRealImages walks each real image the way `boot-guard ls` does
 // (entries streamed, nothing kept, no .modinfo read: NoModinfo).
 // Throughput is in bytes of the image file.
-func BenchmarkRealImages(b *testing.B) { benchRealImages(b, NoModinfo) }
+func BenchmarkRealImages(b *testing.B) { benchRealImages(b, NoModinfo, false) }
 
 // BenchmarkRealImagesModinfo walks each real image reading every module's
-// .modinfo, as `boot-guard inspect` does.
-func BenchmarkRealImagesModinfo(b *testing.B) { benchRealImages(b, nil) }
+// .modinfo strings, as `boot-guard inspect` does (Options.ModinfoOnly).
+func BenchmarkRealImagesModinfo(b *testing.B) { benchRealImages(b, nil, true) }
 
-func benchRealImages(b *testing.B, modinfo func(string) bool) {
+// BenchmarkRealImagesModules walks each real image reading every module
+// whole (.modinfo, __versions, symbols, tail), as verify does the few it
+// needs.
+func BenchmarkRealImagesModules(b *testing.B) { benchRealImages(b, nil, false) }
+
+func benchRealImages(b *testing.B, modinfo func(string) bool, only bool) {
 	dir, imgs := realImages(b)
 	for _, ri := range imgs {
 		path := filepath.Join(dir, ri.file)
@@ -134,7 +139,7 @@ func benchRealImages(b *testing.B, modinfo func(string) bool) {
 					b.Fatal(err)
 				}
 				n := 0
-				im, err := Walk(context.Background(), f, Options{Modinfo: modinfo}, func(Entry) error { n++; return nil })
+				im, err := Walk(context.Background(), f, Options{Modinfo: modinfo, ModinfoOnly: only}, func(Entry) error { n++; return nil })
 				f.Close()
 				if err != nil || !im.Whole() || n == 0 {
 					b.Fatalf("%s: err %v, %d entries, problems %+v", ri.file, err, n, im.Problems)
