@@ -2,18 +2,21 @@ package decomp
 
 // The range decoder, the probability model and the history window of the
 // LZMA decoder shared by legacy .lzma members (lzma.go) and LZMA2 chunks
-// (lzma2.go). lzma_dec.go holds the decoding of symbols.
+// (lzma2.go). lzma_fast.go decodes the symbols, lzma_dec.go drives it.
 //
 // Speed is the point of this file's shape: the range decoder reads its input
 // from a slice (a view of the Source's buffer) rather than calling a reader
-// per byte, bit is small enough for the compiler to inline, and matches are
-// copied inside the window with copy when they do not overlap. What is
-// consumed is committed to the Source only as far as the decoder fetched,
-// so where a member ends is unchanged: the kernel's rule (normalize before
-// each bit, never after the last) is bit's.
+// per byte, its bit decoders are small enough for the compiler to inline
+// into symbols' loop, and matches are copied inside the window with copy
+// when they do not overlap. What is consumed is committed to the Source
+// only as far as the decoder fetched, so where a member ends is unchanged:
+// the kernel's rule (normalize before each bit, never after the last) is
+// rcBit's and rcNorm's.
 
+// LZMA has 12 states; the models indexed by state have 16 slots so that
+// state&15 indexes them without a bounds check in the hot loop (fast).
 const (
-	lzmaStates    = 12
+	lzmaStates    = 16
 	lzmaPosStates = 1 << 4
 )
 
@@ -82,51 +85,19 @@ func (d *lzmaDec) reset(lc, lp, pb uint) {
 	d.pending = 0
 }
 
-// lzmaMaxStep bounds the input bytes one symbol (step) can fetch: at most
+// lzmaMaxStep bounds the input bytes one symbol (a step) can fetch: at most
 // 48 bits (isMatch, isRep, a length of 10 bits, a 6-bit slot, 26 direct and
 // 4 align bits), at most one byte each. The owner's refill keeps that many
-// in d.in ahead of d.ip before each step, so bit reads without checks; near
-// the end of the input it pads a copy with zeros, and a step that read into
-// the padding (d.ip > d.inEnd) ran past the input.
+// in d.in ahead of d.ip before each step, so a symbol never reads past
+// d.in; near the end of the input it pads a copy with zeros, and a step
+// that read into the padding (d.ip > d.inEnd) ran past the input.
 const lzmaMaxStep = 64
 
-// bit decodes one bit with probability *p, normalizing first (rc_normalize
-// before each bit, never after the last).
-func (d *lzmaDec) bit(p *uint16) uint32 {
-	if d.rng < 1<<24 {
-		d.rng <<= 8
-		d.code = d.code<<8 | uint32(d.in[d.ip])
-		d.ip++
-	}
-	bound := uint32(*p) * (d.rng >> 11)
-	if d.code < bound {
-		d.rng = bound
-		*p += (2048 - *p) >> 5
-		return 0
-	}
-	d.rng -= bound
-	d.code -= bound
-	*p -= *p >> 5
-	return 1
-}
-
-func (d *lzmaDec) direct() uint32 {
-	if d.rng < 1<<24 {
-		d.rng <<= 8
-		d.code = d.code<<8 | uint32(d.in[d.ip])
-		d.ip++
-	}
-	d.rng >>= 1
-	if d.code >= d.rng {
-		d.code -= d.rng
-		return 1
-	}
-	return 0
-}
-
-// rcBit is bit on local copies of the range decoder's registers, for the
-// loops that decode most bits (trees, literals): the compiler keeps them in
-// registers, which it cannot do for d's fields across the stores to *p.
+// rcBit decodes one bit with probability *p, normalizing first
+// (rc_normalize before each bit, never after the last), on local copies of
+// the range decoder's registers, which the compiler keeps in registers
+// within symbols' loop; for the bits whose value is predictable (isMatch,
+// isRep, ...), as a branch.
 func rcBit(p *uint16, rng, code uint32, in []byte, ip int) (uint32, uint32, uint32, int) {
 	if rng < 1<<24 {
 		rng <<= 8
@@ -140,40 +111,6 @@ func rcBit(p *uint16, rng, code uint32, in []byte, ip int) (uint32, uint32, uint
 	}
 	*p -= *p >> 5
 	return 1, rng - bound, code - bound, ip
-}
-
-// tree decodes n bits MSB first over probs (index 1 .. 1<<n - 1).
-func (d *lzmaDec) tree(probs []uint16, n uint) uint32 {
-	rng, code, in, ip := d.rng, d.code, d.in, d.ip
-	m := uint32(1)
-	var b uint32
-	for range n {
-		b, rng, code, ip = rcBit(&probs[m&0x1ff], rng, code, in, ip)
-		m = m<<1 | b
-	}
-	d.rng, d.code, d.ip = rng, code, ip
-	return m - 1<<n
-}
-
-func (d *lzmaDec) length(l *lzmaLen, posState uint32) uint32 {
-	if d.bit(&l.choice) == 0 {
-		return d.tree(l.low[posState][:], 3)
-	}
-	if d.bit(&l.choice2) == 0 {
-		return d.tree(l.mid[posState][:], 3) + 8
-	}
-	return d.tree(l.high[:], 8) + 16
-}
-
-// put appends one decoded byte to the window.
-func (d *lzmaDec) put(b byte) {
-	d.win[d.wpos] = b
-	d.wpos++
-	d.total++
-	if d.have < d.full {
-		d.have++
-	}
-	d.prev = b
 }
 
 // copyMatch copies up to k bytes of the pending match at distance rep0 into
@@ -210,15 +147,6 @@ func (d *lzmaDec) copyMatch(k int) {
 	d.pending -= k
 }
 
-// old returns the byte dist back in the window.
-func (d *lzmaDec) old(dist uint32) byte {
-	i := d.wpos - int(dist)
-	if i < 0 {
-		i += len(d.win)
-	}
-	return d.win[i]
-}
-
 // makeRoom readies the window for more output once all of it up to wpos
 // has been handed out: it grows while below full (memory follows the output
 // until it reaches the window), then wraps.
@@ -231,4 +159,32 @@ func (d *lzmaDec) makeRoom() {
 		return
 	}
 	d.wpos = 0
+}
+
+// rcNorm is the range decoder's normalization (rc_normalize): before each
+// bit, never after the last.
+func rcNorm(rng, code uint32, in []byte, ip int) (uint32, uint32, int) {
+	if rng < 1<<24 {
+		rng <<= 8
+		code = code<<8 | uint32(in[ip])
+		ip++
+	}
+	return rng, code, ip
+}
+
+// rcBitNB decodes one bit with probability *p after rcNorm, without a
+// branch on the bit: masks select the new range, code and probability.
+// The bits of literals and of bit trees are close to random, so a branch
+// would mispredict often. For bit 0, p + (2048-p)>>5 equals
+// p - (p-2017)>>5 with an arithmetic shift; for bit 1 it is p - p>>5.
+func rcBitNB(p *uint16, rng, code uint32) (uint32, uint32, uint32) {
+	prob := uint32(*p)
+	bound := prob * (rng >> 11)
+	var b uint32
+	if code >= bound {
+		b = 1
+	}
+	zero := b - 1 // all ones for bit 0
+	*p = uint16(int32(prob) - (int32(prob)+int32(zero)&-2017)>>5)
+	return b, bound&zero | (rng-bound)&^zero, code - bound&^zero
 }
