@@ -36,6 +36,7 @@ func TestCheckLVMTargets(t *testing.T) {
 		{"table: without dm-mod", checktest.LVMThinTables, []string{"dm_mod", "dm_bufio", "dm_thin_pool"}, false, false, verify.Unbootable, verify.CodeModuleMissing, "dm_mod"},
 		{"table: no lvm program", checktest.LVMThinTables, nil, true, false, verify.Unbootable, verify.CodeUserspaceMissing, "no lvm"},
 		{"table: no 69-lvm.rules", checktest.LVMThinTables, nil, false, true, verify.Unbootable, verify.CodeUserspaceMissing, "has lvm but no udev rule 69-lvm.rules"},
+		{"table: an activation script instead of 69-lvm.rules", checktest.LVMThinTables, nil, false, true, verify.Bootable, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,6 +49,9 @@ func TestCheckLVMTargets(t *testing.T) {
 			}
 			if !tc.noRules {
 				files = append(files, rules)
+			}
+			if strings.Contains(tc.name, "activation script") {
+				files = append(files, checktest.File{Path: "scripts/local-block/lvm2", Data: []byte("#!/bin/sh\nlvm vgchange -aay --sysinit\n"), Exec: true})
 			}
 			checktest.Initrd{Version: kv, Modules: mods, Extra: files}.Write(t, f.root)
 			req := f.request()

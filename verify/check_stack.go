@@ -21,10 +21,14 @@ type stackFile struct {
 // real boots (scripts/e2e). initramfs-tools (Debian 12) has no script that
 // activates LVM: only lvm2's udev rule 69-lvm.rules runs `lvm pvscan
 // --cache -aay` for each PV udev sees, so without it no LV appears
-// ("ALERT! /dev/mapper/... does not exist", nvme-lvm-no-rules).
+// ("ALERT! /dev/mapper/... does not exist", nvme-lvm-no-rules). An lvm2
+// activation script (scripts/local-top/lvm2 of lvm2 2.02, a local-block
+// one as some derivatives ship) that runs `lvm vgchange -ay` does the same
+// job, so it counts too: no real boot has shown an image with one failing.
 var stackFiles = map[diagnose.Generator]map[string][]stackFile{
 	diagnose.GeneratorInitramfsTools: {
-		"lvm": {{name: "udev rule 69-lvm.rules (it activates the volume groups)", paths: udevRulePaths("69-lvm.rules")}},
+		"lvm": {{name: "udev rule 69-lvm.rules (it activates the volume groups)",
+			paths: append(udevRulePaths("69-lvm.rules"), "scripts/local-top/lvm2", "scripts/local-block/lvm2")}},
 	},
 }
 
