@@ -257,9 +257,16 @@ fi
 # issue 12 item 5 (filesystems' own feature needs): btrfs asks the crypto API for its checksum
 # algorithm when it mounts. Debian 12's mkinitramfs (MODULES=most) carries blake2b_generic but not
 # xxhash_generic; good-xxhash is the good image with xxhash_generic.ko added (depmod run on the copy),
-# as a line xxhash_generic in /etc/initramfs-tools/modules would add it; no-blake2b removes it.
+# as a line xxhash_generic in /etc/initramfs-tools/modules would add it; no-blake2b removes it, and
+# no-xxhash removes xxhash_generic: the same as good on a fresh machine, but a machine with
+# cryptsetup-initramfs installed builds a good image that carries it (its hook copies crypto modules).
 if grep -q -E '^[^#]*[[:space:]]btrfs-[a-z0-9]+[[:space:]]' "$here/scenarios.tsv"; then
   variant no-blake2b -name 'blake2b_generic.ko*'
+  if [ -n "$(find "$good_main" -name 'xxhash_generic.ko*' -print -quit)" ]; then
+    variant no-xxhash -name 'xxhash_generic.ko*'
+  else
+    ln -sf "$(readlink -f "$img/good.img")" "$img/no-xxhash.img" # the good image already lacks it
+  fi
   if [ ! -s "$img/good-xxhash.img" ]; then
     step "variant good-xxhash: adding xxhash_generic.ko"
     t=$out/unpacked/good-xxhash
