@@ -19,18 +19,24 @@ import (
 var dmCoreTargets = map[string]bool{"linear": true, "striped": true, "error": true}
 
 // dmKnownTargets are the targets whose module the kernel's "dm-TARGET"
-// request finds (Linux 6.1 to 6.18: the module's name or alias), and the
-// one it does not: "thin" is registered by dm-thin-pool, which has no
-// dm-thin alias; lvm2 loads the pool's module first.
-var dmKnownTargets = map[string]string{
-	"thin": "dm-thin-pool", "thin-pool": "dm-thin-pool",
-	"raid": "dm-raid", "mirror": "dm-mirror", "cache": "dm-cache",
-	"snapshot": "dm-snapshot", "snapshot-origin": "dm-snapshot-origin", "snapshot-merge": "dm-snapshot-merge",
-	"writecache": "dm-writecache", "vdo": "dm-vdo", "integrity": "dm-integrity",
-	"crypt": "dm-crypt", "verity": "dm-verity", "multipath": "dm-multipath",
-	"zero": "dm-zero", "era": "dm-era", "zoned": "dm-zoned", "clone": "dm-clone",
-	"delay": "dm-delay", "flakey": "dm-flakey", "dust": "dm-dust", "ebs": "dm-ebs",
-	"log-writes": "dm-log-writes", "switch": "dm-switch", "unstriped": "dm-unstriped",
+// request finds (Linux 6.1 to 6.18: the module's name or alias).
+var dmKnownTargets = map[string]bool{
+	"thin": true, "thin-pool": true, "raid": true, "mirror": true, "cache": true,
+	"snapshot": true, "snapshot-origin": true, "snapshot-merge": true,
+	"writecache": true, "vdo": true, "integrity": true, "crypt": true, "verity": true,
+	"multipath": true, "zero": true, "era": true, "zoned": true, "clone": true,
+	"delay": true, "flakey": true, "dust": true, "ebs": true, "log-writes": true,
+	"switch": true, "unstriped": true,
+}
+
+// dmTargetModule is the module a known target needs: "dm-TARGET", except
+// "thin", registered by dm-thin-pool, which has no dm-thin alias (lvm2
+// loads the pool's module first).
+func dmTargetModule(target string) string {
+	if target == "thin" {
+		return "dm-thin-pool"
+	}
+	return "dm-" + target
 }
 
 // dmRaidLevels are the md personalities a raid target's raid type needs:
@@ -80,8 +86,8 @@ func tableNeeds(table string) []tableNeed {
 			continue
 		}
 		t, params := f[2], f[3:]
-		if m, ok := dmKnownTargets[t]; ok {
-			add(tableNeed{module: m, target: t})
+		if dmKnownTargets[t] {
+			add(tableNeed{module: dmTargetModule(t), target: t})
 		} else {
 			add(tableNeed{module: "dm-" + clip(t), target: t,
 				guess: "target " + clip(t) + " is not one boot-guard knows: the kernel asks for dm-" + clip(t) + ", but another module may register it"})
