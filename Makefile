@@ -39,6 +39,7 @@ fuzz:
 # Long runs of every fuzz target (FUZZTIME each, default 10m: over 3 hours
 # for the 19 targets), keeping the inputs that found new coverage under each
 # package's testdata/fuzz (issue 17 item 1). FUZZPARALLEL=N sets -parallel.
+# FUZZPKGS and FUZZTARGETS (a regex on target names) share the targets out.
 fuzz-long:
 	bash scripts/fuzz.sh $(if $(filter command line environment,$(origin FUZZTIME)),$(FUZZTIME),10m) --keep
 

@@ -4,8 +4,10 @@
 # --keep (make fuzz-long) copies the inputs that found new coverage from Go's
 # fuzz cache into the package's testdata/fuzz/FuzzName/, where `go test`
 # replays them as seeds from then on. FUZZPARALLEL sets -parallel (default:
-# Go's, GOMAXPROCS); FUZZPKGS limits the packages (default ./...). Each target's line reports its elapsed time and the
-# corpus files kept; a crash fails the run (its input is in testdata/fuzz, as
+# Go's, GOMAXPROCS); FUZZPKGS limits the packages (default ./...) and
+# FUZZTARGETS the targets (an extended regex on their names, default all), so
+# two runs can share the targets between them. Each target's line reports its
+# elapsed time and the corpus files kept; a crash fails the run (its input is in testdata/fuzz, as
 # go test writes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,7 @@ files() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 trap 'rm -f "$log"' EXIT
 found=0
 while read -r pkg dir; do
-  for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+  for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' | grep -E "${FUZZTARGETS:-.}" || true); do
     found=1
     echo "fuzz: $pkg $f ($t)"
     start=$(date +%s)
