@@ -13,7 +13,8 @@
 #   2. root disks without loop mounts (mkfs.ext4 -d, mkfs.btrfs --rootdir) whose /sbin/init
 #      (busybox-static) prints a marker line and powers off.
 #   3. the real outcome of every scenario in scenarios.tsv: BOOT when the marker appears, else FAIL
-#      with the telling console line.
+#      with the telling console line. A guest is stopped at BG_E2E_TIMEOUT (180 s), or once its
+#      console has been silent for BG_E2E_IDLE seconds (30) after a line of certain failure (see boot).
 #   4. boot-guard's verdict, computed INSIDE a guest booted with the good image on the same disk kind
 #      and filesystem, so root-device detection reads a real sysfs: the candidates, the kernel's module
 #      index and the static binary ride in on the root disk; verdicts come back on a second serial port.
@@ -37,6 +38,22 @@ timeout_s=${BG_E2E_TIMEOUT:-180}
 t_start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive # mdadm, cryptsetup-initramfs: no debconf questions
 step() { echo "e2e: [$(( $(date +%s) - t_start ))s] $*"; }
+# The image builds below are independent jobs (a copy of an unpacked tree, a find, a repack; a
+# mkinitramfs or dracut run): bg runs one in the background, one per core at most, and bgwait waits
+# for them all, failing the run when one failed (its own message says why). The CI stage spent
+# 280 s building images one at a time before the first guest started.
+bg() { # bg NAME CMD...: CMD in the background; its failure leaves $out/failed/NAME
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  { "${@:2}" || : >"$out/failed/$1"; } &
+}
+bgwait() { # bgwait: wait for every bg job; exit 1 when one failed
+  wait
+  if compgen -G "$out/failed/*" >/dev/null; then
+    echo "e2e: image builds failed: $(cd "$out/failed" && echo *)" >&2
+    exit 1
+  fi
+}
+rm -rf "$out/failed"; mkdir -p "$out/failed"
 
 step "real images (scripts/real-images.sh: installs the kernel and tools, builds or reuses)"
 bash "$repo/scripts/real-images.sh" --yes
@@ -79,7 +96,8 @@ pack_tree() { # pack_tree DIR: newc cpio, zstd-compressed as mkinitramfs does, o
 early_prefix() { # early uncompressed archives of good.img, if any, so variants keep them
   if [ -d "$good_tree/early" ]; then cpio_tree "$good_tree/early"; fi
 }
-variant() { # variant NAME FIND-EXPR...: good image minus the files find matches
+variant() { bg "$1" variant_build "$@"; }
+variant_build() { # variant_build NAME FIND-EXPR...: good image minus the files find matches
   local name=$1; shift
   [ -s "$img/$name.img" ] && return 0
   step "variant $name: removing $*"
@@ -109,7 +127,8 @@ variant no-kmod         '(' -name kmod -o -path '*/sbin/modprobe' ')'
 variant no-udevd        -name systemd-udevd
 variant no-init-sh      -path '*/usr/bin/sh'               # /init's #!/bin/sh (bin -> usr/bin; busybox)
 variant no-libkmod      -name 'libkmod.so*'                # DT_NEEDED of systemd-udevd and kmod
-dvariant() { # dvariant NAME FIND-EXPR...: the dracut image (one gzip cpio) minus the files find matches
+dvariant() { bg "$1" dvariant_build "$@"; }
+dvariant_build() { # dvariant_build NAME FIND-EXPR...: the dracut image (one gzip cpio) minus the files find matches
   local name=$1; shift
   [ -s "$img/$name.img" ] && return 0
   step "dracut variant $name: removing $*"
@@ -190,7 +209,8 @@ if grep -q '^nvme-append-' "$here/scenarios.tsv"; then
 fi
 # issue 11 item 5: initrd variants with a modprobe.d file added to the good main archive (the file's
 # text is the variant's, lines separated by ';'), repacked as `variant` does.
-conf_variant() { # conf_variant NAME TEXT: good image plus etc/modprobe.d/boot-guard-e2e.conf
+conf_variant() { bg "$1" conf_variant_build "$@"; }
+conf_variant_build() { # conf_variant_build NAME TEXT: good image plus etc/modprobe.d/boot-guard-e2e.conf
   local name=$1 text=$2
   [ -s "$img/$name.img" ] && return 0
   step "variant $name: adding etc/modprobe.d/boot-guard-e2e.conf: $text"
@@ -228,7 +248,8 @@ fi
 # a real boot showed that a signed module whose bytes changed is refused even without
 # CONFIG_MODULE_SIG_FORCE (module_sig_check: a failed check is fatal, only an unsigned module or an
 # unknown key merely taints), silently, so every patched row failed for that reason alone.
-modpatch_variant() { # modpatch_variant NAME PERL-EXPR: the good image, nvme.ko's bytes rewritten by PERL-EXPR
+modpatch_variant() { bg "$1" modpatch_variant_build "$@"; }
+modpatch_variant_build() { # modpatch_variant_build NAME PERL-EXPR: the good image, nvme.ko's bytes rewritten by PERL-EXPR
   local name=$1 expr=$2 t ko
   [ -s "$img/$name.img" ] && return 0
   step "variant $name: nvme.ko patched: $expr"
@@ -280,6 +301,7 @@ if grep -q -E '^[^#]*[[:space:]]btrfs-[a-z0-9]+[[:space:]]' "$here/scenarios.tsv
   fi
 fi
 
+bgwait
 ls -lL "$img" | sed 's/^/e2e:   /'
 
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
@@ -561,13 +583,16 @@ dnsluks_image() { # dnsluks_image NAME: dracut --no-hostonly without its systemd
 }
 if [ "$luks_other_rows" -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends cryptsetup-initramfs >/dev/null
-  itluks_image it-luks            "luks-$luks_uuid UUID=$luks_uuid @KEY@ luks,initramfs"
-  itluks_image it-luks-no-entry   ""
-  itluks_image it-luks-wrong-uuid "luks-$luks_uuid UUID=${luks_uuid%1}2 @KEY@ luks,initramfs"
-  cut_image it-luks-no-dmcrypt it-luks -name 'dm-crypt.ko*'
-  cut_image it-luks-no-xts     it-luks -name 'xts.ko*'
-  dnsluks_image dracut-nosd-luks
-  cut_image dracut-nosd-luks-no-cryptsetup dracut-nosd-luks -path '*/sbin/cryptsetup'
+  # Four real builds, two at a time (see bg), then the cuts from them, also two at a time.
+  bg it-luks            itluks_image it-luks            "luks-$luks_uuid UUID=$luks_uuid @KEY@ luks,initramfs"
+  bg dracut-nosd-luks   dnsluks_image dracut-nosd-luks
+  bg it-luks-no-entry   itluks_image it-luks-no-entry   ""
+  bg it-luks-wrong-uuid itluks_image it-luks-wrong-uuid "luks-$luks_uuid UUID=${luks_uuid%1}2 @KEY@ luks,initramfs"
+  bgwait
+  bg it-luks-no-dmcrypt cut_image it-luks-no-dmcrypt it-luks -name 'dm-crypt.ko*'
+  bg it-luks-no-xts     cut_image it-luks-no-xts     it-luks -name 'xts.ko*'
+  bg dracut-nosd-luks-no-cryptsetup cut_image dracut-nosd-luks-no-cryptsetup dracut-nosd-luks -path '*/sbin/cryptsetup'
+  bgwait
 fi
 
 # ---- 3. boots ----------------------------------------------------------------------------------
@@ -600,7 +625,28 @@ boot() { # boot KIND DISK INITRD LOG KERNEL APPEND [extra qemu args...]: one VM 
   timeout "${boot_timeout:-$timeout_s}" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
     -no-reboot -snapshot -serial stdio "$@" -kernel "$kernel" "${iargs[@]}" \
     -append "root=$root_dev $base_append${append:+ $append}" \
-    $dargs </dev/null >"$log" 2>&1 || true
+    $dargs </dev/null >"$log" 2>&1 &
+  local qpid=$! size=-1 now still=0
+  # A row's guest that has printed a line of certain failure (below) and then said nothing for idle_s
+  # seconds is waiting for what will not come (cryptroot-ask retries in silence; a console shell
+  # with no input): it is stopped then instead of at the time limit, and its log says so. Silence
+  # alone stops nothing: dracut's systemd waits for a late disk in silence (seen: 90 s) and may
+  # still boot. Verdict guests (no idle_s) always run to the end or the limit.
+  if [ -n "${idle_s:-}" ]; then
+    local final='cryptsetup: not found|Failed to execute /init|Boot has failed|ALERT!|Gave up waiting for root|Timed out waiting for device'
+    while kill -0 "$qpid" 2>/dev/null; do
+      sleep 1 # not longer: each row holds its job slot until this loop sees QEMU gone
+      now=$(stat -c %s "$log" 2>/dev/null || echo 0)
+      if [ "$now" = "$size" ]; then still=$((still + 1)); else still=0 size=$now; fi
+      if [ "$still" -ge "$idle_s" ] && grep -a -q -E "$final" "$log"; then
+        kill "$qpid" 2>/dev/null || true
+        wait "$qpid" || true
+        echo "e2e: stopped after ${idle_s}s of silence that followed a failure line" >>"$log"
+        return 0
+      fi
+    done
+  fi
+  wait "$qpid" || true
 }
 telling_line() { # issue 12 item 5 added btrfs's "error allocating xxhash64 hash for checksum"
   grep -a -m1 -E 'error allocating [a-z0-9-]* hash|Initramfs unpacking failed|personality for level [0-9a-z-]* is not loaded|unknown target type|cryptsetup: not found|Error allocating crypto tfm|disagrees about version|version magic|Loading of [a-z ]*rejected|Failed to execute|Timed out waiting for device|ALERT!|Boot has failed|VFS: Unable to mount root fs|Kernel panic|Unknown symbol|Could not boot|Gave up waiting|Cannot load|Failed to mount|Unable to mount' "$1" \
@@ -728,7 +774,7 @@ boot_row() { # boot_row ROW: the real boot of one scenario; its log, and its tim
   read -r name kind fs variant expect strict kvariant append <<<"$1"
   initrd=none; [ "$variant" != none ] && initrd=$img/$variant.img
   t0=$(date +%s)
-  boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log" "$(kernel_of "$kvariant")" "$(append_of "$append")"
+  idle_s=${BG_E2E_IDLE:-30} boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log" "$(kernel_of "$kvariant")" "$(append_of "$append")"
   echo $(( $(date +%s) - t0 )) >"$out/logs/$name.secs"
 }
 for row in "${rows[@]}"; do spawn boot_row "$row"; done
