@@ -60,6 +60,7 @@ bash "$repo/scripts/real-images.sh" --yes
 images=${BG_IMAGES:-$repo/build/images}
 kver=$(cat "$images/KERNEL")
 vmlinuz=/boot/vmlinuz-$kver
+host_kver=$kver host_vmlinuz=$vmlinuz # verdict_guest's kver and vmlinuz are its guest's release's
 apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
   qemu-system-x86 busybox-static e2fsprogs btrfs-progs >/dev/null
 step "kernel $kver"
@@ -114,6 +115,7 @@ variant no-nvme        -name 'nvme.ko*'
 variant no-nvme-core   -name 'nvme-core.ko*'
 variant no-ext4        -name 'ext4.ko*'
 variant no-virtio-blk  -name 'virtio_blk.ko*'
+variant no-virtio-pci  -name 'virtio_pci.ko*'        # issue 12 item 2: built into forky's 7.2, not 6.1's
 variant no-crc32c-intel -name 'crc32c-intel.ko*'
 variant no-crc32c      -name 'crc32c*.ko*'        # crc32c_generic and crc32c-intel, not libcrc32c
 # issue 11 item 4 (the initrd's own programs): the module loader, its indexes, /init's interpreter.
@@ -307,12 +309,12 @@ ls -lL "$img" | sed 's/^/e2e:   /'
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
 # are made here, in $out/kernels, from the good one.
 mkdir -p "$out/kernels"
-kvariant_name() { echo "${1:-good}"; }
+kvariant_name() { local k=${1:-good}; echo "${k%%@*}"; } # good@forky: the kernel is good
 kernel_of() { # kernel_of KVARIANT: the path of that kernel image
   local k
   k=$(kvariant_name "$1")
   case $k in
-    good) echo "$vmlinuz" ;;
+    good) echo "$host_vmlinuz" ;; # not $vmlinuz: a verdict guest of another release has its own
     *) [ -s "$out/kernels/$k" ] || { echo "e2e: unknown kernel variant $k" >&2; exit 1; }
        echo "$out/kernels/$k" ;;
   esac
@@ -338,7 +340,10 @@ head -c "$vz_len" "$vmlinuz" >"$out/kernels/trunc-sig"                 # only th
 # RELEASE-NAME (export/RELEASE/NAME.img); its verdict guest boots that release's kernel with its good
 # image (release_good) and runs boot-guard against that release's /lib/modules/VERSION tree.
 rel_export=${BG_RELEASES:-$repo/build/releases}/export
-release_of() { case ${1:-good} in trixie|forky) echo "$1" ;; *) echo host ;; esac; } # KERNEL column -> release
+# KERNEL column -> the verdict guest's release. issue 12 item 2: KERNEL@RELEASE (good@forky) is the
+# kernel KERNEL judged from a guest running RELEASE's kernel: a running kernel that differs from the
+# target in what it builds in, as on a machine upgrading across releases.
+release_of() { case ${1:-good} in *@*) echo "${1#*@}" ;; trixie|forky) echo "$1" ;; *) echo host ;; esac; }
 release_good() { case $1 in trixie) echo initramfs ;; forky) echo dracut ;; esac; }
 mapfile -t rel_used < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s" |
   while read -r _ _ _ _ _ _ kv _; do release_of "$kv"; done | sort -u | grep -vx host || true)
@@ -674,7 +679,7 @@ mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${
 guest_rows=${BG_E2E_GUEST_ROWS:-12}
 verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes the verdicts of NAME...
   local kind=$1 fs=$2 id=$3; shift 3
-  local tree=$out/disks/vtree-$id want row name k f variant kvariant append kv file
+  local tree=$out/disks/vtree-$id want row name k f variant kvariant append kv file tver
   # issue 14 item 4: a guest of another release boots that release's kernel and good image, with its
   # config and whole module tree installed (the rows of one guest share the release: see combos).
   local kver=$kver vmlinuz=$vmlinuz config=/boot/config-$kver gimg=$img/good.img rel=host gappend=
@@ -709,16 +714,30 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
         (cd /lib/modules/"$kver" && cpio -pdm --quiet "$tree/lib/modules/$kver" 2>/dev/null || true)
     fi
   else cp -a "$rel_export/$rel/modules/." "$tree/lib/modules/$kver/"; fi
+  # issue 12 item 2: rows KERNEL@RELEASE judge the host's kernel from this release's guest: its
+  # config, module indexes and the in-tree modules the good image carries, installed beside the
+  # guest's own, as on a machine that has both kernels.
+  local cross=
+  for want in "$@"; do for row in "${rows[@]}"; do
+    read -r name _ _ _ _ _ kvariant _ <<<"$row"; [ "$name" = "$want" ] && [[ $kvariant == *@* ]] && cross=1
+  done; done
+  if [ -n "$cross" ]; then
+    mkdir -p "$tree/lib/modules/$host_kver"
+    cp /lib/modules/"$host_kver"/modules.* "$tree/lib/modules/$host_kver/"
+    cp "/boot/config-$host_kver" "$tree/boot/config-$host_kver"
+    (cd "$good_main/usr/lib/modules/$host_kver" && find kernel -name '*.ko*') | (cd /lib/modules/"$host_kver" && cpio -pdm --quiet "$tree/lib/modules/$host_kver")
+  fi
   : >"$tree/e2e/list"
   for want in "$@"; do
     for row in "${rows[@]}"; do
       read -r name k f variant _ _ kvariant append <<<"$row"
       [ "$name" = "$want" ] || continue
-      kv=$(kvariant_name "$kvariant")
+      kv=$(kvariant_name "$kvariant") tver=$kver
+      if [[ $kvariant == *@* ]]; then kv=$kv-at-${kvariant#*@} tver=$host_kver; fi # the host's kernel
       [ -e "$tree/e2e/kernels/$kv" ] || cp "$(kernel_of "$kvariant")" "$tree/e2e/kernels/$kv"
       file=-
       [ "$variant" = none ] || { cp "$img/$variant.img" "$tree/e2e/candidates/$name.img"; file=$name.img; }
-      echo "$name $file $kv $(append_of "$append")" >>"$tree/e2e/list"
+      echo "$name $file $kv $tver $(append_of "$append")" >>"$tree/e2e/list"
     done
   done
   cat >"$tree/sbin/init" <<INIT
@@ -728,15 +747,15 @@ bb=/bin/busybox
 \$bb mount -t sysfs sys /sys 2>/dev/null
 \$bb mount -t devtmpfs dev /dev 2>/dev/null
 \$bb echo "$marker"
-while read -r name file kv append; do
+while read -r name file kv tver append; do
   if [ "\$file" = - ]; then set -- ; else set -- --initrd "/e2e/candidates/\$file"; fi
   # The row's kernel image takes /boot/vmlinuz-V's place; its extra command line is what the boot
   # loader would pass (/etc/kernel/cmdline, read when no grub.cfg or BLS entry names the kernel).
-  \$bb cp "/e2e/kernels/\$kv" "/boot/vmlinuz-$kver"
+  \$bb cp "/e2e/kernels/\$kv" "/boot/vmlinuz-\$tver"
   \$bb rm -f /etc/kernel/cmdline
   # issue 12 item 3: a LUKS guest's own rd.luks words are the guest's, not the row's.
   [ -n "\$append" ] && \$bb echo "\$(\$bb sed 's/ rd\.luks[^ ]*//g' /proc/cmdline) \$append" >/etc/kernel/cmdline
-  /usr/sbin/boot-guard verify --json "\$@" "$kver" >/tmp/v.json 2>/tmp/v.err
+  /usr/sbin/boot-guard verify --json "\$@" "\$tver" >/tmp/v.json 2>/tmp/v.err
   rc=\$?
   verdict=\$(\$bb sed -n 's/.*"verdict": *"\([a-z-]*\)".*/\1/p' /tmp/v.json | \$bb head -n1)
   \$bb echo "E2E-VERDICT \$name \$rc \${verdict:-none}" >/dev/ttyS1
@@ -798,7 +817,7 @@ printf '\n%-30s %-7s %-6s %-26s %-6s %-6s %-13s %-8s %s\n' scenario disk fs "ini
 for row in "${rows[@]}"; do
   read -r name kind fs variant expect strict kvariant append <<<"$row"
   what=$variant
-  [ "$(kvariant_name "$kvariant")" = good ] || what="$what $kvariant"
+  [ "${kvariant:-good}" = good ] || what="$what $kvariant"
   [ -z "$(append_of "$append")" ] || what="$what +$append"
   r=${real[$name]:-?} v=${verdict[$name]:-none}
   if [ "$v" = bootable ] && [ "$r" = BOOT ]; then a=yes
