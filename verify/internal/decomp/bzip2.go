@@ -219,8 +219,10 @@ func (z *bzip2Reader) emit(p []byte) int {
 	return n
 }
 
-var bzip2CRCTable = func() (t [256]uint32) {
-	for i := range t {
+// bzip2CRCTables are slicing-by-4 tables: [0] advances the CRC by one
+// byte, [k] by one byte followed by k zero bytes.
+var bzip2CRCTables = func() (t [4][256]uint32) {
+	for i := range t[0] {
 		c := uint32(i) << 24
 		for range 8 {
 			if c&0x80000000 != 0 {
@@ -229,16 +231,28 @@ var bzip2CRCTable = func() (t [256]uint32) {
 				c <<= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for k := 1; k < 4; k++ {
+		for i := range t[k] {
+			c := t[k-1][i]
+			t[k][i] = c<<8 ^ t[0][c>>24]
+		}
 	}
 	return t
 }()
 
 // bzip2CRC is bzip2's CRC-32: the IEEE polynomial, most significant bit
-// first (hash/crc32 has only the reflected form).
+// first (hash/crc32 has only the reflected form), four bytes a step.
 func bzip2CRC(crc uint32, p []byte) uint32 {
+	t := &bzip2CRCTables
+	for len(p) >= 4 {
+		crc ^= uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
+		crc = t[3][crc>>24] ^ t[2][crc>>16&0xff] ^ t[1][crc>>8&0xff] ^ t[0][crc&0xff]
+		p = p[4:]
+	}
 	for _, b := range p {
-		crc = crc<<8 ^ bzip2CRCTable[byte(crc>>24)^b]
+		crc = crc<<8 ^ t[0][byte(crc>>24)^b]
 	}
 	return crc
 }

@@ -124,3 +124,31 @@ func FuzzBzip2(f *testing.F) {
 		}
 	})
 }
+
+// TestBzip2CRC: the four-bytes-a-step CRC equals the bit-by-bit definition
+// (polynomial 0x04c11db7, most significant bit first) at every length and
+// split.
+func TestBzip2CRC(t *testing.T) {
+	data := payload(1000, 9)
+	slow := func(crc uint32, p []byte) uint32 {
+		for _, b := range p {
+			crc ^= uint32(b) << 24
+			for range 8 {
+				if crc&0x80000000 != 0 {
+					crc = crc<<1 ^ 0x04c11db7
+				} else {
+					crc <<= 1
+				}
+			}
+		}
+		return crc
+	}
+	for n := 0; n < 40; n++ {
+		for split := 0; split <= n; split += 3 {
+			got := bzip2CRC(bzip2CRC(0xffffffff, data[:split]), data[split:n])
+			if want := slow(0xffffffff, data[:n]); got != want {
+				t.Fatalf("CRC of %d bytes split at %d: %08x, want %08x", n, split, got, want)
+			}
+		}
+	}
+}
