@@ -59,9 +59,10 @@
 //     image. The format has no checksum, and a member cut at a block
 //     boundary is whole to the kernel too.
 //   - bzip2 (lib/decompress_bunzip2.c): one stream, through the byte holding
-//     the last bit of the end-of-stream marker's combined CRC. compress/bzip2
-//     verifies block and stream CRCs but would look for a further stream, so
-//     it reads through a watch that ends the input right there.
+//     the last bit of the end-of-stream marker's combined CRC. The decoder
+//     is written here (table-driven Huffman codes, the inverse BWT as one
+//     chain of links); it verifies every block CRC and the stream CRC and
+//     reads input bytes only as it needs their bits, so it stops there.
 //   - lzo (lib/decompress_unlzo.c): the lzop header, then blocks until a zero
 //     uncompressed length (consumed). The kernel skips exactly one 4-byte
 //     checksum per block, so other checksum layouts are corrupt to it; the

@@ -3,7 +3,6 @@ package decomp
 import (
 	"encoding/binary"
 	"errors"
-	"hash/adler32"
 	"hash/crc32"
 	"io"
 )
@@ -83,7 +82,7 @@ func newLZO(s *Source) (io.Reader, error) {
 	if flags&lzopHCRC32 != 0 {
 		got = crc32.ChecksumIEEE(h[9:p])
 	} else {
-		got = adler32.Checksum(h[9:p])
+		got = adler32Sum(h[9:p])
 	}
 	if got != want {
 		return nil, corruptAt(start+int64(p), "lzop header checksum %08x, computed %08x", want, got)
@@ -180,7 +179,7 @@ func (z *lzoReader) block() error {
 	}
 	var got uint32
 	if dsum == lzopAdler32D {
-		got = adler32.Checksum(z.out)
+		got = adler32Sum(z.out)
 	} else {
 		got = crc32.ChecksumIEEE(z.out)
 	}

@@ -1,9 +1,12 @@
 package decomp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
+
+var le = binary.LittleEndian
 
 // errLZORLE: the LZO-RLE bitstream (first byte 17, version 1) is what zram
 // writes; lzop never does. The kernel decodes it; this package does not.
@@ -51,7 +54,13 @@ func lzo1xDecompress(in, out []byte) (int, error) {
 		if n > len(in)-ip || n > len(out)-op {
 			return false
 		}
-		copy(out[op:], in[ip:ip+n])
+		if n <= 8 && len(in)-ip >= 8 && len(out)-op >= 8 {
+			// Short run with slack on both sides: one 8-byte move; the
+			// bytes past op+n are rewritten by what follows.
+			le.PutUint64(out[op:], le.Uint64(in[ip:]))
+		} else {
+			copy(out[op:], in[ip:ip+n])
+		}
 		ip += n
 		op += n
 		return true
@@ -60,11 +69,24 @@ func lzo1xDecompress(in, out []byte) (int, error) {
 		if dist <= 0 || dist > op || n > len(out)-op {
 			return false
 		}
-		from := op - dist
-		for i := 0; i < n; i++ { // overlapping copies repeat, byte by byte
-			out[op+i] = out[from+i]
+		// An overlapping match (dist < n) repeats the dist bytes before
+		// op: each copy from the fixed start doubles the run already
+		// written, so copy moves whole runs where a byte loop would go
+		// one at a time.
+		from, end := op-dist, op+n
+		if dist >= 8 && n <= 32 && len(out)-op >= n+7 {
+			// Short match, source at least 8 bytes back: 8-byte moves,
+			// each reading only bytes already written; the overshoot
+			// past end is rewritten by what follows.
+			for k := 0; k < n; k += 8 {
+				le.PutUint64(out[op+k:], le.Uint64(out[from+k:]))
+			}
+			op = end
+			return true
 		}
-		op += n
+		for op < end {
+			op += copy(out[op:end], out[from:op])
+		}
 		return true
 	}
 

@@ -76,3 +76,44 @@ func TestMemberReadError(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceDirectRead: large reads with nothing buffered bypass the buffer
+// and still count every byte, keep the error sticky, and mix with Peek.
+func TestSourceDirectRead(t *testing.T) {
+	data := payload(200<<10, 4)
+	s := NewSource(iotest.HalfReader(bytes.NewReader(data)))
+	var got []byte
+	buf := make([]byte, directRead+5)
+	for i := 0; ; i++ {
+		if i%3 == 2 {
+			if _, err := s.Peek(7); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.Read(buf)
+		got = append(got, buf[:n]...)
+		if s.Offset() != int64(len(got)) {
+			t.Fatalf("Offset %d after %d bytes", s.Offset(), len(got))
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, not the %d written", len(got), len(data))
+	}
+	if n, err := s.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("Read after the end = %d, %v", n, err)
+	}
+	er := errors.New("disk on fire")
+	s = NewSource(iotest.DataErrReader(iotest.ErrReader(er)))
+	if _, err := s.Read(buf); !errors.Is(err, er) {
+		t.Fatalf("Read = %v, want %v", err, er)
+	}
+	if _, err := s.Read(buf); !errors.Is(err, er) {
+		t.Fatalf("second Read = %v, want the sticky %v", err, er)
+	}
+}
