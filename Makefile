@@ -37,7 +37,7 @@ fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
 # Long runs of every fuzz target (FUZZTIME each, default 10m: over 4 hours
-# for the 25 targets), keeping the inputs that found new coverage under each
+# for the 26 targets), keeping the inputs that found new coverage under each
 # package's testdata/fuzz (issue 17 item 1). FUZZPARALLEL=N sets -parallel.
 # FUZZPKGS and FUZZTARGETS (a regex on target names) share the targets out.
 fuzz-long:
