@@ -66,6 +66,7 @@ import (
 	"testing"
 
 	"github.com/boot-guard/boot-guard/verify/kimage/kimagetest"
+	"github.com/boot-guard/boot-guard/verify/kmod/kmodtest"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/rogpeppe/go-internal/txtar"
 
@@ -111,6 +112,7 @@ func scenarioParams(dir string) testscript.Params {
 			"sign-kernel":   cmdSignKernel,
 			"cert":          cmdCert,
 			"module":        cmdModule,
+			"aliasbin":      cmdAliasBin, // issue 16 item 3
 		},
 	}
 }
@@ -325,6 +327,24 @@ func cmdDMTable(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	st.dmTables[args[0]] = string(b)
 	st.sys = checktest.DMTables(st.sysDir, st.dmTables)
+}
+
+// cmdAliasBin writes DIR/modules.alias.bin from DIR/modules.alias, as
+// depmod writes it (kmodtest.AliasBin). Issue 16 item 3.
+func cmdAliasBin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: aliasbin DIR")
+	}
+	dir := state(ts).local(ts, args[0])
+	b, err := os.ReadFile(filepath.Join(dir, "modules.alias"))
+	ts.Check(err)
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "alias "); ok {
+			lines = append(lines, rest)
+		}
+	}
+	ts.Check(os.WriteFile(filepath.Join(dir, "modules.alias.bin"), kmodtest.AliasBin(lines), 0o644))
 }
 
 func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {

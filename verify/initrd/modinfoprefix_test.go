@@ -130,3 +130,22 @@ func TestModinfoOnlyImage(t *testing.T) {
 		}
 	}
 }
+
+// TestModinfoScanGrowing: "vermagic=" not right after a NUL is passed
+// over, and a prefix that grows a byte at a time finds what the whole
+// does, whatever the step (issue 16 item 2: the search looks for
+// "vermagic=" and checks the NUL before it).
+func TestModinfoScanGrowing(t *testing.T) {
+	data := []byte("\x7fELF\x02\x01Xvermagic=no\x00\x00\x01vermagic\x00=x\x00license=GPL\x00depends=\x00vermagic=6.12 SMP\x00name=m\x00\x00\x01\x02")
+	want := map[string]string{"license": "GPL", "depends": "", "vermagic": "6.12 SMP", "name": "m"}
+	for step := 1; step <= 9; step++ {
+		var sc modinfoScan
+		var kv map[string]string
+		for n := step; kv == nil && n <= len(data)+step; n += step {
+			kv = sc.find(data[:min(n, len(data))])
+		}
+		if !maps.Equal(kv, want) {
+			t.Fatalf("step %d: got %q, want %q", step, kv, want)
+		}
+	}
+}

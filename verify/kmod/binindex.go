@@ -1,6 +1,7 @@
 package kmod
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -79,47 +80,76 @@ type binNode struct {
 }
 
 // child returns the offset of the child for byte c, 0 when none.
-func (n *binNode) child(c int) uint32 {
-	if c < n.first || c > n.last {
+func (n *binNode) child(c int) uint32 { return childAt(n.children, n.first, n.last, c) }
+
+func childAt(children []byte, first, last, c int) uint32 {
+	if c < first || c > last {
 		return 0
 	}
-	return binary.BigEndian.Uint32(n.children[4*(c-n.first):])
+	return binary.BigEndian.Uint32(children[4*(c-first):])
+}
+
+// rawNode is a node read in place, without copying or allocating: what
+// the whole-file check (aliasbin.go) and the wildcard search need.
+// valPos < 0: the node has no values.
+type rawNode struct {
+	prefix      []byte
+	first, last int
+	children    []byte
+	valPos      int
+}
+
+func (n *rawNode) child(c int) uint32 { return childAt(n.children, n.first, n.last, c) }
+
+// raw reads the node an offset (with its flags) points at; ok is false for
+// offset 0 (no node), as libkmod treats it.
+func (x *BinIndex) raw(off uint32) (n rawNode, ok bool, err error) {
+	pos := int(off & binNodeMask)
+	if pos == 0 {
+		return n, false, nil
+	}
+	if pos < 12 || pos >= len(x.data) {
+		return n, false, fmt.Errorf("%w: node offset %d outside the file (%d bytes)", ErrBinIndexCorrupt, pos, len(x.data))
+	}
+	n = rawNode{first: 1, last: 0, valPos: -1}
+	if off&binNodePrefix != 0 {
+		i := bytes.IndexByte(x.data[pos:min(len(x.data), pos+binMaxKey+1)], 0)
+		if i < 0 {
+			return n, false, fmt.Errorf("%w: string at %d has no end within %d bytes", ErrBinIndexCorrupt, pos, binMaxKey)
+		}
+		n.prefix, pos = x.data[pos:pos+i], pos+i+1
+	}
+	if off&binNodeChildren != 0 {
+		if pos+2 > len(x.data) {
+			return n, false, fmt.Errorf("%w: node at %d: child range past the end", ErrBinIndexCorrupt, off&binNodeMask)
+		}
+		n.first, n.last = int(x.data[pos]), int(x.data[pos+1])
+		pos += 2
+		if n.first > n.last {
+			return n, false, fmt.Errorf("%w: node at %d: child range %d..%d is empty", ErrBinIndexCorrupt, off&binNodeMask, n.first, n.last)
+		}
+		end := pos + 4*(n.last-n.first+1)
+		if end > len(x.data) {
+			return n, false, fmt.Errorf("%w: node at %d: child offsets past the end", ErrBinIndexCorrupt, off&binNodeMask)
+		}
+		n.children, pos = x.data[pos:end], end
+	}
+	if off&binNodeValues != 0 {
+		n.valPos = pos
+	}
+	return n, true, nil
 }
 
 // node decodes the node an offset (with its flags) points at; nil for
 // offset 0 (no node), as libkmod treats it.
 func (x *BinIndex) node(off uint32) (*binNode, error) {
-	pos := int(off & binNodeMask)
-	if pos == 0 {
-		return nil, nil
+	r, ok, err := x.raw(off)
+	if !ok || err != nil {
+		return nil, err
 	}
-	if pos < 12 || pos >= len(x.data) {
-		return nil, fmt.Errorf("%w: node offset %d outside the file (%d bytes)", ErrBinIndexCorrupt, pos, len(x.data))
-	}
-	n := &binNode{first: 1, last: 0}
-	var err error
-	if off&binNodePrefix != 0 {
-		if n.prefix, pos, err = x.cstring(pos); err != nil {
-			return nil, err
-		}
-	}
-	if off&binNodeChildren != 0 {
-		if pos+2 > len(x.data) {
-			return nil, fmt.Errorf("%w: node at %d: child range past the end", ErrBinIndexCorrupt, off&binNodeMask)
-		}
-		n.first, n.last = int(x.data[pos]), int(x.data[pos+1])
-		pos += 2
-		if n.first > n.last {
-			return nil, fmt.Errorf("%w: node at %d: child range %d..%d is empty", ErrBinIndexCorrupt, off&binNodeMask, n.first, n.last)
-		}
-		end := pos + 4*(n.last-n.first+1)
-		if end > len(x.data) {
-			return nil, fmt.Errorf("%w: node at %d: child offsets past the end", ErrBinIndexCorrupt, off&binNodeMask)
-		}
-		n.children, pos = x.data[pos:end], end
-	}
-	if off&binNodeValues != 0 {
-		if n.values, err = x.values(pos); err != nil {
+	n := &binNode{prefix: string(r.prefix), first: r.first, last: r.last, children: r.children}
+	if r.valPos >= 0 {
+		if n.values, err = x.values(r.valPos); err != nil {
 			return nil, fmt.Errorf("node at %d: %w", off&binNodeMask, err)
 		}
 	}
@@ -128,41 +158,16 @@ func (x *BinIndex) node(off uint32) (*binNode, error) {
 
 // values decodes a node's value list at pos.
 func (x *BinIndex) values(pos int) ([]BinValue, error) {
-	if pos+4 > len(x.data) {
-		return nil, fmt.Errorf("%w: value count past the end", ErrBinIndexCorrupt)
-	}
-	count := binary.BigEndian.Uint32(x.data[pos:])
-	pos += 4
-	// Each value takes at least 5 bytes: a corrupt count cannot make
-	// the slice larger than the file.
-	if uint64(count)*5 > uint64(len(x.data)-pos) {
-		return nil, fmt.Errorf("%w: %d values cannot fit in the file", ErrBinIndexCorrupt, count)
-	}
-	vals := make([]BinValue, 0, count)
-	for range count {
-		if pos+4 > len(x.data) {
-			return nil, fmt.Errorf("%w: value past the end", ErrBinIndexCorrupt)
-		}
-		v := BinValue{Priority: binary.BigEndian.Uint32(x.data[pos:])}
-		var err error
-		if v.Value, pos, err = x.cstring(pos + 4); err != nil {
-			return nil, err
-		}
-		vals = append(vals, v)
+	var vals []BinValue
+	err := x.eachValue(pos, func(prio uint32, v []byte) {
+		vals = append(vals, BinValue{Priority: prio, Value: string(v)})
+	})
+	if err != nil {
+		return nil, err
 	}
 	// libkmod's add_value keeps values sorted by priority, stable.
 	sort.SliceStable(vals, func(i, j int) bool { return vals[i].Priority < vals[j].Priority })
 	return vals, nil
-}
-
-// cstring reads a NUL-terminated string at pos and returns the position
-// after its NUL.
-func (x *BinIndex) cstring(pos int) (string, int, error) {
-	i := strings.IndexByte(string(x.data[pos:min(len(x.data), pos+binMaxKey+1)]), 0)
-	if i < 0 {
-		return "", 0, fmt.Errorf("%w: string at %d has no end within %d bytes", ErrBinIndexCorrupt, pos, binMaxKey)
-	}
-	return string(x.data[pos : pos+i]), pos + i + 1, nil
 }
 
 // Lookup returns the values of key, lowest priority first, as libkmod's

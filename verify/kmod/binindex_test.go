@@ -167,6 +167,7 @@ func uname(t *testing.T) string {
 func FuzzBinIndex(f *testing.F) {
 	f.Add(kmodtest.BinIndex(map[string][]string{"ask": {"1"}, "ate": {"2"}, "once": {"4", "5"}}))
 	f.Add(kmodtest.DepBin(kmodtest.Debian("6.1.0-57-amd64").Dep))
+	f.Add(kmodtest.AliasBin(kmodtest.Debian("6.1.0-57-amd64").Alias))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := kmod.ParseBinIndex(b)
 		if err != nil {
@@ -182,5 +183,17 @@ func FuzzBinIndex(f *testing.F) {
 			return nil
 		})
 		_, _ = kmod.DepBinPaths(x)
+		// issue 16 item 3: an index the whole-file check passes reads
+		// whole, and its alias search never meets a bad node.
+		if kmod.CheckBinIndex(x) == nil {
+			if err := x.Walk(func(string, []kmod.BinValue) error { return nil }); err != nil {
+				t.Fatalf("the check passed, Walk failed: %v", err)
+			}
+			for _, m := range []string{"ask", "a", "", realModalias} {
+				if _, err := kmod.MatchAliases(x, m); err != nil {
+					t.Fatalf("the check passed, matchAliases(%q) failed: %v", m, err)
+				}
+			}
+		}
 	})
 }

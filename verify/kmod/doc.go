@@ -13,11 +13,14 @@
 // meaning for '/' or a leading '.'), matched after the same '-'/'_' folding
 // kmod applies outside brackets (alias_normalize); the format of each file is
 // the one depmod(8) and the kernel's scripts/Makefile.modinst write, described
-// in depmod(8) and modules.dep(5). Load reads the text files; the binary
-// *.bin indexes libkmod reads instead (modules.dep.bin, modules.alias.bin)
-// are read by ParseBinIndex (binindex.go, the trie format of libkmod's
-// libkmod-index.c), for what an initrd's own libkmod will find. IndexFiles
-// lists the files Load reads, from the table Load reads them by.
+// in depmod(8) and modules.dep(5). Load reads the text files, but for
+// modules.alias: its aliases are looked up in modules.alias.bin, the trie
+// libkmod itself reads, when that reads whole and sound (aliasbin.go; the
+// text file otherwise, with the same answers). The binary *.bin indexes
+// (modules.dep.bin, modules.alias.bin) are read by ParseBinIndex
+// (binindex.go, the trie format of libkmod's libkmod-index.c), also for what
+// an initrd's own libkmod will find. IndexFiles lists the files Load reads,
+// from the table Load reads them by.
 //
 // Reference (reference.go, issue 12 item 1) answers what the kernel's own
 // build records of a module it loads: its vermagic and the CRC of each

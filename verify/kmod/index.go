@@ -76,7 +76,12 @@ type Index struct {
 	dir     string
 	modules map[string]*Module
 	aliases *aliasIndex
-	missing []string
+	// aliasBin answers modules.alias's lookups when Load could read
+	// modules.alias.bin (aliasbin.go); aliases then holds only the
+	// built-in modules' aliases. aliasBinErr says why it could not.
+	aliasBin    *BinIndex
+	aliasBinErr error
+	missing     []string
 	// unlisted are dependencies with no modules.dep line, kept until the
 	// built-in modules are known (Load's checkDeps).
 	unlisted []unlistedDep
@@ -94,19 +99,23 @@ const (
 // indexFiles are the files Load reads, in the order it reads them. fix is
 // what to do when a required file is missing (nil: the file is optional and
 // Missing reports it); then runs after the file is read, or found missing.
+// bin, when set, reads the file's binary twin binName instead, and reports
+// whether it could (issue 16 item 3).
 var indexFiles = []struct {
-	name  string
-	fix   func(version string) string
-	parse func(*Index, *lineReader) error
-	then  func(*Index) error
+	name    string
+	fix     func(version string) string
+	parse   func(*Index, *lineReader) error
+	then    func(*Index) error
+	binName string
+	bin     func(*Index, fs.FS) bool
 }{
-	{fileDep, runDepmod, (*Index).parseDep, nil},
-	{fileBuiltin, reinstallKernel, (*Index).parseBuiltin, nil},
+	{fileDep, runDepmod, (*Index).parseDep, nil, "", nil},
+	{fileBuiltin, reinstallKernel, (*Index).parseBuiltin, nil, "", nil},
 	// The built-in modules are known: a dependency with no modules.dep
 	// line must be one of them.
-	{fileModinfo, nil, (*Index).parseModinfo, (*Index).checkDeps},
-	{fileAlias, runDepmod, (*Index).parseAlias, nil},
-	{fileSoftdep, nil, (*Index).parseSoftdep, nil},
+	{fileModinfo, nil, (*Index).parseModinfo, (*Index).checkDeps, "", nil},
+	{fileAlias, runDepmod, (*Index).parseAlias, nil, fileAliasBin, (*Index).aliasesFromBin},
+	{fileSoftdep, nil, (*Index).parseSoftdep, nil, "", nil},
 }
 
 func runDepmod(version string) string { return "run depmod " + version }
@@ -129,6 +138,9 @@ func IndexFiles(version string) []string {
 		out = append(out, d)
 		for _, f := range indexFiles {
 			out = append(out, path.Join(d, f.name))
+			if f.binName != "" {
+				out = append(out, path.Join(d, f.binName))
+			}
 		}
 	}
 	return out
@@ -149,6 +161,9 @@ func Load(root fs.FS, version string) (*Index, error) {
 	}
 	ix := &Index{version: version, dir: dir, modules: make(map[string]*Module), aliases: newAliasIndex()}
 	for _, f := range indexFiles {
+		if f.bin != nil && f.bin(ix, root) {
+			continue
+		}
 		if err := ix.read(root, f.name, f.fix, f.parse); err != nil {
 			return nil, err
 		}
@@ -178,7 +193,11 @@ func (ix *Index) read(root fs.FS, name string, fix func(string) string, parse fu
 		return fmt.Errorf("open %s: %w", p, err)
 	}
 	defer f.Close()
-	return parse(ix, newLineReader(f, p))
+	r := newLineReader(f, p)
+	if fi, err := f.Stat(); err == nil {
+		r.size = min(fi.Size(), maxIndexFile)
+	}
+	return parse(ix, r)
 }
 
 func modulesDir(root fs.FS, version string) (string, error) {
@@ -238,8 +257,18 @@ func (ix *Index) Module(name string) (Module, bool) {
 // An alias naming a module the kernel does not have (a stale modules.alias)
 // is left out: modprobe could not load it either.
 func (ix *Index) Alias(modalias string) []string {
+	names := ix.aliases.lookup(modalias)
+	if ix.aliasBin != nil {
+		// Load checked every node: the search cannot meet a corrupt one.
+		more, _ := ix.aliasBin.matchAliases(normalizeAlias(modalias), nil)
+		if len(more) > 0 {
+			names = append(names, more...)
+			sort.Strings(names)
+			names = slices.Compact(names)
+		}
+	}
 	var out []string
-	for _, n := range ix.aliases.lookup(modalias) {
+	for _, n := range names {
 		if _, ok := ix.modules[n]; ok {
 			out = append(out, n)
 		}

@@ -524,7 +524,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add(uint8(2), []byte(files[dir+"modules.softdep"]))
 	f.Add(uint8(3), []byte(files[dir+"modules.builtin"]))
 	f.Add(uint8(4), []byte(files[dir+"modules.builtin.modinfo"]))
-	names := []string{"modules.dep", "modules.alias", "modules.softdep", "modules.builtin", "modules.builtin.modinfo"}
+	f.Add(uint8(5), kmodtest.AliasBin(k.Alias)) // issue 16 item 3
+	names := []string{"modules.dep", "modules.alias", "modules.softdep", "modules.builtin", "modules.builtin.modinfo", "modules.alias.bin"}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		fsys := kmodtest.FS(k)
 		fsys[dir+names[int(which)%len(names)]] = &fstest.MapFile{Data: data}
@@ -538,6 +539,8 @@ func FuzzLoad(f *testing.F) {
 					t.Fatalf("Closure(%s) of a listed module: %v", n, err)
 				}
 			}
+			ix.Alias(realModalias)
+			ix.Alias("fs-ext4")
 		}
 	})
 }

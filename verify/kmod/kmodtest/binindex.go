@@ -3,6 +3,7 @@ package kmodtest
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -100,4 +101,47 @@ func DepBin(lines []string) []byte {
 		entries[strings.ReplaceAll(name, "-", "_")] = []string{l}
 	}
 	return BinIndex(entries)
+}
+
+// AliasBin encodes modules.alias lines without the "alias " keyword
+// ("PATTERN MODULE") as depmod's modules.alias.bin: each pattern
+// normalised as kmod's alias_normalize does ('-' to '_' outside brackets),
+// the patterns it rejects (a ']' outside brackets, a '[' never closed) left
+// out with depmod's warning, a module listed once per pattern, priority by
+// position.
+func AliasBin(lines []string) []byte {
+	entries := map[string][]string{}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			continue
+		}
+		key, ok := aliasNormalize(f[0])
+		if !ok || slices.Contains(entries[key], f[1]) {
+			continue
+		}
+		entries[key] = append(entries[key], f[1])
+	}
+	return BinIndex(entries)
+}
+
+// aliasNormalize is kmod's alias_normalize (shared/util.c).
+func aliasNormalize(s string) (string, bool) {
+	b := []byte(s)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '-':
+			b[i] = '_'
+		case ']':
+			return "", false
+		case '[':
+			for i < len(b) && b[i] != ']' {
+				i++
+			}
+			if i == len(b) {
+				return "", false
+			}
+		}
+	}
+	return string(b), true
 }

@@ -28,6 +28,9 @@ type Kernel struct {
 	Builtin []string
 	// Modinfo records "MODULE.KEY=VALUE", joined with NULs.
 	Modinfo []string
+	// AliasBin also writes modules.alias.bin from Alias, as depmod writes
+	// it (AliasBin below).
+	AliasBin bool
 	// UsrLib puts the tree under usr/lib/modules instead of lib/modules.
 	UsrLib bool
 	// Config lines for /boot/config-VERSION, which WriteDir writes (the
@@ -62,6 +65,9 @@ func (k Kernel) Files() map[string]string {
 	lines("modules.alias", "alias ", k.Alias)
 	lines("modules.softdep", "softdep ", k.Softdep)
 	lines("modules.builtin", "", k.Builtin)
+	if k.AliasBin && k.Alias != nil {
+		files[dir+"/modules.alias.bin"] = string(AliasBin(k.Alias))
+	}
 	if k.Modinfo != nil {
 		files[dir+"/modules.builtin.modinfo"] = strings.Join(k.Modinfo, "\x00") + "\x00"
 	}
