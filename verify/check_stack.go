@@ -38,8 +38,13 @@ func udevRulePaths(name string) []string {
 }
 
 // stackUserspace checks the files u's program needs beside it in img.
-func (c *checker) stackUserspace(img *initrd.Image, u rootdev.Userspace, shown string) {
+// In a dracut image it then checks that the command line lets dracut
+// activate the layer (dracutActivation, check_stack_dracut.go).
+func (c *checker) stackUserspace(img *initrd.Image, u rootdev.Userspace, bl bootLine, shown string) {
 	gen := imageGenerator(img)
+	if gen == diagnose.GeneratorDracut {
+		defer c.dracutActivation(imageCmdline(img), u, bl, shown)
+	}
 	for _, f := range stackFiles[gen][u.Program] {
 		if imageHasAny(img, f.paths...) {
 			continue

@@ -242,6 +242,19 @@ const (
 	CodeLUKSNotNamed Code = "luks-device-not-named"
 )
 
+// Issue 12 item 4: LVM and md RAID, as dracut activates them
+// (check_stack_dracut.go).
+const (
+	// CodeStackNotNamed: a dracut image would not activate the LVM volume
+	// or assemble the md array root is on because its command line does
+	// not ask it to: no rd.lvm.vg=/rd.lvm.lv= (rd.md.uuid=) for it on the
+	// kernel's command line or in the image's etc/cmdline.d and no
+	// rd.auto=1, names that leave it out, or rd.lvm=0 (rd.md=0).
+	// Unbootable; cannot-tell when the command line the kernel will get is
+	// unknown.
+	CodeStackNotNamed Code = "stack-not-named"
+)
+
 // Issue 13: Secure Boot and module signatures (check_secureboot.go,
 // check_modsig.go).
 const (

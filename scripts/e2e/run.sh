@@ -522,6 +522,51 @@ if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$here/scenarios.tsv"
   done
 fi
 
+# issue 12 item 4, dracut's paths: the LVM and md RAID1 roots above booted with dracut --no-hostonly
+# --add "lvm mdraid" (a private --confdir, never the machine's config), with its systemd modules
+# (dracut's default) and without them; variants cut one piece from each. dracut's parse-lvm.sh and
+# parse-md.sh drop LVM and md activation unless rd.lvm.vg=/rd.lvm.lv=, rd.md.uuid= or rd.auto=1 is on
+# the command line (a hostonly build writes them to etc/cmdline.d): the rows pass them, and one row
+# of each leaves them out.
+dracut_stack_image() { # dracut_stack_image NAME [DRACUT-ARGS...]: dracut --no-hostonly --add "lvm mdraid" ARGS
+  local name=$1 w=$out/unpacked/$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "dracut image $name: --add \"lvm mdraid\" $*"
+  rm -rf "$w"; mkdir -p "$w/conf.d"
+  dracut --conf /dev/null --confdir "$w/conf.d" --tmpdir "$w" --no-hostonly --no-hostonly-cmdline --gzip \
+    --add "lvm mdraid" "$@" --force "$w/out.img" "$kver" >"$w/log" 2>&1 ||
+    { tail -40 "$w/log" >&2; echo "e2e: dracut for $name failed" >&2; return 1; }
+  "$bin" ls "$w/out.img" >"$w/list"
+  grep -q -E 'sbin/lvm$' "$w/list" && grep -q -E 'sbin/mdadm$' "$w/list" || { echo "e2e: $name lacks lvm or mdadm" >&2; return 1; }
+  chmod 0644 "$w/out.img"; mv "$w/out.img" "$img/$name.img"
+  rm -rf "$w"
+}
+dracut_cut() { # dracut_cut NAME FROM FIND-EXPR...: dracut image FROM (one gzip cpio) minus what find matches
+  local name=$1 from=$2; shift 2
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: $from minus $*"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; mkdir -p "$t"
+  (cd "$t" && gzip -dc "$img/$from.img" | cpio -idm --quiet --no-absolute-filenames)
+  find "$t" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; return 1; }
+  pack_tree "$t" >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$here/scenarios.tsv"; then
+  bg dracut-lvm      dracut_stack_image dracut-lvm
+  bg dracut-nosd-lvm dracut_stack_image dracut-nosd-lvm --omit "systemd systemd-initrd dracut-systemd"
+  bgwait
+  bg dracut-lvm-no-lvm    dracut_cut dracut-lvm-no-lvm    dracut-lvm -path '*sbin/lvm'
+  bg dracut-lvm-no-rules  dracut_cut dracut-lvm-no-rules  dracut-lvm -name '64-lvm.rules'
+  bg dracut-lvm-no-dm-mod dracut_cut dracut-lvm-no-dm-mod dracut-lvm -name 'dm-mod.ko*'
+  bg dracut-md-no-mdadm   dracut_cut dracut-md-no-mdadm   dracut-lvm -path '*sbin/mdadm'
+  bg dracut-md-no-raid1   dracut_cut dracut-md-no-raid1   dracut-lvm -name 'raid1.ko*'
+  bg dracut-nosd-lvm-no-rules dracut_cut dracut-nosd-lvm-no-rules dracut-nosd-lvm -name '64-lvm.rules'
+  bg dracut-nosd-md-no-mdadm  dracut_cut dracut-nosd-md-no-mdadm  dracut-nosd-lvm -path '*sbin/mdadm'
+  bgwait
+fi
+
 # issue 12 item 3, the other generators: initramfs-tools with cryptsetup-initramfs (its cryptroot hook
 # copies /etc/crypttab's entries into cryptroot/crypttab: root's, or, on this machine whose root is not
 # on LUKS, those with the "initramfs" option; KEYFILE_PATTERN in /etc/cryptsetup-initramfs/conf-hook
