@@ -628,7 +628,8 @@ lvmthin_image() { # lvmthin_image: lvm.img's mkinitramfs plus thin-provisioning-
   chmod 755 "$c/hooks/thin-provisioning-tools"
   mkinitramfs -d "$c" -c zstd -o "$img/lvmthin.img.tmp" "$kver" >"$out/logs/mkinitramfs-lvmthin.log" 2>&1 ||
     { tail -20 "$out/logs/mkinitramfs-lvmthin.log" >&2; return 1; }
-  "$bin" ls "$img/lvmthin.img.tmp" | grep -q -E 'dm-thin-pool.ko' || { echo "e2e: lvmthin.img has no dm-thin-pool" >&2; return 1; }
+  "$bin" ls "$img/lvmthin.img.tmp" >"$c/list"
+  grep -q -E 'dm-thin-pool.ko' "$c/list" && grep -q 'sbin/thin_check$' "$c/list" || { echo "e2e: lvmthin.img has no dm-thin-pool or thin_check" >&2; return 1; }
   mv "$img/lvmthin.img.tmp" "$img/lvmthin.img"
   rm -rf "$c"
 }
