@@ -50,6 +50,7 @@ func TestCheckDracutStackActivation(t *testing.T) {
 		{"md: names another array", "md", "dracut", kern + "rd.md.uuid=" + otherUUID, nil, verify.Unbootable, "rd.md.uuid= names only " + otherUUID},
 		{"md: rd.md=0", "md", "dracut", kern + "rd.md.uuid=" + checktest.MDUUID + " rd.md=0", nil, verify.Unbootable, "rd.md=0"},
 		{"md: initramfs-tools needs no names", "md", "initramfs-tools", kern, nil, verify.Bootable, ""},
+		{"lvm: no 64-lvm.rules", "lvm", "dracut-systemd", kern + "rd.lvm.lv=vg/root", nil, verify.Unbootable, "no dracut's udev rule 64-lvm.rules"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +62,7 @@ func TestCheckDracutStackActivation(t *testing.T) {
 				f.m = checktest.LVMMachine(t)
 				names = []string{"nvme", "ext4", "dm_mod", "dm_thin_pool"}
 				program = checktest.File{Path: "usr/sbin/lvm", Data: checktest.ProgramELF("", nil), Exec: true}
-				rules = checktest.File{Path: "usr/lib/udev/rules.d/64-lvm.rules", Data: []byte("# dracut's\n")}
+				rules = checktest.File{Path: "etc/udev/rules.d/64-lvm.rules", Data: []byte("# dracut's\n")}
 				if tc.gen == "initramfs-tools" {
 					rules.Path = "usr/lib/udev/rules.d/69-lvm.rules"
 				}
@@ -75,7 +76,11 @@ func TestCheckDracutStackActivation(t *testing.T) {
 			} else {
 				files = checktest.Dracut(kv, mods, tc.gen == "dracut-systemd")
 			}
-			files = append(append(files, program, rules), tc.extra...)
+			files = append(files, program)
+			if !strings.Contains(tc.name, "no 64-lvm.rules") {
+				files = append(files, rules)
+			}
+			files = append(files, tc.extra...)
 			checktest.Initrd{Version: kv, Modules: mods, Extra: files}.Write(t, f.root)
 			proc := "BOOT_IMAGE=/vmlinuz root=UUID=1234\n"
 			if tc.cmdline != "" {
@@ -100,12 +105,16 @@ func TestCheckDracutStackActivation(t *testing.T) {
 			if tc.verdict == verify.Bootable {
 				return
 			}
-			p := problem(t, k, verify.CodeStackNotNamed)
+			code := verify.CodeStackNotNamed
+			if strings.Contains(tc.name, "no 64-lvm.rules") {
+				code = verify.CodeUserspaceMissing
+			}
+			p := problem(t, k, code)
 			if p.Verdict != tc.verdict || !strings.Contains(p.Message, tc.text) {
 				t.Errorf("%+v, want %q in it", p, tc.text)
 			}
 			want := map[string]string{"lvm": "rd.lvm.lv=vg/root", "md": "rd.md.uuid=" + checktest.MDUUID}[tc.stack]
-			if tc.verdict == verify.Unbootable && !strings.Contains(p.Hint, want) {
+			if tc.verdict == verify.Unbootable && code == verify.CodeStackNotNamed && !strings.Contains(p.Hint, want) {
 				t.Errorf("hint %q does not say %s", p.Hint, want)
 			}
 		})
