@@ -79,7 +79,8 @@ const (
 	// modules.builtin.modinfo with it (bootable).
 	CodeModuleIndex Code = "module-index"
 	// CodeUserspaceMissing: the initrd lacks a program a layer of the root
-	// stack needs (lvm, mdadm; for LUKS what its generator runs: cryptsetup
+	// stack needs (lvm, and the udev rule that runs it: 69-lvm.rules for
+	// initramfs-tools, dracut's 64-lvm.rules; mdadm; for LUKS what its generator runs: cryptsetup
 	// and the cryptroot script, cryptsetup and cryptroot-ask, or
 	// systemd-cryptsetup and its generator), or, in an initramfs-tools or
 	// dracut image, udevd or /sbin/modprobe or what one of them needs to
