@@ -71,7 +71,8 @@ func cmdlineKey(cmdline string) string {
 	for _, k := range decidingArgs {
 		fmt.Fprintf(&b, "%s=%q ", k, bootentry.CmdlineValues(cmdline, k))
 	}
-	b.WriteString(luksKey(cmdline)) // issue 12 item 3
+	b.WriteString(luksKey(cmdline))        // issue 12 item 3
+	b.WriteString(" " + stackKey(cmdline)) // issue 12 item 4
 	return b.String()
 }
 

@@ -25,6 +25,11 @@ type stackFile struct {
 // activation script (scripts/local-top/lvm2 of lvm2 2.02, a local-block
 // one as some derivatives ship) that runs `lvm vgchange -ay` does the same
 // job, so it counts too: no real boot has shown an image with one failing.
+//
+// dracut (its 90lvm module) activates LVM only from its own udev rule
+// 64-lvm.rules, which queues lvm_scan for each PV udev sees (read from its
+// sources); no real boot has shown an image without it failing yet
+// (nvme-dracut-lvm-no-rules is written, not booted), so it is not required.
 var stackFiles = map[diagnose.Generator]map[string][]stackFile{
 	diagnose.GeneratorInitramfsTools: {
 		"lvm": {{name: "udev rule 69-lvm.rules (it activates the volume groups)",
@@ -38,8 +43,13 @@ func udevRulePaths(name string) []string {
 }
 
 // stackUserspace checks the files u's program needs beside it in img.
-func (c *checker) stackUserspace(img *initrd.Image, u rootdev.Userspace, shown string) {
+// In a dracut image it then checks that the command line lets dracut
+// activate the layer (dracutActivation, check_stack_dracut.go).
+func (c *checker) stackUserspace(img *initrd.Image, u rootdev.Userspace, bl bootLine, shown string) {
 	gen := imageGenerator(img)
+	if gen == diagnose.GeneratorDracut {
+		defer c.dracutActivation(imageCmdline(img), u, bl, shown)
+	}
 	for _, f := range stackFiles[gen][u.Program] {
 		if imageHasAny(img, f.paths...) {
 			continue

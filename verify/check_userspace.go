@@ -65,7 +65,7 @@ func (c *checker) checkUserspace(img *initrd.Image, us []rootdev.Userspace, bl b
 			}
 		}
 		if found {
-			c.stackUserspace(img, u, shown) // issue 12 item 4: check_stack.go
+			c.stackUserspace(img, u, bl, shown) // issue 12 item 4: check_stack.go
 			continue
 		}
 		pkg := initramfsPackage(u.Program, c.diagnosis().Generator)

@@ -79,7 +79,8 @@ const (
 	// modules.builtin.modinfo with it (bootable).
 	CodeModuleIndex Code = "module-index"
 	// CodeUserspaceMissing: the initrd lacks a program a layer of the root
-	// stack needs (lvm, mdadm; for LUKS what its generator runs: cryptsetup
+	// stack needs (lvm, and for initramfs-tools the udev rule that runs
+	// it, 69-lvm.rules; mdadm; for LUKS what its generator runs: cryptsetup
 	// and the cryptroot script, cryptsetup and cryptroot-ask, or
 	// systemd-cryptsetup and its generator), or, in an initramfs-tools or
 	// dracut image, udevd or /sbin/modprobe or what one of them needs to
@@ -240,6 +241,19 @@ const (
 	// reads, no rd.auto=1). Unbootable; cannot-tell when the command line
 	// the kernel will get is unknown.
 	CodeLUKSNotNamed Code = "luks-device-not-named"
+)
+
+// Issue 12 item 4: LVM and md RAID, as dracut activates them
+// (check_stack_dracut.go).
+const (
+	// CodeStackNotNamed: a dracut image's command line keeps it from
+	// activating the LVM volume or assembling the md array root is on, as
+	// dracut's sources read: rd.lvm.vg=/rd.lvm.lv= (rd.md.uuid=) naming
+	// only others, rd.lvm=0 (rd.md=0), or for md no rd.md.uuid= on the
+	// kernel's command line or in the image's etc/cmdline.d and no
+	// rd.auto=1 (with no names dracut activates every VG: a real boot).
+	// Cannot-tell: no real boot has shown these failing yet.
+	CodeStackNotNamed Code = "stack-not-named"
 )
 
 // Issue 13: Secure Boot and module signatures (check_secureboot.go,

@@ -218,16 +218,22 @@ var luksKeys = map[string]bool{
 // luksKey is what of cmdline decides checkCrypt: its words with those keys,
 // in order, for audit's memo key (cmdlineKey).
 func luksKey(cmdline string) string {
+	return "luks=" + keyWords(cmdline, luksKeys)
+}
+
+// keyWords are the words of cmdline before "--" whose keys are in keys, in
+// order, space-separated.
+func keyWords(cmdline string, keys map[string]bool) string {
 	var words []string
 	for _, w := range strings.Fields(cmdline) {
 		if w == "--" {
 			break
 		}
-		if k, _, _ := strings.Cut(w, "="); luksKeys[k] {
+		if k, _, _ := strings.Cut(w, "="); keys[k] {
 			words = append(words, w)
 		}
 	}
-	return "luks=" + strings.Join(words, " ")
+	return strings.Join(words, " ")
 }
 
 // luksID is an rd.luks.uuid value without its "luks-" and "keysource:"

@@ -299,6 +299,8 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		m = checktest.LUKSMachine(t, args[1])
 	case !neg && len(args) == 1 && args[0] == "lvm": // issue 12 item 4
 		m = checktest.LVMMachine(t)
+	case !neg && len(args) == 1 && args[0] == "md": // issue 12 item 4, dracut's paths
+		m = checktest.MDMachine(t)
 	case !neg && (len(args) == 2 || len(args) == 3 && args[2] == "raid1") && args[0] == "btrfs":
 		// issue 12 items 5, 6: / on btrfs, its checksum algorithm args[1]
 		m = checktest.BtrfsMachine(t, args[1], len(args) == 3)
@@ -308,7 +310,7 @@ func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.Mkdir(m.Sys, 0o755))
 		ts.Check(os.Mkdir(m.Proc, 0o755))
 	default:
-		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine lvm | machine btrfs CHECKSUM [raid1] | machine unmounted")
+		ts.Fatalf("usage: machine nvme [RUNNING-RELEASE] | machine luks NAME | machine lvm | machine md | machine btrfs CHECKSUM [raid1] | machine unmounted")
 	}
 	st.sys, st.proc = os.DirFS(m.Sys), os.DirFS(m.Proc)
 	st.sysDir, st.dmTables = m.Sys, nil

@@ -384,6 +384,7 @@ make_disk() { # make_disk TREE FS IMAGE
     luks-ext4) make_luks "$tree" "$image" "$mb" ;; # issue 12 item 3
     lvm-ext4) make_lvm "$tree" "$image" "$mb" ;;   # issue 12 item 4
     md1-ext4) make_md "$tree" "$image" "$mb" ;;    # issue 12 item 4: and IMAGE.m1
+    lvmthin-ext4) make_lvmthin "$tree" "$image" "$mb" ;; # issue 12 item 4: built in a guest
     *) echo "e2e: unknown fs $fs" >&2; exit 1 ;;
   esac
 }
@@ -525,6 +526,131 @@ if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$here/scenarios.tsv"
       make_disk "$out/disks/tree" $fs "$out/disks/plain-$fs.img"
     fi
   done
+fi
+
+# issue 12 item 4, dracut's paths: the LVM and md RAID1 roots above booted with dracut --no-hostonly
+# --add "lvm mdraid" (a private --confdir, never the machine's config), with its systemd modules
+# (dracut's default) and without them; variants cut one piece from each. dracut's parse-lvm.sh and
+# parse-md.sh drop LVM and md activation unless rd.lvm.vg=/rd.lvm.lv=, rd.md.uuid= or rd.auto=1 is on
+# the command line (a hostonly build writes them to etc/cmdline.d): the rows pass them, and one row
+# of each leaves them out.
+dracut_stack_image() { # dracut_stack_image NAME [DRACUT-ARGS...]: dracut --no-hostonly --add "lvm mdraid" ARGS
+  local name=$1 w=$out/unpacked/$1; shift
+  [ -s "$img/$name.img" ] && return 0
+  step "dracut image $name: --add \"lvm mdraid\" $*"
+  rm -rf "$w"; mkdir -p "$w/conf.d"
+  dracut --conf /dev/null --confdir "$w/conf.d" --tmpdir "$w" --no-hostonly --no-hostonly-cmdline --gzip \
+    --add "lvm mdraid" "$@" --force "$w/out.img" "$kver" >"$w/log" 2>&1 ||
+    { tail -40 "$w/log" >&2; echo "e2e: dracut for $name failed" >&2; return 1; }
+  "$bin" ls "$w/out.img" >"$w/list"
+  grep -q -E 'sbin/lvm$' "$w/list" && grep -q -E 'sbin/mdadm$' "$w/list" || { echo "e2e: $name lacks lvm or mdadm" >&2; return 1; }
+  chmod 0644 "$w/out.img"; mv "$w/out.img" "$img/$name.img"
+  rm -rf "$w"
+}
+dracut_cut() { # dracut_cut NAME FROM FIND-EXPR...: dracut image FROM (one gzip cpio) minus what find matches
+  local name=$1 from=$2; shift 2
+  [ -s "$img/$name.img" ] && return 0
+  step "variant $name: $from minus $*"
+  local t=$out/unpacked/$name
+  rm -rf "$t"; mkdir -p "$t"
+  (cd "$t" && gzip -dc "$img/$from.img" | cpio -idm --quiet --no-absolute-filenames)
+  find "$t" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; return 1; }
+  pack_tree "$t" >"$img/$name.img.tmp"
+  mv "$img/$name.img.tmp" "$img/$name.img"
+  rm -rf "$t"
+}
+if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$here/scenarios.tsv"; then
+  bg dracut-lvm      dracut_stack_image dracut-lvm
+  bg dracut-nosd-lvm dracut_stack_image dracut-nosd-lvm --omit "systemd systemd-initrd dracut-systemd"
+  bgwait
+  bg dracut-lvm-no-lvm    dracut_cut dracut-lvm-no-lvm    dracut-lvm -path '*sbin/lvm'
+  bg dracut-lvm-no-rules  dracut_cut dracut-lvm-no-rules  dracut-lvm -name '64-lvm.rules'
+  bg dracut-lvm-no-dm-mod dracut_cut dracut-lvm-no-dm-mod dracut-lvm -name 'dm-mod.ko*'
+  bg dracut-md-no-mdadm   dracut_cut dracut-md-no-mdadm   dracut-lvm -path '*sbin/mdadm'
+  bg dracut-md-no-raid1   dracut_cut dracut-md-no-raid1   dracut-lvm -name 'raid1.ko*'
+  bg dracut-nosd-lvm-no-rules dracut_cut dracut-nosd-lvm-no-rules dracut-nosd-lvm -name '64-lvm.rules'
+  bg dracut-nosd-md-no-mdadm  dracut_cut dracut-nosd-md-no-mdadm  dracut-nosd-lvm -path '*sbin/mdadm'
+  bgwait
+fi
+
+# issue 12 item 4: a thin-provisioned LV root (VG bgvg, thin pool pool, thin LV root, ext4). A thin
+# pool's metadata cannot be written without device-mapper, which this machine lacks, so the disk is
+# made inside a QEMU guest: the Debian kernel with lvm.img (lvm, dmsetup, busybox) and an appended
+# archive holding dm-thin-pool and its dependencies and a /init that makes PV, VG, pool and thin LV on
+# the first disk (NVMe) and copies the ext4 image on the second (virtio) into the LV, then powers off.
+# lvmthin.img is mkinitramfs as lvm.img plus thin-provisioning-tools' own initramfs hook (pdata_tools
+# as thin_check and cache_check, dm-thin-pool, dm-cache): the package is unpacked, not installed, and
+# its hook runs from the private config directory with the unpacked program.
+thin_lvm_conf='global{thin_check_executable="" use_lvmpolld=0} activation{udev_sync=0 udev_rules=0 monitoring=0} devices{obtain_device_list_from_udev=0} backup{backup=0 archive=0}'
+make_lvmthin() { # make_lvmthin TREE IMAGE MB: ext4 of TREE in thin LV bgvg/root, made in a guest
+  local tree=$1 image=$2 mb=$3 w=$out/unpacked/thin-$$-$RANDOM m
+  rm -rf "$w"; mkdir -p "$w/a/usr/lib/modules/$kver"
+  rm -f "$image.fs"; truncate -s "${mb}M" "$image.fs"
+  mkfs.ext4 -q -L bgroot -d "$tree" "$image.fs"
+  rm -f "$image"; truncate -s "$((mb + 48))M" "$image"
+  # the modules with the kernel package's own indexes (which name every module), so modprobe finds them
+  cp /lib/modules/"$kver"/modules.* "$w/a/usr/lib/modules/$kver/"
+  (cd /lib/modules/"$kver" && printf '%s\n' kernel/lib/libcrc32c.ko kernel/drivers/md/dm-bufio.ko kernel/drivers/md/dm-bio-prison.ko \
+    kernel/drivers/md/persistent-data/dm-persistent-data.ko kernel/drivers/md/dm-thin-pool.ko | cpio -pdm --quiet "$w/a/usr/lib/modules/$kver")
+  cat >"$w/a/init" <<THININIT
+#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mkdir -p /proc /sys /dev /run /tmp; mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in nvme virtio_pci virtio_blk dm-mod dm-thin-pool; do modprobe \$m || echo "THIN-ERROR modprobe \$m"; done
+i=0; while [ ! -b /dev/nvme0n1 ] || [ ! -b /dev/vda ]; do i=\$((i + 1)); [ \$i -gt 60 ] && break; sleep 1; done
+c='$thin_lvm_conf'
+lvm pvcreate -q --config "\$c" /dev/nvme0n1 &&
+lvm vgcreate -q --config "\$c" -s 4m bgvg /dev/nvme0n1 &&
+lvm lvcreate -q --config "\$c" --type thin-pool -L $((mb + 8))M --poolmetadatasize 4m --poolmetadataspare n -Zn -n pool bgvg &&
+lvm lvcreate -q --config "\$c" --type thin -V ${mb}M --thinpool pool -n root bgvg &&
+dd if=/dev/vda of=/dev/mapper/bgvg-root bs=1M 2>/dev/null &&
+sync && lvm lvs --config "\$c" -a -o lv_name,segtype,lv_size bgvg && lvm vgchange -q --config "\$c" -an bgvg && echo THIN-BUILT
+poweroff -f
+THININIT
+  chmod 755 "$w/a/init"
+  # the kernel reads a further archive only at a 4-byte boundary after the compressed one
+  cat "$img/lvm.img" >"$w/initrd"; truncate -s "%4" "$w/initrd"; cpio_tree "$w/a" >>"$w/initrd"
+  timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none -no-reboot -serial stdio \
+    -kernel "$vmlinuz" -initrd "$w/initrd" -append "console=ttyS0 panic=-1 no_timer_check" \
+    -drive if=none,id=d0,file="$image",format=raw -device nvme,drive=d0,serial=bg0 \
+    -drive if=none,id=d1,file="$image.fs",format=raw,readonly=on -device virtio-blk-pci,drive=d1 </dev/null >"$w/log" 2>&1 || true
+  grep -a -q THIN-BUILT "$w/log" || { tail -30 "$w/log" >&2; echo "e2e: the thin LV disk $image was not built" >&2; rm -rf "$w"; return 1; }
+  grep -a -A4 'LV *Type\|LV  ' "$w/log" | sed 's/^/e2e:   thin: /' || true
+  rm -rf "$w" "$image.fs"
+}
+lvmthin_image() { # lvmthin_image: lvm.img's mkinitramfs plus thin-provisioning-tools' hook, unpacked
+  [ -s "$img/lvmthin.img" ] && return 0
+  step "image lvmthin: mkinitramfs with lvm2, mdadm and thin-provisioning-tools' hook"
+  local c=$out/unpacked/lvmthin-conf
+  rm -rf "$c"; mkdir -p "$c/conf.d" "$c/hooks" "$c/scripts" "$c/deb"
+  (cd "$c/deb" && apt-get download thin-provisioning-tools >/dev/null && dpkg-deb -x ./*.deb x) || return 1
+  [ -x "$c/deb/x/usr/sbin/pdata_tools" ] || { echo "e2e: no pdata_tools in thin-provisioning-tools" >&2; return 1; }
+  printf 'MODULES=most\nBUSYBOX=auto\nKEYMAP=n\nCOMPRESS=zstd\nDEVICE=\nNFSROOT=auto\nRUNSIZE=10%%\nFSTYPE=auto\n' >"$c/initramfs.conf"
+  : >"$c/modules"
+  # the package's hook (/usr/share/initramfs-tools/hooks/thin-provisioning-tools), its program unpacked here
+  sed "s|copy_exec /usr/sbin/pdata_tools|copy_exec $c/deb/x/usr/sbin/pdata_tools /usr/sbin/pdata_tools|" \
+    "$c/deb/x/usr/share/initramfs-tools/hooks/thin-provisioning-tools" >"$c/hooks/thin-provisioning-tools"
+  chmod 755 "$c/hooks/thin-provisioning-tools"
+  mkinitramfs -d "$c" -c zstd -o "$img/lvmthin.img.tmp" "$kver" >"$out/logs/mkinitramfs-lvmthin.log" 2>&1 ||
+    { tail -20 "$out/logs/mkinitramfs-lvmthin.log" >&2; return 1; }
+  "$bin" ls "$img/lvmthin.img.tmp" >"$c/list"
+  grep -q -E 'dm-thin-pool.ko' "$c/list" && grep -q 'sbin/thin_check$' "$c/list" || { echo "e2e: lvmthin.img has no dm-thin-pool or thin_check" >&2; return 1; }
+  mv "$img/lvmthin.img.tmp" "$img/lvmthin.img"
+  rm -rf "$c"
+}
+if grep -q -E '^[^#]*[[:space:]]lvmthin-ext4[[:space:]]' "$here/scenarios.tsv"; then
+  bg lvmthin lvmthin_image
+  if [ ! -s "$out/disks/plain-lvmthin-ext4.img" ]; then
+    step "root disk plain-lvmthin-ext4 (built in a guest)"
+    make_tree "$out/disks/tree-thin"
+    bg plain-lvmthin make_disk "$out/disks/tree-thin" lvmthin-ext4 "$out/disks/plain-lvmthin-ext4.img"
+  fi
+  bgwait
+  rm -rf "$out/disks/tree-thin"
+  [ -d "$out/unpacked/lvmthin" ] || { mkdir -p "$out/unpacked/lvmthin.tmp" && unmkinitramfs "$img/lvmthin.img" "$out/unpacked/lvmthin.tmp" && mv "$out/unpacked/lvmthin.tmp" "$out/unpacked/lvmthin"; }
+  bg lvmthin-no-thin-pool stack_variant lvmthin lvmthin-no-thin-pool -name 'dm-thin-pool.ko*'
+  bg lvmthin-no-thin-check stack_variant lvmthin lvmthin-no-thin-check '(' -name pdata_tools -o -name thin_check ')'
+  bgwait
 fi
 
 # issue 12 item 3, the other generators: initramfs-tools with cryptsetup-initramfs (its cryptroot hook
@@ -693,6 +819,7 @@ verdict_guest() { # verdict_guest KIND FS ID NAME...: one guest that computes th
   [ "$fs" = luks-ext4 ] && gimg=$img/dracut-luks.img gappend="$gappend $luks_args"
   [ "$fs" = lvm-ext4 ] && gimg=$img/lvm.img gappend="$gappend $lvm_args" # issue 12 item 4
   [ "$fs" = md1-ext4 ] && gimg=$img/lvm.img gappend="$gappend $md_args"
+  [ "$fs" = lvmthin-ext4 ] && gimg=$img/lvmthin.img gappend="$gappend $lvm_args"
   # issue 12 item 5: the good image cannot mount an xxhash btrfs (no xxhash_generic): good-xxhash can.
   [ "$fs" = btrfs-xxhash ] && gimg=$img/good-xxhash.img
   case $fs in btrfs-*) gappend="$gappend no_timer_check" ;; esac # as the rows (scenarios.tsv)

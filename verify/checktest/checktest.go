@@ -352,6 +352,28 @@ func LVMMachine(t testing.TB) Machine {
 	return m
 }
 
+// MDUUID is the array UUID of MDMachine's md0, as md/uuid shows it.
+const MDUUID = "8e2ec0de-b007-4a11-9e2e-0000000000a1"
+
+// MDMachine makes /sys and /proc for a machine whose / is ext4 on the md
+// RAID1 array md0 (9:0, metadata 1.0, UUID MDUUID) over nvme0n1p2, as
+// NVMeMachine's disk (issue 12 item 4).
+func MDMachine(t testing.TB) Machine {
+	t.Helper()
+	m := nvme(t)
+	md := "devices/virtual/block/md0"
+	m.file(md+"/dev", "9:0\n")
+	m.file(md+"/md/level", "raid1\n")
+	m.file(md+"/md/metadata_version", "1.0\n")
+	m.file(md+"/md/uuid", MDUUID+"\n")
+	m.link(md+"/subsystem", "class/block")
+	m.link(md+"/slaves/nvme0n1p2", "devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1/nvme0n1p2")
+	m.link("dev/block/9:0", md)
+	m.link("class/block/md0", md)
+	m.mountinfo("9:0", "/dev/md0")
+	return m
+}
+
 // LVMThinTables are LVMMachine's live tables, as `dmsetup table` prints them.
 var LVMThinTables = map[string]string{
 	"254:0": "0 2097152 thin-pool 254:2 254:3 128 0 0\n",

@@ -165,14 +165,16 @@ func (w *walker) need(n Need) {
 	w.res.Needs = append(w.res.Needs, n)
 }
 
-func (w *walker) userspace(program, detail, cryptName string) {
+// userspace records a program need; it reports whether the entry is new.
+func (w *walker) userspace(program, detail, cryptName string) bool {
 	for _, u := range w.res.Userspace {
 		// One entry per program, and for cryptsetup one per mapping.
 		if u.Program == program && u.CryptName == cryptName {
-			return
+			return false
 		}
 	}
 	w.res.Userspace = append(w.res.Userspace, Userspace{Program: program, Detail: detail, CryptName: cryptName})
+	return true
 }
 
 // Filesystems with no block device of their own, and what to say about them.

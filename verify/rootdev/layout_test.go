@@ -106,7 +106,7 @@ func TestNVMeUnderLUKSUnderLVM(t *testing.T) {
 		want{NeedFilesystem, "ext4", "", ""},
 	)
 	wantUser := []Userspace{
-		{Program: "lvm", Detail: "LVM dm-1 (vg-root), mounted at /"},
+		{Program: "lvm", Detail: "LVM dm-1 (vg-root), mounted at /", VG: "vg", LV: "root"}, // issue 12 item 4: what rd.lvm.lv= must name
 		{Program: "cryptsetup", Detail: "LUKS dm-0 (nvme0n1p3_crypt), under LVM dm-1 (vg-root), mounted at /", CryptName: "nvme0n1p3_crypt",
 			LUKSUUID: "0d7c2e53-a7a8-4e0f-9d3b-2f1e6c5a4b39", Device: "dm-0", MajMin: "254:0", Under: []string{"nvme0n1p3"}},
 	}
@@ -146,7 +146,8 @@ func TestMDRaid1OverTwoSATADisks(t *testing.T) {
 	sdb := f.disk(sd+"/block", "sdb", "8:16")
 	a := f.partition(sda, "sda1", "8:1")
 	b := f.partition(sdb, "sdb1", "8:17")
-	f.md("md0", "9:0", "raid1", a, b)
+	md := f.md("md0", "9:0", "raid1", a, b)
+	f.file(md+"/md/uuid", "8E2EC0DE-b007-4a11-9e2e-0000000000a1\n") // issue 12 item 4: what rd.md.uuid= must name
 	f.mountinfo(rootLine(27, "9:0", "/", "ext4", "/dev/md0"))
 	res := f.discover()
 	checkNeeds(t, res,
@@ -156,7 +157,7 @@ func TestMDRaid1OverTwoSATADisks(t *testing.T) {
 		want{NeedModule, "md-raid1", "", "needed by RAID1 md0, mounted at /"},
 		want{NeedFilesystem, "ext4", "", ""},
 	)
-	if len(res.Userspace) != 1 || !reflect.DeepEqual(res.Userspace[0], Userspace{Program: "mdadm", Detail: "RAID1 md0, mounted at /"}) {
+	if len(res.Userspace) != 1 || !reflect.DeepEqual(res.Userspace[0], Userspace{Program: "mdadm", Detail: "RAID1 md0, mounted at /", MDUUID: "8e2ec0de-b007-4a11-9e2e-0000000000a1"}) {
 		t.Errorf("userspace = %+v", res.Userspace)
 	}
 }
@@ -409,6 +410,29 @@ func TestLUKSUUID(t *testing.T) {
 	} {
 		if got := luksUUID(in); got != want {
 			t.Errorf("luksUUID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Issue 12 item 4: lvm2 names a device VG-LV, doubling the dashes inside
+// either name; dracut's rd.lvm.lv= takes VG/LV.
+func TestSplitLVMName(t *testing.T) {
+	for _, tc := range []struct {
+		in, vg, lv string
+		ok         bool
+	}{
+		{"bgvg-root", "bgvg", "root", true},
+		{"my--vg-my--root", "my-vg", "my-root", true},
+		{"vg-pool-tpool", "vg", "pool-tpool", true},
+		{"a---b", "a-", "b", true},
+		{"nodash", "", "", false},
+		{"vg-", "vg", "", false},
+		{"-lv", "", "lv", false},
+		{"only--doubled", "", "", false},
+	} {
+		vg, lv, ok := SplitLVMName(tc.in)
+		if vg != tc.vg || lv != tc.lv || ok != tc.ok {
+			t.Errorf("SplitLVMName(%q) = %q, %q, %v; want %q, %q, %v", tc.in, vg, lv, ok, tc.vg, tc.lv, tc.ok)
 		}
 	}
 }

@@ -93,9 +93,32 @@ func (w *walker) dm(p, name string, above []label, target string, depth int) {
 	case layer.program == "cryptsetup":
 		w.cryptUserspace(p, name, dmName, uuid, render("", chain, target))
 	case layer.program != "":
-		w.userspace(layer.program, render("", chain, target), "")
+		if w.userspace(layer.program, render("", chain, target), "") && layer.program == "lvm" {
+			// The topmost LV, the one dracut's rd.lvm.lv= must name.
+			u := &w.res.Userspace[len(w.res.Userspace)-1]
+			u.VG, u.LV, _ = SplitLVMName(dmName)
+		}
 	}
 	w.slaves(p, text, chain, target, depth)
+}
+
+// SplitLVMName splits a device-mapper name lvm2 made, "VG-LV", at its one
+// single dash: lvm2 doubles every dash inside either name ("my--vg-root"
+// is VG "my-vg", LV "root"), as `dmsetup splitname` undoes. ok is false
+// when there is no single dash.
+func SplitLVMName(dmName string) (vg, lv string, ok bool) {
+	for i := 0; i < len(dmName); i++ {
+		if dmName[i] != '-' {
+			continue
+		}
+		if i+1 < len(dmName) && dmName[i+1] == '-' {
+			i++ // a doubled dash, part of a name
+			continue
+		}
+		undo := func(s string) string { return strings.ReplaceAll(s, "--", "-") }
+		return undo(dmName[:i]), undo(dmName[i+1:]), i > 0 && i+1 < len(dmName)
+	}
+	return "", "", false
 }
 
 // dmTargetNeeds records the modules of the dm device's live table (issue 12
@@ -192,7 +215,13 @@ func (w *walker) md(p, name string, above []label, target string, depth int) {
 	default:
 		w.unknown("%s has md/level %q, which boot-guard does not know: its RAID personality module was not required (%s)", name, clip(level), render("", chain, target))
 	}
-	w.userspace("mdadm", render("", chain, target), "")
+	if w.userspace("mdadm", render("", chain, target), "") {
+		// The topmost array's UUID, which dracut's rd.md.uuid= must name
+		// (md/uuid: Linux 5.11 and later; else unknown).
+		if id, err := w.sys.readAttr(p + "/md/uuid"); err == nil {
+			w.res.Userspace[len(w.res.Userspace)-1].MDUUID = strings.ToLower(clip(id))
+		}
+	}
 	// Issue 12 item 4: an array with external metadata (IMSM, DDF: md/
 	// metadata_version "external:imsm", "external:/md127/0") is kept up by
 	// mdmon, which mdadm starts from the initrd; without it the array stays

@@ -106,4 +106,12 @@ type Userspace struct {
 	// Under are the kernel names of the devices in its slaves/ ("nvme0n1p3"):
 	// what a crypttab source /dev/NAME must name.
 	Under []string `json:"under,omitempty"`
+	// Issue 12 item 4: what dracut's command line must name for it to
+	// activate the layer (rd.lvm.vg=/rd.lvm.lv=, rd.md.uuid=). VG and LV
+	// are the volume group and logical volume of lvm's topmost LV (its
+	// dm/name "VG-LV", dashes in either doubled); MDUUID is the md array's
+	// UUID as md/uuid gives it, dashed. Empty when not known.
+	VG     string `json:"vg,omitempty"`
+	LV     string `json:"lv,omitempty"`
+	MDUUID string `json:"md_uuid,omitempty"`
 }
