@@ -13,7 +13,7 @@
 #   2. root disks without loop mounts (mkfs.ext4 -d, mkfs.btrfs --rootdir) whose /sbin/init
 #      (busybox-static) prints a marker line and powers off.
 #   3. the real outcome of every scenario in scenarios.tsv: BOOT when the marker appears, else FAIL
-#      with the telling console line. A guest is stopped at BG_E2E_TIMEOUT (180 s), or once its
+#      with the telling console line. A guest is stopped at BG_E2E_TIMEOUT (300 s), or once its
 #      console has been silent for BG_E2E_IDLE seconds (30) after a line of certain failure (see boot).
 #   4. boot-guard's verdict, computed INSIDE a guest booted with the good image on the same disk kind
 #      and filesystem, so root-device detection reads a real sysfs: the candidates, the kernel's module
@@ -34,7 +34,7 @@ fi
 
 out=${BG_E2E:-$repo/build/e2e}
 mkdir -p "$out"/{img,unpacked,disks,logs}
-timeout_s=${BG_E2E_TIMEOUT:-180}
+timeout_s=${BG_E2E_TIMEOUT:-300} # dracut LVM rows: the LV appeared after 200 s on a loaded host
 t_start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive # mdadm, cryptsetup-initramfs: no debconf questions
 step() { echo "e2e: [$(( $(date +%s) - t_start ))s] $*"; }
