@@ -93,7 +93,7 @@ func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
 // the first one out of the file or malformed, a node reached twice (a loop,
 // or a shared subtree depmod never writes) and a key longer than binMaxKey.
 // An index that passes cannot make a lookup fail: matchAliases visits only
-// such nodes. It allocates a bit per 64 bytes of the file and a stack,
+// such nodes. It allocates a bit per byte of the file (a word per 64) and a stack,
 // nothing per node.
 func (x *BinIndex) check() error {
 	seen := make([]uint64, len(x.data)/64+1)
