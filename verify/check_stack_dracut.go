@@ -35,10 +35,7 @@ type stackArgs struct {
 // parseLUKSArgs does the rd.luks ones.
 func parseStackArgs(line string) stackArgs {
 	var a stackArgs
-	for _, w := range strings.Fields(line) {
-		if w == "--" {
-			break
-		}
+	for _, w := range initrdWords(line) {
 		k, v, hasV := strings.Cut(w, "=")
 		switch k {
 		case "rd.lvm":

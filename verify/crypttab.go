@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/boot-guard/boot-guard/verify/rootdev"
@@ -176,14 +177,20 @@ func cmdlineFalse(v string) bool {
 	return false
 }
 
-// parseLUKSArgs reads the rd.luks options of a command line. Arguments
-// after "--" are init's, not the initramfs's.
+// initrdWords are the words of a kernel command line the initramfs reads:
+// those before "--", after which the words are init's.
+func initrdWords(line string) []string {
+	w := strings.Fields(line)
+	if i := slices.Index(w, "--"); i >= 0 {
+		return w[:i]
+	}
+	return w
+}
+
+// parseLUKSArgs reads the rd.luks options of a command line.
 func parseLUKSArgs(line string) luksArgs {
 	var a luksArgs
-	for _, w := range strings.Fields(line) {
-		if w == "--" {
-			break
-		}
+	for _, w := range initrdWords(line) {
 		k, v, hasV := strings.Cut(w, "=")
 		switch k {
 		case "rd.luks", "luks":
@@ -225,10 +232,7 @@ func luksKey(cmdline string) string {
 // order, space-separated.
 func keyWords(cmdline string, keys map[string]bool) string {
 	var words []string
-	for _, w := range strings.Fields(cmdline) {
-		if w == "--" {
-			break
-		}
+	for _, w := range initrdWords(cmdline) {
 		if k, _, _ := strings.Cut(w, "="); keys[k] {
 			words = append(words, w)
 		}
