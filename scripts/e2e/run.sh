@@ -34,6 +34,11 @@ fi
 
 out=${BG_E2E:-$repo/build/e2e}
 mkdir -p "$out"/{img,unpacked,disks,logs}
+# The rows this run boots (BG_E2E_ONLY=REGEX: those whose name matches, for iterating by hand); the
+# images and disks below are built only when a selected row needs them.
+sel=$out/rows.tsv
+grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s" >"$sel" || true
+[ -s "$sel" ] || { echo "e2e: no scenario matches BG_E2E_ONLY=${BG_E2E_ONLY:-}" >&2; exit 2; }
 timeout_s=${BG_E2E_TIMEOUT:-300} # dracut LVM rows: the LV appeared after 200 s on a loaded host
 t_start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive # mdadm, cryptsetup-initramfs: no debconf questions
@@ -150,7 +155,7 @@ dvariant dracut-no-modprobe -path '*/sbin/modprobe'
 size=$(stat -L -c %s "$img/good.img")
 head -c $((size * 95 / 100)) "$img/good.img" >"$img/trunc95.img"
 
-if [ ! -s "$img/ubuntu-libdir.img" ] && grep -q '^nvme-ubuntu-libdir' "$here/scenarios.tsv"; then
+if [ ! -s "$img/ubuntu-libdir.img" ] && grep -q '^nvme-ubuntu-libdir' "$sel"; then
   # The Ubuntu-style image with its modules archive under a real lib/ directory instead of usr/lib/:
   # the kernel cannot then create main's lib -> usr/lib symlink over the non-empty directory, so
   # /lib/modules/V/modules.dep is not where modprobe looks (a layout an image builder can get wrong).
@@ -179,7 +184,7 @@ modzst_variant() { # modzst_variant NAME [FIND-EXPR...]: compress the modules, t
   mv "$img/$name.img.tmp" "$img/$name.img"
   rm -rf "$t"
 }
-if grep -q -E '^nvme-modules-zst' "$here/scenarios.tsv"; then
+if grep -q -E '^nvme-modules-zst' "$sel"; then
   modzst_variant mod-zst
   modzst_variant mod-zst-nolib -name 'libzstd.so*'
 fi
@@ -195,7 +200,7 @@ append_archive() { # append_archive NAME DIR: good.img, zero padding, then DIR a
     (cd "$dir" && find . -mindepth 1 ! -type d | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet); } >"$img/$name.img.tmp"
   mv "$img/$name.img.tmp" "$img/$name.img"
 }
-if grep -q '^nvme-append-' "$here/scenarios.tsv"; then
+if grep -q '^nvme-append-' "$sel"; then
   a=$out/unpacked/append; rm -rf "$a"
   # A file over a file is rewritten: nvme.ko replaced by garbage, written through the lib ->
   # usr/lib symlink (the kernel follows symlinks in the parent directories of a name).
@@ -268,7 +273,7 @@ modpatch_variant_build() { # modpatch_variant_build NAME PERL-EXPR: the good ima
   mv "$img/$name.img.tmp" "$img/$name.img"
   rm -rf "$t"
 }
-if grep -q '^nvme-mod-' "$here/scenarios.tsv"; then
+if grep -q '^nvme-mod-' "$sel"; then
   # A __versions entry is 64 bytes: the CRC (8, little-endian), the name NUL-padded to 56.
   modpatch_variant modunsigned 's/^//' # the control: only the signature cut off
   modpatch_variant modcrc 's/(.{8})(pci_save_state\0{42})/pack("Q<", unpack("Q<", $1) + 1) . $2/se'
@@ -283,7 +288,7 @@ fi
 # as a line xxhash_generic in /etc/initramfs-tools/modules would add it; no-blake2b removes it, and
 # no-xxhash removes xxhash_generic: the same as good on a fresh machine, but a machine with
 # cryptsetup-initramfs installed builds a good image that carries it (its hook copies crypto modules).
-if grep -q -E '^[^#]*[[:space:]]btrfs-[a-z0-9]+[[:space:]]' "$here/scenarios.tsv"; then
+if grep -q -E '^[^#]*[[:space:]]btrfs-[a-z0-9]+[[:space:]]' "$sel"; then
   variant no-blake2b -name 'blake2b_generic.ko*'
   if [ -n "$(find "$good_main" -name 'xxhash_generic.ko*' -print -quit)" ]; then
     variant no-xxhash -name 'xxhash_generic.ko*'
@@ -345,8 +350,8 @@ rel_export=${BG_RELEASES:-$repo/build/releases}/export
 # target in what it builds in, as on a machine upgrading across releases.
 release_of() { case ${1:-good} in *@*) echo "${1#*@}" ;; trixie|forky) echo "$1" ;; *) echo host ;; esac; }
 release_good() { case $1 in trixie) echo initramfs ;; forky) echo dracut ;; esac; }
-mapfile -t rel_used < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s" |
-  while read -r _ _ _ _ _ _ kv _; do release_of "$kv"; done | sort -u | grep -vx host || true)
+mapfile -t rel_used < <(
+  while read -r _ _ _ _ _ _ kv _; do release_of "$kv"; done <"$sel" | sort -u | grep -vx host || true)
 for rel in "${rel_used[@]}"; do
   if [ ! -s "$rel_export/$rel/KERNEL" ] || [ ! -s "$rel_export/$rel/$(release_good "$rel").img" ]; then
     step "release $rel: no $rel_export/$rel: running scripts/releases.sh"
@@ -389,7 +394,7 @@ make_disk() { # make_disk TREE FS IMAGE
   esac
 }
 # issue 12 item 5: and the btrfs checksum variants the rows name (btrfs-xxhash, btrfs-sha256, btrfs-blake2b)
-for fs in ext4 btrfs $(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | awk '$3 ~ /^btrfs-/ { print $3 }' | sort -u); do
+for fs in ext4 btrfs $(awk '$3 ~ /^btrfs-/ { print $3 }' "$sel" | sort -u); do
   if [ ! -s "$out/disks/plain-$fs.img" ]; then
     step "root disk plain-$fs"
     make_tree "$out/disks/tree"
@@ -434,7 +439,7 @@ luks_image() { # luks_image NAME [FIND-EXPR...]: dracut.img minus FIND-EXPR, plu
   mv "$img/$name.img.tmp" "$img/$name.img"
   rm -rf "$t"
 }
-if grep -q -E '^[^#]*[[:space:]]luks-ext4[[:space:]]' "$here/scenarios.tsv"; then
+if grep -q -E '^[^#]*[[:space:]]luks-ext4[[:space:]]' "$sel"; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends cryptsetup-bin python3-cryptography >/dev/null
   luks_image dracut-luks
   luks_image dracut-luks-no-sdcrypt -path '*/systemd/systemd-cryptsetup'
@@ -498,7 +503,7 @@ make_md() { # make_md TREE IMAGE MB: IMAGE and IMAGE.m1, RAID1 members holding e
   cp --sparse=always "$image" "$image.m1"
   python3 "$here/md-super.py" 8e2ec0de-b007-4a11-9e2e-0000000000a1 "$image" "$image.m1"
 }
-if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$here/scenarios.tsv"; then
+if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$sel"; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends lvm2 mdadm >/dev/null
   if [ ! -s "$img/lvm.img" ]; then
     step "image lvm: mkinitramfs with lvm2 and mdadm installed"
@@ -559,7 +564,7 @@ dracut_cut() { # dracut_cut NAME FROM FIND-EXPR...: dracut image FROM (one gzip 
   mv "$img/$name.img.tmp" "$img/$name.img"
   rm -rf "$t"
 }
-if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$here/scenarios.tsv"; then
+if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$sel"; then
   bg dracut-lvm      dracut_stack_image dracut-lvm
   bg dracut-nosd-lvm dracut_stack_image dracut-nosd-lvm --omit "systemd systemd-initrd dracut-systemd"
   bgwait
@@ -642,7 +647,7 @@ lvmthin_image() { # lvmthin_image: lvm.img's mkinitramfs plus thin-provisioning-
   mv "$img/lvmthin.img.tmp" "$img/lvmthin.img"
   rm -rf "$c"
 }
-if grep -q -E '^[^#]*[[:space:]]lvmthin-ext4[[:space:]]' "$here/scenarios.tsv"; then
+if grep -q -E '^[^#]*[[:space:]]lvmthin-ext4[[:space:]]' "$sel"; then
   bg lvmthin lvmthin_image
   if [ ! -s "$out/disks/plain-lvmthin-ext4.img" ]; then
     step "root disk plain-lvmthin-ext4 (built in a guest)"
@@ -665,7 +670,7 @@ fi
 # Each image is built by the real tool; the hook's crypttab and conf-hook are bind-mounted over the
 # machine's in a private mount namespace (unshare -m), so /etc is never changed. Variants with one
 # module or program removed are cut from them.
-luks_other_rows=$(grep -c -E '^[^#]*[[:space:]](it-luks|dracut-nosd-luks)' "$here/scenarios.tsv" || true)
+luks_other_rows=$(grep -c -E '^[^#]*[[:space:]](it-luks|dracut-nosd-luks)' "$sel" || true)
 itluks_image() { # itluks_image NAME CRYPTTAB-LINE: mkinitramfs (MODULES=most, zstd) with the cryptroot hook; @KEY@ is the key file
   local name=$1 line=$2 w=$out/unpacked/$1
   [ -s "$img/$name.img" ] && return 0
@@ -800,8 +805,7 @@ spawn() { # spawn CMD...: run CMD in the background once fewer than jobs_max job
   while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
   "$@" &
 }
-# BG_E2E_ONLY=REGEX runs only the scenarios whose name matches (for iterating by hand).
-mapfile -t rows < <(grep -v -E '^\s*(#|$)' "$here/scenarios.tsv" | grep -E "^(${BG_E2E_ONLY:-.*})\s")
+mapfile -t rows <"$sel"
 
 # ---- 4. verdicts, from inside guests on the same disk kind and filesystem ----------------------
 # Started first (the longest jobs). The rows of one disk kind and filesystem are split into guests of
