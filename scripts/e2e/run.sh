@@ -99,10 +99,11 @@ cpio_tree() { # cpio_tree DIR: an uncompressed newc archive of DIR on stdout
 pack_tree() { # pack_tree DIR: newc cpio, zstd-compressed as mkinitramfs does, on stdout
   cpio_tree "$1" | zstd -q -3 -T0
 }
+wanted() { awk -v n="$1" '$4 == n { f = 1 } END { exit !f }' "$sel"; } # wanted NAME: a selected row boots image NAME
 early_prefix() { # early uncompressed archives of good.img, if any, so variants keep them
   if [ -d "$good_tree/early" ]; then cpio_tree "$good_tree/early"; fi
 }
-variant() { bg "$1" variant_build "$@"; }
+variant() { ! wanted "$1" || bg "$1" variant_build "$@"; }
 variant_build() { # variant_build NAME FIND-EXPR...: good image minus the files find matches
   local name=$1; shift
   [ -s "$img/$name.img" ] && return 0
@@ -134,7 +135,7 @@ variant no-kmod         '(' -name kmod -o -path '*/sbin/modprobe' ')'
 variant no-udevd        -name systemd-udevd
 variant no-init-sh      -path '*/usr/bin/sh'               # /init's #!/bin/sh (bin -> usr/bin; busybox)
 variant no-libkmod      -name 'libkmod.so*'                # DT_NEEDED of systemd-udevd and kmod
-dvariant() { bg "$1" dvariant_build "$@"; }
+dvariant() { ! wanted "$1" || bg "$1" dvariant_build "$@"; }
 dvariant_build() { # dvariant_build NAME FIND-EXPR...: the dracut image (one gzip cpio) minus the files find matches
   local name=$1; shift
   [ -s "$img/$name.img" ] && return 0
@@ -216,7 +217,7 @@ if grep -q '^nvme-append-' "$sel"; then
 fi
 # issue 11 item 5: initrd variants with a modprobe.d file added to the good main archive (the file's
 # text is the variant's, lines separated by ';'), repacked as `variant` does.
-conf_variant() { bg "$1" conf_variant_build "$@"; }
+conf_variant() { ! wanted "$1" || bg "$1" conf_variant_build "$@"; }
 conf_variant_build() { # conf_variant_build NAME TEXT: good image plus etc/modprobe.d/boot-guard-e2e.conf
   local name=$1 text=$2
   [ -s "$img/$name.img" ] && return 0
@@ -236,7 +237,7 @@ conf_variant conf-blacklist-other  '# not needed here;blacklist floppy;options n
 # issue 11 item 2's kernel-wrong-version, the mechanism behind it: a kernel runs modprobe in
 # /lib/modules/$(uname -r), so a kernel of another release than the initrd's modules finds none.
 # Shown with the real kernel and the good image whose module tree is named for another release.
-if [ ! -s "$img/moddir-other-release.img" ]; then
+if [ ! -s "$img/moddir-other-release.img" ] && wanted moddir-other-release; then
   step "variant moddir-other-release: usr/lib/modules/$kver renamed $kver-other"
   t=$out/unpacked/moddir-other-release
   rm -rf "$t"; cp -a "$good_main" "$t"
@@ -255,7 +256,7 @@ fi
 # a real boot showed that a signed module whose bytes changed is refused even without
 # CONFIG_MODULE_SIG_FORCE (module_sig_check: a failed check is fatal, only an unsigned module or an
 # unknown key merely taints), silently, so every patched row failed for that reason alone.
-modpatch_variant() { bg "$1" modpatch_variant_build "$@"; }
+modpatch_variant() { ! wanted "$1" || bg "$1" modpatch_variant_build "$@"; }
 modpatch_variant_build() { # modpatch_variant_build NAME PERL-EXPR: the good image, nvme.ko's bytes rewritten by PERL-EXPR
   local name=$1 expr=$2 t ko
   [ -s "$img/$name.img" ] && return 0
