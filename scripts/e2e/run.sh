@@ -59,6 +59,21 @@ bgwait() { # bgwait: wait for every bg job; exit 1 when one failed
   fi
 }
 rm -rf "$out/failed"; mkdir -p "$out/failed"
+# lvm2, mdadm and cryptsetup-initramfs are installed only for the images built here, and each install
+# fires initramfs-tools' trigger, which rebuilds this machine's own initrd (a minute of CI each time).
+# apt_e2e installs with update_initramfs=no bind-mounted over update-initramfs.conf in a private mount
+# namespace (unshare -m): the trigger does nothing and /etc is never written. The machine's root
+# booted without these packages, so its initrd does not need them.
+apt_e2e() { # apt_e2e PKG...: apt-get install PKG... without rebuilding this machine's initrd
+  local conf=/etc/initramfs-tools/update-initramfs.conf
+  if [ -f "$conf" ] && command -v unshare >/dev/null; then
+    printf 'update_initramfs=no\nbackup_initramfs=no\n' >"$out/update-initramfs.conf"
+    unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "$@"' \
+      sh "$out/update-initramfs.conf" "$conf" "$@" >/dev/null
+  else
+    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "$@" >/dev/null
+  fi
+}
 
 step "real images (scripts/real-images.sh: installs the kernel and tools, builds or reuses)"
 bash "$repo/scripts/real-images.sh" --yes
@@ -505,7 +520,7 @@ make_md() { # make_md TREE IMAGE MB: IMAGE and IMAGE.m1, RAID1 members holding e
   python3 "$here/md-super.py" 8e2ec0de-b007-4a11-9e2e-0000000000a1 "$image" "$image.m1"
 }
 if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$sel"; then
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends lvm2 mdadm >/dev/null
+  apt_e2e lvm2 mdadm
   if [ ! -s "$img/lvm.img" ]; then
     step "image lvm: mkinitramfs with lvm2 and mdadm installed"
     c=$out/unpacked/lvm-conf; rm -rf "$c"; mkdir -p "$c/conf.d" "$c/hooks" "$c/scripts"
@@ -723,7 +738,7 @@ dnsluks_image() { # dnsluks_image NAME: dracut --no-hostonly without its systemd
   rm -rf "$w"
 }
 if [ "$luks_other_rows" -gt 0 ]; then
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends cryptsetup-initramfs >/dev/null
+  apt_e2e cryptsetup-initramfs
   # Four real builds, two at a time (see bg), then the cuts from them, also two at a time.
   bg it-luks            itluks_image it-luks            "luks-$luks_uuid UUID=$luks_uuid @KEY@ luks,initramfs"
   bg dracut-nosd-luks   dnsluks_image dracut-nosd-luks
