@@ -15,6 +15,7 @@ import (
 type stackFile struct {
 	name  string
 	paths []string
+	pkg   string // the package that ships it, when not the program's own integration
 }
 
 // stackFiles are, per generator and program, the files found needed by
@@ -27,13 +28,18 @@ type stackFile struct {
 // job, so it counts too: no real boot has shown an image with one failing.
 //
 // dracut (its 90lvm module) activates LVM only from its own udev rule
-// 64-lvm.rules, which queues lvm_scan for each PV udev sees (read from its
-// sources); no real boot has shown an image without it failing yet
-// (nvme-dracut-lvm-no-rules is written, not booted), so it is not required.
+// 64-lvm.rules, which queues lvm_scan for each PV udev sees: real boots
+// without it, with and without dracut's systemd modules, wait for the LV
+// until dracut gives up, though lvm and lvm2's own rules are in the image
+// (nvme-dracut-lvm-no-rules, nvme-dracut-nosd-lvm-no-rules).
 var stackFiles = map[diagnose.Generator]map[string][]stackFile{
 	diagnose.GeneratorInitramfsTools: {
 		"lvm": {{name: "udev rule 69-lvm.rules (it activates the volume groups)",
 			paths: append(udevRulePaths("69-lvm.rules"), "scripts/local-top/lvm2", "scripts/local-block/lvm2")}},
+	},
+	diagnose.GeneratorDracut: {
+		"lvm": {{name: "dracut's udev rule 64-lvm.rules (it runs lvm_scan, which activates the volume groups)",
+			paths: udevRulePaths("64-lvm.rules"), pkg: "dracut-core"}}, // its modules.d/90lvm
 	},
 }
 
@@ -54,7 +60,10 @@ func (c *checker) stackUserspace(img *initrd.Image, u rootdev.Userspace, bl boot
 		if imageHasAny(img, f.paths...) {
 			continue
 		}
-		pkg := initramfsPackage(u.Program, gen)
+		pkg := f.pkg
+		if pkg == "" {
+			pkg = initramfsPackage(u.Program, gen)
+		}
 		c.rep.Add(Problem{Code: CodeUserspaceMissing, Verdict: Unbootable,
 			Message: fmt.Sprintf("kernel %s: initrd %s has %s but no %s, needed for %s", c.req.Version, shown, u.Program, f.name, u.Detail),
 			Hint:    fmt.Sprintf("reinstall its initramfs integration (apt-get install --reinstall %s), then %s", pkg, c.fixHint()),

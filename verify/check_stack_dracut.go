@@ -19,9 +19,12 @@ import (
 // unless rd.md.uuid= or rd.auto=1 is given (or with rd.md=0), and with
 // rd.md.uuid= assembles only the arrays named. The command line is the
 // kernel's and the image's own (etc/cmdline.d, where a hostonly build
-// writes rd.lvm.lv= and rd.md.uuid=). Only the rows booted so far decide
-// (nvme-dracut-lvm*, nvme-dracut-md: they boot with their names): what the
-// sources say fails without a real boot to show it is cannot-tell.
+// writes rd.lvm.lv= and rd.md.uuid=). Only the rows booted so far decide:
+// nvme-dracut-lvm* and nvme-dracut-md boot with their names, and
+// nvme-dracut-md-no-rdmd and nvme-dracut-nosd-md-no-rdmd, an md root with
+// no rd.md.uuid= and no rd.auto=1, never assemble the array, with and
+// without dracut's systemd modules: unbootable. What the sources alone say
+// fails (names that leave root out, rd.lvm=0, rd.md=0) is cannot-tell.
 // stackArgs are the rd.lvm and rd.md options of a command line
 // (dracut.cmdline(7)).
 type stackArgs struct {
@@ -92,9 +95,9 @@ func (c *checker) dracutActivation(imgLine string, u rootdev.Userspace, bl bootL
 		}
 		switch {
 		case kern.lvmOff || own.lvmOff:
-			c.stackCmdline(u, what, "rd.lvm=0 turns LVM off: dracut activates no volume group", bl, shown)
+			c.stackCmdline(u, what, "rd.lvm=0 turns LVM off: dracut activates no volume group", CannotTell, bl, shown)
 		case len(vgs)+len(lvs) > 0 && u.VG != "" && !lvmNamed(vgs, lvs, u.VG, u.LV):
-			c.stackCmdline(u, what, fmt.Sprintf("rd.lvm.vg=/rd.lvm.lv= name only %s: dracut activates only those", strings.Join(slices.Concat(vgs, lvs), " ")), bl, shown)
+			c.stackCmdline(u, what, fmt.Sprintf("rd.lvm.vg=/rd.lvm.lv= name only %s: dracut activates only those", strings.Join(slices.Concat(vgs, lvs), " ")), CannotTell, bl, shown)
 		}
 	case "mdadm":
 		ids := slices.Concat(kern.mdUUIDs, own.mdUUIDs)
@@ -104,11 +107,11 @@ func (c *checker) dracutActivation(imgLine string, u rootdev.Userspace, bl bootL
 		}
 		switch {
 		case kern.mdOff || own.mdOff:
-			c.stackCmdline(u, what, "rd.md=0 turns md RAID off: dracut assembles no array", bl, shown)
+			c.stackCmdline(u, what, "rd.md=0 turns md RAID off: dracut assembles no array", CannotTell, bl, shown)
 		case len(ids) == 0 && !auto:
-			c.stackCmdline(u, what, "the command line has no rd.md.uuid= (nor rd.auto=1): dracut's mdraid module then assembles nothing", bl, shown)
+			c.stackCmdline(u, what, "the command line has no rd.md.uuid= (nor rd.auto=1): dracut's mdraid module then assembles nothing", Unbootable, bl, shown)
 		case len(ids) > 0 && u.MDUUID != "" && !mdNamed(ids, u.MDUUID):
-			c.stackCmdline(u, what, fmt.Sprintf("rd.md.uuid= names only %s: dracut assembles only those", strings.Join(ids, " ")), bl, shown)
+			c.stackCmdline(u, what, fmt.Sprintf("rd.md.uuid= names only %s: dracut assembles only those", strings.Join(ids, " ")), CannotTell, bl, shown)
 		}
 	}
 }
@@ -140,10 +143,11 @@ func mdNamed(ids []string, id string) bool {
 }
 
 // stackCmdline reports that the command line keeps a dracut image from
-// activating u's layer, as dracut's sources read: cannot-tell until a real
-// boot shows it. When the line the kernel will get is unknown, it says so:
-// an rd.lvm.lv= or rd.md.uuid= on it would do.
-func (c *checker) stackCmdline(u rootdev.Userspace, what, why string, bl bootLine, shown string) {
+// activating u's layer: v is Unbootable where a real boot showed it, else
+// CannotTell (dracut's sources alone say so). When the line the kernel will
+// get is unknown, it is cannot-tell and says so: an rd.lvm.lv= or
+// rd.md.uuid= on it would do.
+func (c *checker) stackCmdline(u rootdev.Userspace, what, why string, v Verdict, bl bootLine, shown string) {
 	arg := "rd.lvm.lv=" + u.VG + "/" + u.LV
 	if u.Program == "mdadm" {
 		arg = "rd.md.uuid=" + u.MDUUID
@@ -151,12 +155,13 @@ func (c *checker) stackCmdline(u rootdev.Userspace, what, why string, bl bootLin
 	if strings.HasSuffix(arg, "=") || arg == "rd.lvm.lv=/" {
 		arg = map[string]string{"lvm": "rd.lvm.lv=VG/LV", "mdadm": "rd.md.uuid=UUID"}[u.Program]
 	}
-	p := Problem{Code: CodeStackNotNamed, Verdict: CannotTell, // no real boot has shown it failing yet
+	p := Problem{Code: CodeStackNotNamed, Verdict: v,
 		Message: fmt.Sprintf("kernel %s: initrd %s (dracut) will not activate %s: %s (command line from %s), needed for %s", c.req.Version, shown, what, why, bl.source, u.Detail),
 		Hint:    fmt.Sprintf("add %s to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub; or /etc/kernel/cmdline), or rebuild the initrd hostonly (dracut --hostonly --hostonly-cmdline writes it into the image); then %s", arg, c.fixHint())}
 	if !bl.known() {
 		p.Message = fmt.Sprintf("kernel %s: initrd %s (dracut) names %s nowhere, and the command line the kernel will get is unknown, so whether it activates root was not checked (%s), needed for %s", c.req.Version, shown, what, why, u.Detail)
 		p.Hint = "put the command line the boot loader passes in /etc/kernel/cmdline to have it checked"
+		p.Verdict = CannotTell
 	}
 	c.rep.Add(p)
 }

@@ -47,12 +47,16 @@ func TestCheckDracutStackActivation(t *testing.T) {
 		{"md: rd.md.uuid as mdadm prints it", "md", "dracut", kern + "rd.md.uuid=" + strings.ToUpper(mdadmWords), nil, verify.Bootable, ""},
 		{"md: rd.auto", "md", "dracut", kern + "rd.auto", nil, verify.Bootable, ""},
 		{"md: hostonly etc/cmdline.d", "md", "dracut", kern, []checktest.File{{Path: "etc/cmdline.d/90mdraid.conf", Data: []byte(" rd.md.uuid=" + mdadmWords + "\n")}}, verify.Bootable, ""},
-		{"md: nothing names it", "md", "dracut-systemd", kern, nil, verify.CannotTell, "no rd.md.uuid="},
+		// Real boots (nvme-dracut-md-no-rdmd, nvme-dracut-nosd-md-no-rdmd): the array is never assembled.
+		{"md: nothing names it", "md", "dracut-systemd", kern, nil, verify.Unbootable, "no rd.md.uuid="},
+		{"md: nothing names it, without systemd", "md", "dracut", kern, nil, verify.Unbootable, "no rd.md.uuid="},
 		{"md: names another array", "md", "dracut", kern + "rd.md.uuid=" + otherUUID, nil, verify.CannotTell, "rd.md.uuid= names only " + otherUUID},
 		{"md: rd.md=0", "md", "dracut", kern + "rd.md.uuid=" + checktest.MDUUID + " rd.md=0", nil, verify.CannotTell, "rd.md=0"},
 		{"md: initramfs-tools needs no names", "md", "initramfs-tools", kern, nil, verify.Bootable, ""},
-		// No real boot has shown a dracut image without 64-lvm.rules failing yet: not required.
-		{"lvm: no 64-lvm.rules", "lvm", "dracut-systemd", kern + "rd.lvm.lv=vg/root", nil, verify.Bootable, ""},
+		// Real boots (nvme-dracut-lvm-no-rules, nvme-dracut-nosd-lvm-no-rules): without dracut's
+		// 64-lvm.rules nothing runs lvm_scan, and the LV never appears.
+		{"lvm: no 64-lvm.rules", "lvm", "dracut-systemd", kern + "rd.lvm.lv=vg/root", nil, verify.Unbootable, "no dracut's udev rule 64-lvm.rules"},
+		{"lvm: no 64-lvm.rules, without systemd", "lvm", "dracut", kern, nil, verify.Unbootable, "no dracut's udev rule 64-lvm.rules"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +118,9 @@ func TestCheckDracutStackActivation(t *testing.T) {
 			p := problem(t, k, code)
 			if p.Verdict != tc.verdict || !strings.Contains(p.Message, tc.text) {
 				t.Errorf("%+v, want %q in it", p, tc.text)
+			}
+			if code == verify.CodeUserspaceMissing && !strings.Contains(p.Hint, "--reinstall dracut-core") {
+				t.Errorf("hint %q does not name dracut-core, which ships 64-lvm.rules", p.Hint)
 			}
 			want := map[string]string{"lvm": "rd.lvm.lv=vg/root", "md": "rd.md.uuid=" + checktest.MDUUID}[tc.stack]
 			if !strings.Contains(p.Message, "unknown") && code == verify.CodeStackNotNamed && !strings.Contains(p.Hint, want) {

@@ -43,22 +43,34 @@ timeout_s=${BG_E2E_TIMEOUT:-300} # dracut LVM rows: the LV appeared after 200 s 
 t_start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive # mdadm, cryptsetup-initramfs: no debconf questions
 step() { echo "e2e: [$(( $(date +%s) - t_start ))s] $*"; }
-# The image builds below are independent jobs (a copy of an unpacked tree, a find, a repack; a
-# mkinitramfs or dracut run): bg runs one in the background, one per core at most, and bgwait waits
+# The image and disk builds below are independent jobs (a copy of an unpacked tree, a find, a
+# repack; a mkinitramfs or dracut run; mkfs), or chains of them (an image, then the variants cut from
+# it): bg runs one in the background, one per core at most; await waits for one job another needs
+# (the thin LV disk is made by a guest booting lvm.img), and bgwait, before the first guest boots,
 # for them all, failing the run when one failed (its own message says why). The CI stage spent
-# 280 s building images one at a time before the first guest started.
-bg() { # bg NAME CMD...: CMD in the background; its failure leaves $out/failed/NAME
+# 280 s building images one at a time before the first guest started, and 350 s in blocks that
+# each waited for the one before.
+bg() { # bg NAME CMD...: CMD in the background; its failure (or exit) leaves $out/failed/NAME
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
-  { "${@:2}" || : >"$out/failed/$1"; } &
+  : >"$out/started/$1"
+  # CMD runs in a subshell of its own, started apart from the || that records its failure: inside
+  # a || list bash ignores set -e, and a failing command in CMD must end it as in the main shell.
+  { ( "${@:2}" ) & if ! wait "$!"; then : >"$out/failed/$1"; fi; : >"$out/done/$1"; } &
 }
-bgwait() { # bgwait: wait for every bg job; exit 1 when one failed
-  wait
+bgfailed() { # bgfailed: exit 1 when a bg job failed
   if compgen -G "$out/failed/*" >/dev/null; then
+    wait
     echo "e2e: image builds failed: $(cd "$out/failed" && echo *)" >&2
     exit 1
   fi
 }
-rm -rf "$out/failed"; mkdir -p "$out/failed"
+await() { # await NAME...: wait until the bg jobs NAME... have ended; exit 1 when any bg job failed
+  local n
+  for n in "$@"; do until [ -e "$out/done/$n" ]; do bgfailed; sleep 1; done; done
+  bgfailed
+}
+bgwait() { wait; bgfailed; } # bgwait: wait for every bg job; exit 1 when one failed
+rm -rf "$out/failed" "$out/done" "$out/started"; mkdir -p "$out/failed" "$out/done" "$out/started"
 # lvm2, mdadm and cryptsetup-initramfs are installed only for the images built here, and each install
 # fires initramfs-tools' trigger, which rebuilds this machine's own initrd (a minute of CI each time).
 # apt_e2e installs with update_initramfs=no bind-mounted over update-initramfs.conf in a private mount
@@ -324,9 +336,6 @@ if grep -q -E '^[^#]*[[:space:]]btrfs-[a-z0-9]+[[:space:]]' "$sel"; then
   fi
 fi
 
-bgwait
-ls -lL "$img" | sed 's/^/e2e:   /'
-
 # Kernel images: the KERNEL column names one (default good: the package's /boot/vmlinuz-V); variants
 # are made here, in $out/kernels, from the good one.
 mkdir -p "$out/kernels"
@@ -410,13 +419,14 @@ make_disk() { # make_disk TREE FS IMAGE
   esac
 }
 # issue 12 item 5: and the btrfs checksum variants the rows name (btrfs-xxhash, btrfs-sha256, btrfs-blake2b)
-for fs in ext4 btrfs $(awk '$3 ~ /^btrfs-/ { print $3 }' "$sel" | sort -u); do
-  if [ ! -s "$out/disks/plain-$fs.img" ]; then
-    step "root disk plain-$fs"
-    make_tree "$out/disks/tree"
-    make_disk "$out/disks/tree" "$fs" "$out/disks/plain-$fs.img"
-  fi
-done
+root_disk() { # root_disk FS: $out/disks/plain-FS.img, the rows' root disk (make_tree's tree on FS)
+  [ ! -s "$out/disks/plain-$1.img" ] || return 0
+  step "root disk plain-$1"
+  make_tree "$out/disks/tree-$1"
+  make_disk "$out/disks/tree-$1" "$1" "$out/disks/plain-$1.img" || return 1
+  rm -rf "$out/disks/tree-$1"
+}
+for fs in ext4 btrfs $(awk '$3 ~ /^btrfs-/ { print $3 }' "$sel" | sort -u); do bg "disk-$fs" root_disk "$fs"; done
 
 # issue 12 item 3: a LUKS2 root (aes-xts-plain64, the whole disk) and the dracut images that unlock
 # it. luksFormat writes the header on a plain file; this machine has no device-mapper to write the
@@ -457,14 +467,10 @@ luks_image() { # luks_image NAME [FIND-EXPR...]: dracut.img minus FIND-EXPR, plu
 }
 if grep -q -E '^[^#]*[[:space:]]luks-ext4[[:space:]]' "$sel"; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends cryptsetup-bin python3-cryptography >/dev/null
-  luks_image dracut-luks
-  luks_image dracut-luks-no-sdcrypt -path '*/systemd/systemd-cryptsetup'
-  luks_image dracut-luks-no-xts -name 'xts.ko*'
-  if [ ! -s "$out/disks/plain-luks-ext4.img" ]; then
-    step "root disk plain-luks-ext4"
-    make_tree "$out/disks/tree"
-    make_disk "$out/disks/tree" luks-ext4 "$out/disks/plain-luks-ext4.img"
-  fi
+  bg dracut-luks luks_image dracut-luks
+  bg dracut-luks-no-sdcrypt luks_image dracut-luks-no-sdcrypt -path '*/systemd/systemd-cryptsetup'
+  bg dracut-luks-no-xts luks_image dracut-luks-no-xts -name 'xts.ko*'
+  bg disk-luks-ext4 root_disk luks-ext4
 fi
 
 # issue 12 item 4: an LVM root (VG bgvg, linear LV root holding ext4) and the initramfs-tools image
@@ -499,9 +505,9 @@ stack_variant() { # stack_variant BASE NAME FIND-EXPR...: image BASE (unpacked i
   step "variant $name: $base minus $*"
   local t=$out/unpacked/$name b=$out/unpacked/$base m
   [ -d "$b/main" ] && m=$b/main || m=$b
-  rm -rf "$t"; cp -a "$m" "$t"
-  find "$t" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; exit 1; }
-  { [ ! -d "$b/early" ] || cpio_tree "$b/early"; pack_tree "$t"; } >"$img/$name.img.tmp"
+  rm -rf "$t"; cp -a "$m" "$t" || return 1
+  find "$t" "$@" -print -delete | grep -q . || { echo "e2e: variant $name removed nothing ($*)" >&2; return 1; }
+  { [ ! -d "$b/early" ] || cpio_tree "$b/early"; pack_tree "$t"; } >"$img/$name.img.tmp" || return 1
   mv "$img/$name.img.tmp" "$img/$name.img"
   rm -rf "$t"
 }
@@ -519,34 +525,34 @@ make_md() { # make_md TREE IMAGE MB: IMAGE and IMAGE.m1, RAID1 members holding e
   cp --sparse=always "$image" "$image.m1"
   python3 "$here/md-super.py" 8e2ec0de-b007-4a11-9e2e-0000000000a1 "$image" "$image.m1"
 }
-if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$sel"; then
-  apt_e2e lvm2 mdadm
+lvm_chain() { # lvm_chain: lvm.img (mkinitramfs with lvm2 and mdadm installed), unpacked, and the variants cut from it
   if [ ! -s "$img/lvm.img" ]; then
     step "image lvm: mkinitramfs with lvm2 and mdadm installed"
-    c=$out/unpacked/lvm-conf; rm -rf "$c"; mkdir -p "$c/conf.d" "$c/hooks" "$c/scripts"
+    local c=$out/unpacked/lvm-conf
+    rm -rf "$c"; mkdir -p "$c/conf.d" "$c/hooks" "$c/scripts"
     printf 'MODULES=most\nBUSYBOX=auto\nKEYMAP=n\nCOMPRESS=zstd\nDEVICE=\nNFSROOT=auto\nRUNSIZE=10%%\nFSTYPE=auto\n' >"$c/initramfs.conf"
     : >"$c/modules"
-    mkinitramfs -d "$c" -c zstd -o "$img/lvm.img.tmp" "$kver" >"$out/logs/mkinitramfs-lvm.log" 2>&1
-    mv "$img/lvm.img.tmp" "$img/lvm.img"
+    mkinitramfs -d "$c" -c zstd -o "$img/lvm.img.tmp" "$kver" >"$out/logs/mkinitramfs-lvm.log" 2>&1 ||
+      { tail -20 "$out/logs/mkinitramfs-lvm.log" >&2; echo "e2e: mkinitramfs for lvm.img failed" >&2; return 1; }
+    mv "$img/lvm.img.tmp" "$img/lvm.img" || return 1
     rm -rf "$c" "$out/unpacked/lvm"
   fi
   if [ ! -d "$out/unpacked/lvm" ]; then
     rm -rf "$out/unpacked/lvm.tmp"; mkdir -p "$out/unpacked/lvm.tmp"
-    unmkinitramfs "$img/lvm.img" "$out/unpacked/lvm.tmp"
-    mv "$out/unpacked/lvm.tmp" "$out/unpacked/lvm"
+    unmkinitramfs "$img/lvm.img" "$out/unpacked/lvm.tmp" || return 1
+    mv "$out/unpacked/lvm.tmp" "$out/unpacked/lvm" || return 1
   fi
-  stack_variant lvm lvm-no-dm-mod -name 'dm-mod.ko*'
-  stack_variant lvm lvm-no-lvm    -path '*sbin/lvm'
-  stack_variant lvm lvm-no-rules  -name '*-lvm.rules'   # 56-lvm.rules and 69-lvm.rules
-  stack_variant lvm md-no-raid1   -name 'raid1.ko*'
+  stack_variant lvm lvm-no-dm-mod -name 'dm-mod.ko*' &&
+  stack_variant lvm lvm-no-lvm    -path '*sbin/lvm' &&
+  stack_variant lvm lvm-no-rules  -name '*-lvm.rules' &&  # 56-lvm.rules and 69-lvm.rules
+  stack_variant lvm md-no-raid1   -name 'raid1.ko*' &&
   stack_variant lvm md-no-mdadm   -path '*sbin/mdadm'
-  for fs in lvm-ext4 md1-ext4; do
-    if [ ! -s "$out/disks/plain-$fs.img" ]; then
-      step "root disk plain-$fs"
-      make_tree "$out/disks/tree"
-      make_disk "$out/disks/tree" $fs "$out/disks/plain-$fs.img"
-    fi
-  done
+}
+if grep -q -E '^[^#]*[[:space:]](lvm|md1)-ext4[[:space:]]' "$sel"; then
+  apt_e2e lvm2 mdadm
+  bg lvm lvm_chain
+  bg disk-lvm-ext4 root_disk lvm-ext4
+  bg disk-md1-ext4 root_disk md1-ext4
 fi
 
 # issue 12 item 4, dracut's paths: the LVM and md RAID1 roots above booted with dracut --no-hostonly
@@ -583,7 +589,7 @@ dracut_cut() { # dracut_cut NAME FROM FIND-EXPR...: dracut image FROM (one gzip 
 if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$sel"; then
   bg dracut-lvm      dracut_stack_image dracut-lvm
   bg dracut-nosd-lvm dracut_stack_image dracut-nosd-lvm --omit "systemd systemd-initrd dracut-systemd"
-  bgwait
+  await dracut-lvm dracut-nosd-lvm
   bg dracut-lvm-no-lvm    dracut_cut dracut-lvm-no-lvm    dracut-lvm -path '*sbin/lvm'
   bg dracut-lvm-no-rules  dracut_cut dracut-lvm-no-rules  dracut-lvm -name '64-lvm.rules'
   bg dracut-lvm-no-dm-mod dracut_cut dracut-lvm-no-dm-mod dracut-lvm -name 'dm-mod.ko*'
@@ -591,7 +597,6 @@ if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$sel"; then
   bg dracut-md-no-raid1   dracut_cut dracut-md-no-raid1   dracut-lvm -name 'raid1.ko*'
   bg dracut-nosd-lvm-no-rules dracut_cut dracut-nosd-lvm-no-rules dracut-nosd-lvm -name '64-lvm.rules'
   bg dracut-nosd-md-no-mdadm  dracut_cut dracut-nosd-md-no-mdadm  dracut-nosd-lvm -path '*sbin/mdadm'
-  bgwait
 fi
 
 # issue 12 item 4: a thin-provisioned LV root (VG bgvg, thin pool pool, thin LV root, ext4). A thin
@@ -663,19 +668,16 @@ lvmthin_image() { # lvmthin_image: lvm.img's mkinitramfs plus thin-provisioning-
   mv "$img/lvmthin.img.tmp" "$img/lvmthin.img"
   rm -rf "$c"
 }
+lvmthin_chain() { # lvmthin_chain: lvmthin.img, unpacked, and the variants cut from it
+  lvmthin_image || return 1
+  [ -d "$out/unpacked/lvmthin" ] || { mkdir -p "$out/unpacked/lvmthin.tmp" && unmkinitramfs "$img/lvmthin.img" "$out/unpacked/lvmthin.tmp" && mv "$out/unpacked/lvmthin.tmp" "$out/unpacked/lvmthin"; } || return 1
+  stack_variant lvmthin lvmthin-no-thin-pool -name 'dm-thin-pool.ko*' &&
+  stack_variant lvmthin lvmthin-no-thin-check '(' -name pdata_tools -o -name thin_check ')'
+}
 if grep -q -E '^[^#]*[[:space:]]lvmthin-ext4[[:space:]]' "$sel"; then
-  bg lvmthin lvmthin_image
-  if [ ! -s "$out/disks/plain-lvmthin-ext4.img" ]; then
-    step "root disk plain-lvmthin-ext4 (built in a guest)"
-    make_tree "$out/disks/tree-thin"
-    bg plain-lvmthin make_disk "$out/disks/tree-thin" lvmthin-ext4 "$out/disks/plain-lvmthin-ext4.img"
-  fi
-  bgwait
-  rm -rf "$out/disks/tree-thin"
-  [ -d "$out/unpacked/lvmthin" ] || { mkdir -p "$out/unpacked/lvmthin.tmp" && unmkinitramfs "$img/lvmthin.img" "$out/unpacked/lvmthin.tmp" && mv "$out/unpacked/lvmthin.tmp" "$out/unpacked/lvmthin"; }
-  bg lvmthin-no-thin-pool stack_variant lvmthin lvmthin-no-thin-pool -name 'dm-thin-pool.ko*'
-  bg lvmthin-no-thin-check stack_variant lvmthin lvmthin-no-thin-check '(' -name pdata_tools -o -name thin_check ')'
-  bgwait
+  bg lvmthin lvmthin_chain
+  await lvm # the disk's builder guest boots lvm.img
+  bg disk-lvmthin-ext4 root_disk lvmthin-ext4
 fi
 
 # issue 12 item 3, the other generators: initramfs-tools with cryptsetup-initramfs (its cryptroot hook
@@ -738,18 +740,23 @@ dnsluks_image() { # dnsluks_image NAME: dracut --no-hostonly without its systemd
   rm -rf "$w"
 }
 if [ "$luks_other_rows" -gt 0 ]; then
+  # Installed once the other mkinitramfs runs (lvm.img, lvmthin.img) are done: its hook would add
+  # cryptsetup and crypto modules to them.
+  for j in lvm lvmthin; do [ ! -e "$out/started/$j" ] || await "$j"; done
   apt_e2e cryptsetup-initramfs
   # Four real builds, two at a time (see bg), then the cuts from them, also two at a time.
   bg it-luks            itluks_image it-luks            "luks-$luks_uuid UUID=$luks_uuid @KEY@ luks,initramfs"
   bg dracut-nosd-luks   dnsluks_image dracut-nosd-luks
   bg it-luks-no-entry   itluks_image it-luks-no-entry   ""
   bg it-luks-wrong-uuid itluks_image it-luks-wrong-uuid "luks-$luks_uuid UUID=${luks_uuid%1}2 @KEY@ luks,initramfs"
-  bgwait
+  await it-luks dracut-nosd-luks
   bg it-luks-no-dmcrypt cut_image it-luks-no-dmcrypt it-luks -name 'dm-crypt.ko*'
   bg it-luks-no-xts     cut_image it-luks-no-xts     it-luks -name 'xts.ko*'
   bg dracut-nosd-luks-no-cryptsetup cut_image dracut-nosd-luks-no-cryptsetup dracut-nosd-luks -path '*/sbin/cryptsetup'
-  bgwait
 fi
+bgwait
+ls -lL "$img" | sed 's/^/e2e:   /'
+step "images and disks ready"
 
 # ---- 3. boots ----------------------------------------------------------------------------------
 disk_args() { # disk_args KIND IMAGE: the QEMU arguments that attach IMAGE as the root disk
