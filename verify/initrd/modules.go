@@ -2,6 +2,7 @@ package initrd
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"slices"
@@ -90,6 +91,7 @@ type modinfoResult struct {
 	info *modelf.Info
 	size int64
 	tail []byte
+	sum  [sha256.Size]byte // Module.Sum
 	err  error
 }
 
@@ -97,14 +99,18 @@ type modinfoResult struct {
 // with fs's decoders; it returns scratch, grown as needed, for the next one.
 func readModule(p string, raw, scratch []byte, fs *decomp.Files) (modinfoResult, []byte) {
 	info, data, scratch, err := readModinfoInto(p, raw, scratch, fs)
-	return modinfoResult{info: info, size: int64(len(data)),
-		tail: bytes.Clone(data[max(0, len(data)-ModuleTail):]), err: err}, scratch
+	res := modinfoResult{info: info, size: int64(len(data)),
+		tail: bytes.Clone(data[max(0, len(data)-ModuleTail):]), err: err}
+	if err == nil && !strings.HasSuffix(p, ".ko") {
+		res.sum = sha256.Sum256(raw)
+	}
+	return res, scratch
 }
 
 // applyModinfo sets module i's fields from its .modinfo (or its error).
 func (r *reader) applyModinfo(i int, res modinfoResult) {
 	m := &r.img.Modules[i]
-	m.Size, m.Tail = res.size, res.tail
+	m.Size, m.Tail, m.Sum = res.size, res.tail, res.sum
 	if res.err != nil {
 		m.Err = res.err
 		return

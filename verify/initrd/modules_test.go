@@ -3,6 +3,7 @@ package initrd
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,11 +13,12 @@ func TestModules(t *testing.T) {
 	nvme := elfModule("license=GPL", "depends=nvme-core", "name=nvme", "vermagic=6.1.0-13-amd64 SMP preempt mod_unload modversions ")
 	core := elfModule("depends=", "name=nvme_core", "vermagic=6.1.0-13-amd64 SMP preempt mod_unload modversions ")
 	ext4 := elfModule("depends=mbcache,jbd2", "vermagic=6.5.0-1-generic SMP mod_unload ")
+	coreGz, ext4Zst := gz(t, core), zst(t, ext4)
 	early := archive(dir("lib"), dir("lib/modules"), dir("lib/modules/6.1.0-13-amd64"),
 		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme.ko", string(nvme)),
-		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme-core.ko.gz", string(gz(t, core))))
+		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme-core.ko.gz", string(coreGz)))
 	main := zst(t, archive(dir("usr"), dir("usr/lib"), dir("usr/lib/modules"),
-		file("usr/lib/modules/6.5.0-1-generic/kernel/fs/ext4/ext4.ko.zst", string(zst(t, ext4))),
+		file("usr/lib/modules/6.5.0-1-generic/kernel/fs/ext4/ext4.ko.zst", string(ext4Zst)),
 		file("usr/lib/modules/6.5.0-1-generic/kernel/broken.ko", "not an elf file"),
 		file("usr/lib/modules/6.5.0-1-generic/modules.dep", "x"),
 		file("opt/stray.ko", string(nvme)),
@@ -31,6 +33,13 @@ func TestModules(t *testing.T) {
 	}
 	if len(im.Modules) != 5 {
 		t.Fatalf("modules %+v", im.Modules)
+	}
+	// A compressed module read whole has the SHA-256 of its file's bytes
+	// (for kmod.Reference.Know); a plain or unreadable one none.
+	for i, sum := range [][sha256.Size]byte{{}, sha256.Sum256(coreGz), sha256.Sum256(ext4Zst), {}, {}} {
+		if im.Modules[i].Sum != sum {
+			t.Errorf("module %d: Sum %x, want %x", i, im.Modules[i].Sum, sum)
+		}
 	}
 	// The fixture's directories are not all entries: where the kernel
 	// puts the modules is TestRootfs's matter, not this test's.
