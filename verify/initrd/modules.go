@@ -160,6 +160,11 @@ func readModinfoInto(name string, raw, scratch []byte, fs *decomp.Files) (_ *mod
 // MaxModuleSize bytes, through decomp.OpenFile, into buf's storage (grown by
 // doubling, never past MaxModuleSize+1: decomp reads at most one byte over
 // the limit to tell "exactly" from "more").
+// maxHintRatio bounds the decoded length decompressModule takes from a
+// module file's header, as a multiple of the file's length (real modules
+// compress 3 to 5 times).
+const maxHintRatio = 32
+
 func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, error) {
 	buf = buf[:0]
 	rc, err := fs.Open(name, bytes.NewReader(raw), MaxModuleSize)
@@ -167,6 +172,13 @@ func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, e
 		return buf, err
 	}
 	defer rc.Close()
+	// Sized once where the file says its length (and the length is
+	// plausible: at most maxHintRatio times the file, so a hostile header
+	// alone allocates little), with a byte to spare for the end: growing by
+	// doubling zeroes and copies about three times the module.
+	if h := decomp.SizeHint(name, raw); h > 0 && h <= MaxModuleSize && h <= maxHintRatio*int64(len(raw)) {
+		buf = slices.Grow(buf, int(h)+1)
+	}
 	for {
 		if len(buf) == cap(buf) {
 			more := min(max(cap(buf), 256<<10), int(MaxModuleSize)+1-len(buf))

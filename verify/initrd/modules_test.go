@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"reflect"
 	"strings"
 	"testing"
@@ -118,5 +119,29 @@ func TestModuleTail(t *testing.T) {
 		if m.Size != want[m.Name] || (m.Size > 0) != bytes.HasSuffix(m.Tail, []byte("SIGNATURE~")) || len(m.Tail) > ModuleTail {
 			t.Errorf("%s: size %d, tail of %d bytes ending %q", m.Name, m.Size, len(m.Tail), m.Tail[max(0, len(m.Tail)-10):])
 		}
+	}
+}
+
+// TestDecompressModuleSized: a module whose file says its decoded length
+// is decoded into a buffer of that length (plus the byte that sees the
+// end) at once, where growing from 256 KiB would have taken 256 KiB; a length the file cannot plausibly hold allocates nothing
+// up front, and the decoding still decides (here: ISIZE disagrees).
+func TestDecompressModuleSized(t *testing.T) {
+	mod := elfModule("depends=", "vermagic=6.1.0-13-amd64 SMP ")
+	for x := uint32(1); len(mod) < 64000; { // compressible as a module is: not 32 times
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		mod = append(mod, byte(x)&0x3f)
+	}
+	raw := gz(t, mod)
+	data, err := decompressModule("m.ko.gz", raw, nil, nil)
+	if err != nil || !bytes.Equal(data, mod) || cap(data) <= len(mod) || cap(data) > len(mod)*9/8 { // the allocator's size class
+		t.Errorf("%d bytes (cap %d), %v; want %d (cap %d or a little more)", len(data), cap(data), err, len(mod), len(mod)+1)
+	}
+	binary.LittleEndian.PutUint32(raw[len(raw)-4:], 1<<30) // ISIZE: 1 GiB
+	data, err = decompressModule("m.ko.gz", raw, nil, nil)
+	if err == nil || cap(data) > 1<<20 {
+		t.Errorf("a 1 GiB ISIZE: %d bytes (cap %d), %v; want an error and no 1 GiB buffer", len(data), cap(data), err)
 	}
 }
