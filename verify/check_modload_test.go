@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,16 +26,36 @@ func inTreeNVMe() checktest.VersionedModule {
 }
 
 // loadFixture is newFixture with the in-tree nvme.ko under
-// /lib/modules/kv/kernel and an initrd whose nvme.ko is initrdNVMe.
-func loadFixture(t *testing.T, initrdNVMe checktest.VersionedModule, extra ...func(f fixture)) verify.KernelReport {
+// /lib/modules/kv/kernel and an initrd whose nvme.ko is initrdNVMe; with gz,
+// both are nvme.ko.gz (gzip of the same bytes gives the same file), as the
+// kernel's modules.dep names it.
+func loadFixture(t *testing.T, initrdNVMe checktest.VersionedModule, gz bool, extra ...func(f fixture)) verify.KernelReport {
 	t.Helper()
 	f := newFixture(t)
-	checktest.WriteFile(t, filepath.Join(f.root, "lib/modules", kv, nvmePath), inTreeNVMe().ELF())
+	file, tree, image := nvmePath, inTreeNVMe().ELF(), initrdNVMe.ELF()
+	if gz {
+		file, tree, image = nvmePath+".gz", checktest.Gzip(tree), checktest.Gzip(image)
+		dep := filepath.Join(f.root, "lib/modules", kv, "modules.dep")
+		b, err := os.ReadFile(dep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checktest.WriteFile(t, dep, []byte(strings.ReplaceAll(string(b), nvmePath+":", file+":")))
+	}
+	checktest.WriteFile(t, filepath.Join(f.root, "lib/modules", kv, file), tree)
 	for _, e := range extra {
 		e(f)
 	}
+	if gz { // the kernel decompresses it (the initrd has no kmod to)
+		cfg := filepath.Join(f.root, "boot", "config-"+kv)
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checktest.WriteFile(t, cfg, append(b, "\nCONFIG_MODULE_DECOMPRESS=y\nCONFIG_MODULE_COMPRESS_GZIP=y\n"...))
+	}
 	mods := f.modules(t, rootNeeds, "nvme")
-	mods = append(mods, checktest.Module{Path: nvmePath, Data: initrdNVMe.ELF()})
+	mods = append(mods, checktest.Module{Path: file, Data: image})
 	checktest.Initrd{Version: kv, Modules: mods}.Write(t, f.root)
 	return check(t, f.request())
 }
@@ -116,13 +137,23 @@ func loadCases(t *testing.T) []loadCase {
 	}
 }
 
+// TestModuleLoadable runs every case with plain .ko files, read in place,
+// and with .ko.gz ones: the initrd's copy of the kernel's own module, read
+// whole with the image, then stands for the kernel's copy with the same
+// bytes (kmod.Reference.Know), which must change no verdict nor message.
 func TestModuleLoadable(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ko", true: "ko.gz"}[gz], func(t *testing.T) { testModuleLoadable(t, gz) })
+	}
+}
+
+func testModuleLoadable(t *testing.T, gz bool) {
 	cases := loadCases(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := inTreeNVMe()
 			tc.mod(&m)
-			k := loadFixture(t, m, tc.extra...)
+			k := loadFixture(t, m, gz, tc.extra...)
 			if tc.code == "" {
 				for _, p := range k.Problems {
 					if p.Verdict != verify.Bootable {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,6 +48,7 @@ func newImageModules(img *initrd.Image, ix *kmod.Index, v string, load loadRule)
 	load.cache = map[string]moduleState{}
 	m := &imageModules{ix: ix, version: v, mine: map[string]initrd.Module{}, other: map[string]string{}, hidden: map[string]initrd.Module{}, load: load}
 	for _, mod := range img.Modules {
+		m.know(mod)
 		switch {
 		case mod.KernelVersion == v && mod.Unreachable != "":
 			m.hidden[mod.Name] = mod
@@ -75,6 +77,20 @@ func newImageModules(img *initrd.Image, ix *kmod.Index, v string, load loadRule)
 		m.noDep = img.WhyNot(dep)
 	}
 	return m
+}
+
+// know tells the kernel's reference what the image read of mod, a
+// compressed module read whole: the kernel's own copy, when it has the same
+// bytes, is then not decoded again (kmod.Reference.Know).
+func (m *imageModules) know(mod initrd.Module) {
+	if m.load.ref == nil || mod.KernelVersion != m.version || mod.Err != nil || mod.Sum == ([sha256.Size]byte{}) {
+		return
+	}
+	rel, ok := strings.CutPrefix(strings.TrimPrefix(mod.Path, "usr/"), "lib/modules/"+m.version+"/")
+	if !ok {
+		return
+	}
+	m.load.ref.Know(rel, kmod.Decoded{Sum: mod.Sum, Size: mod.Size, Vermagic: mod.Vermagic, Versions: mod.Versions, Exports: mod.Exports})
 }
 
 // parseDepNames returns the module names the image's modules.dep lists.

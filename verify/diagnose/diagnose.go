@@ -24,6 +24,7 @@ package diagnose
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -311,22 +312,22 @@ func scanStatus(root string, fn func(pkg, status, arch string)) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
+		line := sc.Bytes() // a string made only of the values kept
+		if len(line) == 0 {
 			flush()
 			continue
 		}
-		k, v, ok := strings.Cut(line, ":")
+		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		switch k {
+		switch string(k) {
 		case "Package":
-			pkg = strings.TrimSpace(v)
+			pkg = string(bytes.TrimSpace(v))
 		case "Status":
-			status = strings.TrimSpace(v)
+			status = string(bytes.TrimSpace(v))
 		case "Architecture":
-			arch = strings.TrimSpace(v)
+			arch = string(bytes.TrimSpace(v))
 		}
 	}
 	flush()

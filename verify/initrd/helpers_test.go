@@ -183,11 +183,11 @@ func elfModule(kv ...string) []byte {
 const elf1Rel = 1
 
 // ignoreReach clears Module.Unreachable, for tests about something else
-// whose fixtures leave directories out, and the decoded Size and Tail
-// (TestModuleTail checks them).
+// whose fixtures leave directories out, the decoded Size and Tail
+// (TestModuleTail checks them) and Sum (TestModules does).
 func ignoreReach(mods []Module) {
 	for i := range mods {
 		mods[i].Unreachable = ""
-		mods[i].Size, mods[i].Tail = 0, nil
+		mods[i].Size, mods[i].Tail, mods[i].Sum = 0, nil, [32]byte{}
 	}
 }

@@ -1,6 +1,7 @@
 package initrd
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"path"
 	"strings"
@@ -201,6 +202,11 @@ type Module struct {
 	// does not decode.
 	Size int64  `json:"-"`
 	Tail []byte `json:"-"`
+	// Sum is the SHA-256 of a compressed module's file as the image holds
+	// it (the bytes before decoding), for one read whole without an error;
+	// zero otherwise. A kernel's own copy of the module with the same bytes
+	// reads the same (kmod.Reference.Know), without decoding it again.
+	Sum [sha256.Size]byte `json:"-"`
 	// Unreachable says why modprobe in the booted initrd does not find
 	// this file at /lib/modules/KernelVersion/... (the kernel did not
 	// create it, a later entry replaced it, or that path leads elsewhere in

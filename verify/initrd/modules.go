@@ -2,6 +2,7 @@ package initrd
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"slices"
@@ -90,6 +91,7 @@ type modinfoResult struct {
 	info *modelf.Info
 	size int64
 	tail []byte
+	sum  [sha256.Size]byte // Module.Sum
 	err  error
 }
 
@@ -97,14 +99,18 @@ type modinfoResult struct {
 // with fs's decoders; it returns scratch, grown as needed, for the next one.
 func readModule(p string, raw, scratch []byte, fs *decomp.Files) (modinfoResult, []byte) {
 	info, data, scratch, err := readModinfoInto(p, raw, scratch, fs)
-	return modinfoResult{info: info, size: int64(len(data)),
-		tail: bytes.Clone(data[max(0, len(data)-ModuleTail):]), err: err}, scratch
+	res := modinfoResult{info: info, size: int64(len(data)),
+		tail: bytes.Clone(data[max(0, len(data)-ModuleTail):]), err: err}
+	if err == nil && !strings.HasSuffix(p, ".ko") {
+		res.sum = sha256.Sum256(raw)
+	}
+	return res, scratch
 }
 
 // applyModinfo sets module i's fields from its .modinfo (or its error).
 func (r *reader) applyModinfo(i int, res modinfoResult) {
 	m := &r.img.Modules[i]
-	m.Size, m.Tail = res.size, res.tail
+	m.Size, m.Tail, m.Sum = res.size, res.tail, res.sum
 	if res.err != nil {
 		m.Err = res.err
 		return
@@ -154,6 +160,11 @@ func readModinfoInto(name string, raw, scratch []byte, fs *decomp.Files) (_ *mod
 // MaxModuleSize bytes, through decomp.OpenFile, into buf's storage (grown by
 // doubling, never past MaxModuleSize+1: decomp reads at most one byte over
 // the limit to tell "exactly" from "more").
+// maxHintRatio bounds the decoded length decompressModule takes from a
+// module file's header, as a multiple of the file's length (real modules
+// compress 3 to 5 times).
+const maxHintRatio = 32
+
 func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, error) {
 	buf = buf[:0]
 	rc, err := fs.Open(name, bytes.NewReader(raw), MaxModuleSize)
@@ -161,6 +172,13 @@ func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, e
 		return buf, err
 	}
 	defer rc.Close()
+	// Sized once where the file says its length (and the length is
+	// plausible: at most maxHintRatio times the file, so a hostile header
+	// alone allocates little), with a byte to spare for the end: growing by
+	// doubling zeroes and copies about three times the module.
+	if h := decomp.SizeHint(name, raw); h > 0 && h <= MaxModuleSize && h <= maxHintRatio*int64(len(raw)) {
+		buf = slices.Grow(buf, int(h)+1)
+	}
 	for {
 		if len(buf) == cap(buf) {
 			more := min(max(cap(buf), 256<<10), int(MaxModuleSize)+1-len(buf))

@@ -3,6 +3,8 @@ package initrd
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,11 +14,12 @@ func TestModules(t *testing.T) {
 	nvme := elfModule("license=GPL", "depends=nvme-core", "name=nvme", "vermagic=6.1.0-13-amd64 SMP preempt mod_unload modversions ")
 	core := elfModule("depends=", "name=nvme_core", "vermagic=6.1.0-13-amd64 SMP preempt mod_unload modversions ")
 	ext4 := elfModule("depends=mbcache,jbd2", "vermagic=6.5.0-1-generic SMP mod_unload ")
+	coreGz, ext4Zst := gz(t, core), zst(t, ext4)
 	early := archive(dir("lib"), dir("lib/modules"), dir("lib/modules/6.1.0-13-amd64"),
 		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme.ko", string(nvme)),
-		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme-core.ko.gz", string(gz(t, core))))
+		file("lib/modules/6.1.0-13-amd64/kernel/drivers/nvme/host/nvme-core.ko.gz", string(coreGz)))
 	main := zst(t, archive(dir("usr"), dir("usr/lib"), dir("usr/lib/modules"),
-		file("usr/lib/modules/6.5.0-1-generic/kernel/fs/ext4/ext4.ko.zst", string(zst(t, ext4))),
+		file("usr/lib/modules/6.5.0-1-generic/kernel/fs/ext4/ext4.ko.zst", string(ext4Zst)),
 		file("usr/lib/modules/6.5.0-1-generic/kernel/broken.ko", "not an elf file"),
 		file("usr/lib/modules/6.5.0-1-generic/modules.dep", "x"),
 		file("opt/stray.ko", string(nvme)),
@@ -31,6 +34,13 @@ func TestModules(t *testing.T) {
 	}
 	if len(im.Modules) != 5 {
 		t.Fatalf("modules %+v", im.Modules)
+	}
+	// A compressed module read whole has the SHA-256 of its file's bytes
+	// (for kmod.Reference.Know); a plain or unreadable one none.
+	for i, sum := range [][sha256.Size]byte{{}, sha256.Sum256(coreGz), sha256.Sum256(ext4Zst), {}, {}} {
+		if im.Modules[i].Sum != sum {
+			t.Errorf("module %d: Sum %x, want %x", i, im.Modules[i].Sum, sum)
+		}
 	}
 	// The fixture's directories are not all entries: where the kernel
 	// puts the modules is TestRootfs's matter, not this test's.
@@ -109,5 +119,29 @@ func TestModuleTail(t *testing.T) {
 		if m.Size != want[m.Name] || (m.Size > 0) != bytes.HasSuffix(m.Tail, []byte("SIGNATURE~")) || len(m.Tail) > ModuleTail {
 			t.Errorf("%s: size %d, tail of %d bytes ending %q", m.Name, m.Size, len(m.Tail), m.Tail[max(0, len(m.Tail)-10):])
 		}
+	}
+}
+
+// TestDecompressModuleSized: a module whose file says its decoded length
+// is decoded into a buffer of that length (plus the byte that sees the
+// end) at once, where growing from 256 KiB would have taken 256 KiB; a length the file cannot plausibly hold allocates nothing
+// up front, and the decoding still decides (here: ISIZE disagrees).
+func TestDecompressModuleSized(t *testing.T) {
+	mod := elfModule("depends=", "vermagic=6.1.0-13-amd64 SMP ")
+	for x := uint32(1); len(mod) < 64000; { // compressible as a module is: not 32 times
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		mod = append(mod, byte(x)&0x3f)
+	}
+	raw := gz(t, mod)
+	data, err := decompressModule("m.ko.gz", raw, nil, nil)
+	if err != nil || !bytes.Equal(data, mod) || cap(data) <= len(mod) || cap(data) > len(mod)*9/8 { // the allocator's size class
+		t.Errorf("%d bytes (cap %d), %v; want %d (cap %d or a little more)", len(data), cap(data), err, len(mod), len(mod)+1)
+	}
+	binary.LittleEndian.PutUint32(raw[len(raw)-4:], 1<<30) // ISIZE: 1 GiB
+	data, err = decompressModule("m.ko.gz", raw, nil, nil)
+	if err == nil || cap(data) > 1<<20 {
+		t.Errorf("a 1 GiB ISIZE: %d bytes (cap %d), %v; want an error and no 1 GiB buffer", len(data), cap(data), err)
 	}
 }

@@ -2,6 +2,7 @@ package kmod
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,39 @@ type Reference struct {
 	next     int   // the next inTree module a scan reads
 	spent    int64 // bytes read so far
 	errs     []string
+	// known are module files read elsewhere (Know), by in-tree path.
+	known map[string]Decoded
+}
+
+// Decoded is what the caller has read already of a compressed module file
+// (an initrd's copy of an in-tree module, read whole): the SHA-256 of the
+// file's bytes, its length decompressed, and what modelf read of it with
+// Want{Versions: true, Symbols: true} without an error.
+type Decoded struct {
+	Sum      [sha256.Size]byte
+	Size     int64
+	Vermagic string
+	Versions []modelf.Version
+	Exports  map[string]uint64
+}
+
+// maxKnownFile bounds the bytes of an in-tree file hashed to compare it
+// with a Decoded one (an initrd reads no module file over 64 MiB).
+const maxKnownFile = 64 << 20
+
+// Know tells r that in-tree module file rel (as the index names it, under
+// the modules directory) reads as d if its bytes have d.Sum: r then reads
+// it by hashing the file instead of decoding it, with the same result (the
+// same bytes decode alike, and d was read as r reads), and counts d.Size
+// against MaxReferenceBytes as a decoding would. A file with other bytes
+// (or an uncompressed one, read in place anyway) is read as ever.
+func (r *Reference) Know(rel string, d Decoded) {
+	if r.known == nil {
+		r.known = map[string]Decoded{}
+	}
+	if _, ok := r.known[rel]; !ok {
+		r.known[rel] = d
+	}
 }
 
 // symversPaths are where Debian and Ubuntu install a kernel's Module.symvers
@@ -177,7 +211,15 @@ func (r *Reference) CRC(sym string, prefer ...string) (crc uint64, from string, 
 func (r *Reference) readModule(rel string, exports bool) {
 	r.read[rel] = true
 	p := path.Join(r.ix.dir, rel)
-	info, n, err := readModuleFile(r.root, p, MaxReferenceBytes-r.spent, modelf.Want{Versions: true, Symbols: exports})
+	want := modelf.Want{Versions: true, Symbols: exports}
+	var info *modelf.Info
+	var n int64
+	var err error
+	if d, ok := r.known[rel]; ok && knownFile(r.root, p, d, MaxReferenceBytes-r.spent) {
+		info, n = d.info(want), d.Size
+	} else {
+		info, n, err = readModuleFile(r.root, p, MaxReferenceBytes-r.spent, want)
+	}
 	r.spent += n
 	if err != nil {
 		if len(r.errs) < 8 {
@@ -234,6 +276,37 @@ func readModuleFile(root fs.FS, p string, limit int64, want modelf.Want) (*model
 		return nil, int64(len(data)), fmt.Errorf("%s: %w", p, err)
 	}
 	return info, int64(len(data)), nil
+}
+
+// knownFile says whether the compressed module file p under root has the
+// bytes d was read from, and d's decoding fits in limit (else readModuleFile
+// must say why not).
+func knownFile(root fs.FS, p string, d Decoded, limit int64) bool {
+	if strings.HasSuffix(p, ".ko") || d.Size > limit {
+		return false
+	}
+	f, err := root.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > maxKnownFile {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, maxKnownFile+1)); err != nil {
+		return false
+	}
+	return [sha256.Size]byte(h.Sum(nil)) == d.Sum
+}
+
+// info is what readModule reads of modelf.Parse's Info with want, from d.
+func (d Decoded) info(want modelf.Want) *modelf.Info {
+	info := &modelf.Info{Modinfo: map[string]string{"vermagic": d.Vermagic}, Versions: d.Versions}
+	if want.Symbols {
+		info.Exports = d.Exports
+	}
+	return info
 }
 
 var errBudget = errors.New("over the bytes read for the kernel's reference CRCs")

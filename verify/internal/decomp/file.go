@@ -1,6 +1,7 @@
 package decomp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -180,4 +181,101 @@ func (f *fileReader) Close() error {
 		f.err = fmt.Errorf("%s: read after close", f.name)
 	}
 	return nil
+}
+
+// SizeHint is the length module file name, whose whole file is raw, says it
+// decompresses to, where its format records it: a zstd frame's content size
+// (of its first frame), the sum of an xz stream's index records (of its
+// last stream), a gzip member's ISIZE (of its last member, mod 2^32); 0
+// when it says none. It is a hint for sizing a buffer, never checked: the
+// decoding decides what the file holds.
+func SizeHint(name string, raw []byte) int64 {
+	switch {
+	case strings.HasSuffix(name, ".ko.zst"):
+		return zstdSizeHint(raw)
+	case strings.HasSuffix(name, ".ko.xz"):
+		return xzSizeHint(raw)
+	case strings.HasSuffix(name, ".ko.gz") && len(raw) >= 18:
+		return int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
+	}
+	return 0
+}
+
+// zstdSizeHint reads Frame_Content_Size from a zstd frame header (RFC 8878
+// section 3.1.1.1).
+func zstdSizeHint(raw []byte) int64 {
+	if len(raw) < 6 || binary.LittleEndian.Uint32(raw) != 0xFD2FB528 {
+		return 0
+	}
+	fhd := raw[4]
+	single := fhd>>5&1 == 1
+	p := 5
+	if !single {
+		p++ // Window_Descriptor
+	}
+	p += []int{0, 1, 2, 4}[fhd&3] // Dictionary_ID
+	n := []int{0, 2, 4, 8}[fhd>>6]
+	if n == 0 && single {
+		n = 1
+	}
+	if n == 0 || len(raw) < p+n {
+		return 0
+	}
+	var v uint64
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(raw[p+i])
+	}
+	if n == 2 {
+		v += 256
+	}
+	return int64(min(v, 1<<62))
+}
+
+// xzSizeHint sums the uncompressed sizes of the index records of the last
+// xz stream in raw (its footer's Backward Size finds the index; stream
+// padding after it is skipped).
+func xzSizeHint(raw []byte) int64 {
+	for len(raw) >= 4 && binary.LittleEndian.Uint32(raw[len(raw)-4:]) == 0 {
+		raw = raw[:len(raw)-4]
+	}
+	if len(raw) < 12+12 || string(raw[len(raw)-2:]) != "YZ" {
+		return 0
+	}
+	size := (int64(binary.LittleEndian.Uint32(raw[len(raw)-8:])) + 1) * 4
+	if size > int64(len(raw)-12) {
+		return 0
+	}
+	idx := raw[int64(len(raw)-12)-size : len(raw)-12]
+	vli := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && len(idx) > 0; i++ {
+			b := idx[0]
+			idx = idx[1:]
+			v |= uint64(b&0x7f) << (7 * i)
+			if b&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	if len(idx) == 0 || idx[0] != 0 {
+		return 0
+	}
+	idx = idx[1:]
+	n, ok := vli()
+	if !ok || n > uint64(len(idx)) {
+		return 0
+	}
+	var sum uint64
+	for range n {
+		if _, ok := vli(); !ok { // Unpadded Size
+			return 0
+		}
+		u, ok := vli()
+		if !ok || u > 1<<62 || sum+u > 1<<62 {
+			return 0
+		}
+		sum += u
+	}
+	return int64(sum)
 }
