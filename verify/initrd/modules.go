@@ -156,15 +156,16 @@ func readModinfoInto(name string, raw, scratch []byte, fs *decomp.Files) (_ *mod
 	return info, data, scratch, nil
 }
 
-// decompressModule decodes a .ko.gz, .ko.xz or .ko.zst held in memory, up to
-// MaxModuleSize bytes, through decomp.OpenFile, into buf's storage (grown by
-// doubling, never past MaxModuleSize+1: decomp reads at most one byte over
-// the limit to tell "exactly" from "more").
 // maxHintRatio bounds the decoded length decompressModule takes from a
 // module file's header, as a multiple of the file's length (real modules
 // compress 3 to 5 times).
 const maxHintRatio = 32
 
+// decompressModule decodes a .ko.gz, .ko.xz or .ko.zst held in memory, up to
+// MaxModuleSize bytes, through decomp.OpenFile, into buf's storage: sized
+// once to the length the file records when that is plausible, else grown by
+// doubling, never past MaxModuleSize+1 (decomp reads at most one byte over
+// the limit to tell "exactly" from "more").
 func decompressModule(name string, raw, buf []byte, fs *decomp.Files) ([]byte, error) {
 	buf = buf[:0]
 	rc, err := fs.Open(name, bytes.NewReader(raw), MaxModuleSize)
