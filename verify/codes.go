@@ -252,7 +252,8 @@ const (
 	// only others, rd.lvm=0 (rd.md=0), or for md no rd.md.uuid= on the
 	// kernel's command line or in the image's etc/cmdline.d and no
 	// rd.auto=1 (with no names dracut activates every VG: a real boot).
-	// Cannot-tell: no real boot has shown these failing yet.
+	// Unbootable for an md root with no rd.md.uuid= (real boots never
+	// assemble it); cannot-tell for the rest, which no real boot has shown.
 	CodeStackNotNamed Code = "stack-not-named"
 )
 
