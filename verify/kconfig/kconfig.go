@@ -92,7 +92,7 @@ func Read(root, version string) (Config, error) {
 		}
 		var c Config
 		if err == nil {
-			c, err = parse(f, min(st.Size(), MaxSize)/bytesPerOption)
+			c, err = parse(f, min(st.Size()/bytesPerOption, maxPresized))
 		}
 		f.Close()
 		if err != nil {
@@ -112,6 +112,11 @@ func Parse(r io.Reader) (Config, error) { return parse(r, 0) }
 // bytesPerOption is a little under the bytes per option of a real config
 // (Debian 12's: 259,621 bytes, 8,777 options), for sizing its table once.
 const bytesPerOption = 28
+
+// maxPresized caps the table made at once: a file's size is only a hint,
+// and a hostile 8 MiB one would otherwise get room for 300,000 options
+// before a line is read (real configs set under 10,000).
+const maxPresized = 16 << 10
 
 // parse is Parse with room for options options made at once.
 func parse(r io.Reader, options int64) (Config, error) {
