@@ -14,4 +14,4 @@ step() {
 }
 step make lint
 step make test
-step make fuzz FUZZTIME="${FUZZTIME:-5s}"
+step make fuzz FUZZTIME="${FUZZTIME:-3s}"
