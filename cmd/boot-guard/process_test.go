@@ -9,6 +9,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,6 +83,26 @@ func hangingRoot(t *testing.T, config string) string {
 	return root
 }
 
+// awaitFIFO returns once process pid sleeps in the kernel opening a FIFO (wait_for_partner,
+// in /proc/PID/task/*/wchan): only then is the check surely under way, its signal handler in
+// place. Where there is no /proc it falls back to half a second.
+func awaitFIFO(t *testing.T, pid int) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/wchan"); err != nil {
+		time.Sleep(500 * time.Millisecond)
+		return
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+		for _, f := range tasks {
+			if b, err := os.ReadFile(f); err == nil && string(b) == "wait_for_partner" {
+				return
+			}
+		}
+	}
+	t.Fatalf("boot-guard (pid %d) never blocked opening the FIFO", pid)
+}
+
 func TestHardTimeBound(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -134,7 +155,9 @@ func TestSignalMidCheck(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(500 * time.Millisecond)
+			// Signal only once the check is stuck on the FIFO: a fixed sleep lost the race on
+			// a loaded machine, the signal arriving before the handler was installed.
+			awaitFIFO(t, cmd.Process.Pid)
 			cmd.Process.Signal(sig)
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()

@@ -2,7 +2,8 @@
 # Stage: the Debian package. Build the amd64 and arm64 .debs (make deb, which
 # runs lintian: no errors, no warnings), check what is inside them, then the
 # package's lifecycle on this machine and in a minbase chroot
-# (scripts/deb-lifecycle.sh; it changes the machine, so it needs CI=true).
+# (scripts/deb-lifecycle.sh; it changes the machine, so it needs CI=true),
+# with stage 65's scripts/releases.sh running beside it in the background.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/usr/local/go/bin:$PATH
@@ -67,11 +68,23 @@ if [ "${CI:-}" != true ]; then
 	step "lifecycle skipped: it installs packages on this machine; run with CI=true"
 	exit 0
 fi
-step "the package's lifecycle (scripts/deb-lifecycle.sh)"
 if [ "$(dpkg --print-architecture)" != amd64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then
 	echo "60-deb: no .deb for $(dpkg --print-architecture); lifecycle skipped" >&2
 	exit 1
 fi
+# Stage 65's scripts/releases.sh needs only the .deb and its own chroots: it starts here, in the
+# background (its own session, stopped if this stage fails), while the lifecycle runs; stage 65 waits
+# for it and prints its log. Each keeps about one core busy with kernel installs and mmdebstrap.
+rel=build/ci/releases
+rm -rf "$rel"; mkdir -p "$rel"
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+	step "scripts/releases.sh started in the background (stage 65 waits for it)"
+	setsid bash -c 'bash scripts/releases.sh >"$1/log" 2>&1 </dev/null; echo $? >"$1/rc.tmp"; mv "$1/rc.tmp" "$1/rc"' \
+		sh "$rel" &
+	echo $! >"$rel/pid"
+	trap 'rc=$?; rm -rf "$tmp"; if [ $rc != 0 ] && [ ! -e "$rel/rc" ]; then kill -- -"$(cat "$rel/pid")" 2>/dev/null; fi; exit $rc' EXIT
+fi
+step "the package's lifecycle (scripts/deb-lifecycle.sh)"
 CI=true bash scripts/deb-lifecycle.sh
 
 step "done"

@@ -821,14 +821,43 @@ telling_line() { # issue 12 item 5 added btrfs's "error allocating xxhash64 hash
   grep -a -q 'Linux version' "$1" || echo "(no kernel output: the machine reset before the kernel started)"
 }
 
-# Every VM (a scenario's boot, a verdict guest) is one job; BG_E2E_JOBS of them run at once (default:
-# one per core: a TCG guest with one vCPU keeps one core busy). Results are read from the logs after.
-jobs_max=${BG_E2E_JOBS:-$(nproc)}
-spawn() { # spawn CMD...: run CMD in the background once fewer than jobs_max jobs run
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
-  "$@" &
+# Every VM (a scenario's boot, a verdict guest) is one job, queued with a weight: the share of a core
+# it keeps busy, in tenths. A guest that boots keeps its one TCG vCPU busy (10); a row expected to FAIL
+# spends most of its time waiting for a device that never comes (initramfs-tools waits 30 s however
+# short rootdelay is, dracut its device timeout), its vCPU halted (5). Measured one guest at a time on
+# a quiet 2-core machine (/usr/bin/time, 2026-12-03): good 15.7 s wall, 12.6 s CPU; no-nvme 45 s,
+# 16 s; it-luks-no-xts 51 s, 18 s; dracut-no-udevd 64 s, 39 s; dracut-nosd-md-no-mdadm 54 s, 34 s.
+# Jobs start, first fitting job of the queue first, while their weights fit in BG_E2E_JOBS cores
+# (default: nproc): two booting guests, or one and two failing, or four failing. One job per core
+# left FAIL rows' waits idle: the CI stage's boots took about 40 min for about 25 min of CPU.
+cores=${BG_E2E_JOBS:-$(nproc)}
+q_w=() q_cmd=()
+enqueue() { q_w+=("$1"); q_cmd+=("${*:2}"); } # enqueue WEIGHT CMD WORD...: words without spaces
+run_queue() { # run_queue: run the queued jobs, weights within cores*10, and wait for them all
+  local cap=$((cores * 10)) used=0 i done_pid started words
+  local -A wt=()
+  local -a pending=("${!q_cmd[@]}")
+  while [ "${#pending[@]}" -gt 0 ]; do
+    started=
+    for i in "${!pending[@]}"; do
+      local j=${pending[i]}
+      if [ $((used + q_w[j])) -le "$cap" ] || [ "$used" = 0 ]; then
+        read -ra words <<<"${q_cmd[j]}"
+        "${words[@]}" &
+        wt[$!]=${q_w[j]} used=$((used + q_w[j])) started=1
+        unset 'pending[i]'
+        break
+      fi
+    done
+    [ -n "$started" ] && continue
+    done_pid=
+    wait -n -p done_pid || true
+    if [ -n "$done_pid" ] && [ -n "${wt[$done_pid]:-}" ]; then
+      used=$((used - wt[$done_pid])); unset "wt[$done_pid]"
+    fi
+  done
+  wait
 }
-mapfile -t rows <"$sel"
 
 # ---- 4. verdicts, from inside guests on the same disk kind and filesystem ----------------------
 # Started first (the longest jobs). The rows of one disk kind and filesystem are split into guests of
@@ -944,7 +973,7 @@ for combo in "${combos[@]}"; do
   read -r kind fs crel <<<"$combo"
   mapfile -t names < <(for row in "${rows[@]}"; do read -r n k f _ _ _ kv _ <<<"$row"; [ "$k $f $(release_of "$kv")" = "$combo" ] && echo "$n"; done)
   for ((i = 0; i < ${#names[@]}; i += guest_rows)); do
-    spawn verdict_guest "$kind" "$fs" "$kind-$fs-${crel#host}$((i / guest_rows))" "${names[@]:i:guest_rows}"
+    enqueue 10 verdict_guest "$kind" "$fs" "$kind-$fs-${crel#host}$((i / guest_rows))" "${names[@]:i:guest_rows}"
   done
 done
 
@@ -957,8 +986,13 @@ boot_row() { # boot_row ROW: the real boot of one scenario; its log, and its tim
   idle_s=${BG_E2E_IDLE:-30} boot "$kind" "$out/disks/plain-$fs.img" "$initrd" "$out/logs/$name.log" "$(kernel_of "$kvariant")" "$(append_of "$append")"
   echo $(( $(date +%s) - t0 )) >"$out/logs/$name.secs"
 }
-for row in "${rows[@]}"; do spawn boot_row "$row"; done
-wait
+boot_row_i() { boot_row "${rows[$1]}"; } # boot_row_i INDEX: the queue's words carry no row's spaces
+for i in "${!rows[@]}"; do
+  read -r _ _ _ _ expect _ <<<"${rows[i]}"
+  if [ "$expect" = FAIL ]; then enqueue 5 boot_row_i "$i"; else enqueue 10 boot_row_i "$i"; fi
+done
+step "booting: ${#q_cmd[@]} guests (verdict guests first), within $cores cores (BG_E2E_JOBS)"
+run_queue
 
 declare -A real real_line verdict vexit
 for row in "${rows[@]}"; do
