@@ -858,6 +858,7 @@ run_queue() { # run_queue: run the queued jobs, weights within cores*10, and wai
   done
   wait
 }
+mapfile -t rows <"$sel"
 
 # ---- 4. verdicts, from inside guests on the same disk kind and filesystem ----------------------
 # Started first (the longest jobs). The rows of one disk kind and filesystem are split into guests of
