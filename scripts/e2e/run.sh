@@ -859,6 +859,8 @@ run_queue() { # run_queue: run the queued jobs, weights within cores*10, and wai
   wait
 }
 mapfile -t rows <"$sel"
+# A run that boots nothing proves nothing: it fails.
+[ "${#rows[@]}" -gt 0 ] || { echo "e2e: FAILED: no rows to boot (read from $sel)" >&2; exit 1; }
 
 # ---- 4. verdicts, from inside guests on the same disk kind and filesystem ----------------------
 # Started first (the longest jobs). The rows of one disk kind and filesystem are split into guests of
