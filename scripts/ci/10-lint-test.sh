@@ -2,7 +2,7 @@
 # Stage: lint (gofmt, go vet for linux, darwin and windows, staticcheck, go mod
 # tidy -diff), the unit tests (the README's test command), then a short fuzz.
 # Each step prints its time: on a fresh machine (cold build cache) the stage
-# took 716 s, against 312 s with a warm cache.
+# took 554-716 s (2026-12-03: lint 226, test 122, fuzz 206), against 310 s with a warm cache.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 step() {
