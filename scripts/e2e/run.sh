@@ -855,6 +855,11 @@ run_queue() { # run_queue: run the queued jobs, weights within cores*10, and wai
     if [ -n "$done_pid" ] && [ -n "${wt[$done_pid]:-}" ]; then
       used=$((used - wt[$done_pid])); unset "wt[$done_pid]"
     fi
+    # and any other job that has ended unreported (wait -n reports one), so a weight never
+    # stays counted for a job that is gone (nothing would then fit, and nothing end)
+    for done_pid in "${!wt[@]}"; do
+      kill -0 "$done_pid" 2>/dev/null || { used=$((used - wt[$done_pid])); unset "wt[$done_pid]"; }
+    done
   done
   wait
 }
