@@ -76,13 +76,12 @@ fi
 # background (its own session, stopped if this stage fails), while the lifecycle runs; stage 65 waits
 # for it and prints its log. Each keeps about one core busy with kernel installs and mmdebstrap.
 rel=build/ci/releases
-rm -rf "$rel"; mkdir -p "$rel"
+rm -rf "$rel"
+. scripts/ci/lib/background.sh
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
 	step "scripts/releases.sh started in the background (stage 65 waits for it)"
-	setsid bash -c 'bash scripts/releases.sh >"$1/log" 2>&1 </dev/null; echo $? >"$1/rc.tmp"; mv "$1/rc.tmp" "$1/rc"' \
-		sh "$rel" &
-	echo $! >"$rel/pid"
-	trap 'rc=$?; rm -rf "$tmp"; if [ $rc != 0 ] && [ ! -e "$rel/rc" ]; then kill -- -"$(cat "$rel/pid")" 2>/dev/null; fi; exit $rc' EXIT
+	bg_start "$rel" bash scripts/releases.sh
+	trap 'rc=$?; rm -rf "$tmp"; [ $rc = 0 ] || bg_kill "$rel"; exit $rc' EXIT
 fi
 step "the package's lifecycle (scripts/deb-lifecycle.sh)"
 CI=true bash scripts/deb-lifecycle.sh

@@ -14,13 +14,11 @@ if [ "${CI:-}" != true ]; then
 fi
 rc=0
 rel=build/ci/releases
+. scripts/ci/lib/background.sh
 if [ -e "$rel/pid" ]; then
 	# Started by stage 60 beside the package's lifecycle: wait for it, then print its log.
 	echo "65-releases: scripts/releases.sh was started by stage 60; waiting for it"
-	while [ ! -e "$rel/rc" ] && kill -0 "$(cat "$rel/pid")" 2>/dev/null; do sleep 2; done
-	cat "$rel/log"
-	rc=$(cat "$rel/rc" 2>/dev/null || echo 1)
-	rm -f "$rel/pid"
+	bg_wait "$rel" || rc=$?
 else
 	bash scripts/releases.sh || rc=$?
 fi
