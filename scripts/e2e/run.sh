@@ -586,17 +586,24 @@ dracut_cut() { # dracut_cut NAME FROM FIND-EXPR...: dracut image FROM (one gzip 
   mv "$img/$name.img.tmp" "$img/$name.img"
   rm -rf "$t"
 }
+# Each dracut run and the cuts from it are one chain, so nothing else waits for both runs (the
+# builds below start as soon as a core is free; waiting here left one core idle for about 70 s).
+dracut_lvm_chain() {
+  dracut_stack_image dracut-lvm &&
+  dracut_cut dracut-lvm-no-lvm    dracut-lvm -path '*sbin/lvm' &&
+  dracut_cut dracut-lvm-no-rules  dracut-lvm -name '64-lvm.rules' &&
+  dracut_cut dracut-lvm-no-dm-mod dracut-lvm -name 'dm-mod.ko*' &&
+  dracut_cut dracut-md-no-mdadm   dracut-lvm -path '*sbin/mdadm' &&
+  dracut_cut dracut-md-no-raid1   dracut-lvm -name 'raid1.ko*'
+}
+dracut_nosd_lvm_chain() {
+  dracut_stack_image dracut-nosd-lvm --omit "systemd systemd-initrd dracut-systemd" &&
+  dracut_cut dracut-nosd-lvm-no-rules dracut-nosd-lvm -name '64-lvm.rules' &&
+  dracut_cut dracut-nosd-md-no-mdadm  dracut-nosd-lvm -path '*sbin/mdadm'
+}
 if grep -q -E '^[^#]*[[:space:]]dracut-(nosd-)?(lvm|md)' "$sel"; then
-  bg dracut-lvm      dracut_stack_image dracut-lvm
-  bg dracut-nosd-lvm dracut_stack_image dracut-nosd-lvm --omit "systemd systemd-initrd dracut-systemd"
-  await dracut-lvm dracut-nosd-lvm
-  bg dracut-lvm-no-lvm    dracut_cut dracut-lvm-no-lvm    dracut-lvm -path '*sbin/lvm'
-  bg dracut-lvm-no-rules  dracut_cut dracut-lvm-no-rules  dracut-lvm -name '64-lvm.rules'
-  bg dracut-lvm-no-dm-mod dracut_cut dracut-lvm-no-dm-mod dracut-lvm -name 'dm-mod.ko*'
-  bg dracut-md-no-mdadm   dracut_cut dracut-md-no-mdadm   dracut-lvm -path '*sbin/mdadm'
-  bg dracut-md-no-raid1   dracut_cut dracut-md-no-raid1   dracut-lvm -name 'raid1.ko*'
-  bg dracut-nosd-lvm-no-rules dracut_cut dracut-nosd-lvm-no-rules dracut-nosd-lvm -name '64-lvm.rules'
-  bg dracut-nosd-md-no-mdadm  dracut_cut dracut-nosd-md-no-mdadm  dracut-nosd-lvm -path '*sbin/mdadm'
+  bg dracut-lvm      dracut_lvm_chain
+  bg dracut-nosd-lvm dracut_nosd_lvm_chain
 fi
 
 # issue 12 item 4: a thin-provisioned LV root (VG bgvg, thin pool pool, thin LV root, ext4). A thin
@@ -741,8 +748,9 @@ dnsluks_image() { # dnsluks_image NAME: dracut --no-hostonly without its systemd
 }
 if [ "$luks_other_rows" -gt 0 ]; then
   # Installed once the other mkinitramfs runs (lvm.img, lvmthin.img) are done: its hook would add
-  # cryptsetup and crypto modules to them.
-  for j in lvm lvmthin; do [ ! -e "$out/started/$j" ] || await "$j"; done
+  # cryptsetup and crypto modules to them; and once the dracut LVM runs are, which read this
+  # machine's programs while they run.
+  for j in lvm lvmthin dracut-lvm dracut-nosd-lvm; do [ ! -e "$out/started/$j" ] || await "$j"; done
   apt_e2e cryptsetup-initramfs
   # Four real builds, two at a time (see bg), then the cuts from them, also two at a time.
   bg it-luks            itluks_image it-luks            "luks-$luks_uuid UUID=$luks_uuid @KEY@ luks,initramfs"
@@ -824,12 +832,15 @@ telling_line() { # issue 12 item 5 added btrfs's "error allocating xxhash64 hash
 # Every VM (a scenario's boot, a verdict guest) is one job, queued with a weight: the share of a core
 # it keeps busy, in tenths. A guest that boots keeps its one TCG vCPU busy (10); a row expected to FAIL
 # spends most of its time waiting for a device that never comes (initramfs-tools waits 30 s however
-# short rootdelay is, dracut its device timeout), its vCPU halted (5). Measured one guest at a time on
+# short rootdelay is, dracut its device timeout), its vCPU halted (4). Measured one guest at a time on
 # a quiet 2-core machine (/usr/bin/time, 2026-12-03): good 15.7 s wall, 12.6 s CPU; no-nvme 45 s,
 # 16 s; it-luks-no-xts 51 s, 18 s; dracut-no-udevd 64 s, 39 s; dracut-nosd-md-no-mdadm 54 s, 34 s.
 # Jobs start, first fitting job of the queue first, while their weights fit in BG_E2E_JOBS cores
-# (default: nproc): two booting guests, or one and two failing, or four failing. One job per core
-# left FAIL rows' waits idle: the CI stage's boots took about 40 min for about 25 min of CPU.
+# (default: nproc): two booting guests, or one and two failing, or five failing (a booting guest
+# never shares the machine with more than two others). One job per core left FAIL rows' waits idle:
+# the CI stage's boots took about 40 min for about 25 min of CPU. At 5 a FAIL row, the boots kept
+# the cores 75% busy (2026-12-03); replaying that run's 113 row times through this queue gives
+# 1253 s at 5 and 1104 s at 4.
 cores=${BG_E2E_JOBS:-$(nproc)}
 q_w=() q_cmd=()
 enqueue() { q_w+=("$1"); q_cmd+=("${*:2}"); } # enqueue WEIGHT CMD WORD...: words without spaces
@@ -997,7 +1008,7 @@ boot_row() { # boot_row ROW: the real boot of one scenario; its log, and its tim
 boot_row_i() { boot_row "${rows[$1]}"; } # boot_row_i INDEX: the queue's words carry no row's spaces
 for i in "${!rows[@]}"; do
   read -r _ _ _ _ expect _ <<<"${rows[i]}"
-  if [ "$expect" = FAIL ]; then enqueue 5 boot_row_i "$i"; else enqueue 10 boot_row_i "$i"; fi
+  if [ "$expect" = FAIL ]; then enqueue 4 boot_row_i "$i"; else enqueue 10 boot_row_i "$i"; fi
 done
 step "booting: ${#q_cmd[@]} guests (verdict guests first), within $cores cores (BG_E2E_JOBS)"
 run_queue
